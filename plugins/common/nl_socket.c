@@ -1,0 +1,289 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "nl_socket.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <linux/netlink.h>
+#include <libmnl/libmnl.h>
+
+#include <utils/debug.h>
+#include <threading/mutex.h>
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+
+/**
+ * Socket buffer size we ask for, large enough for a full state restore
+ */
+#define NL_SOCKET_BUFSIZE (4 * 1024 * 1024)
+
+/**
+ * How long to wait for the kernel's answers, in ms
+ */
+#define NL_SOCKET_TIMEOUT 5000
+
+typedef struct private_nl_socket_t private_nl_socket_t;
+
+/**
+ * Private data of an nl_socket_t object.
+ */
+struct private_nl_socket_t {
+
+	/**
+	 * Public interface.
+	 */
+	nl_socket_t public;
+
+	/**
+	 * libmnl socket
+	 */
+	struct mnl_socket *nl;
+
+	/**
+	 * Our port id
+	 */
+	uint32_t portid;
+
+	/**
+	 * Next sequence base
+	 */
+	uint32_t seq;
+
+	/**
+	 * Serializes send() calls, so answers are not mixed up
+	 */
+	mutex_t *mutex;
+};
+
+/**
+ * Find the extended ack message in an error answer, if any.
+ */
+static const char *get_extack_msg(const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	size_t offset;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+	{
+		return NULL;
+	}
+	offset = sizeof(*err);
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+	{
+		offset += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	}
+	mnl_attr_for_each(attr, nlh, offset)
+	{
+		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+			mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+		{
+			return mnl_attr_get_str(attr);
+		}
+	}
+	return NULL;
+}
+
+METHOD(nl_socket_t, send_, bool,
+	private_nl_socket_t *this, nl_batch_t *batch, const char *what)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	chunk_t data;
+	uint32_t base, count, seq;
+	u_int pending = 0, i;
+	bool *answered, ok = TRUE, done = FALSE;
+	int remain, len;
+
+	count = batch->get_count(batch);
+	if (!count)
+	{
+		return TRUE;
+	}
+	data = batch->get_data(batch);
+	answered = calloc(count, sizeof(bool));
+
+	this->mutex->lock(this->mutex);
+	base = this->seq;
+	this->seq += count;
+
+	/* rebase the sequence numbers, count the answers we expect */
+	remain = data.len;
+	for (nlh = (struct nlmsghdr*)data.ptr, i = 0; mnl_nlmsg_ok(nlh, remain);
+		 nlh = mnl_nlmsg_next(nlh, &remain), i++)
+	{
+		nlh->nlmsg_pid = 0;
+		nlh->nlmsg_seq += base;
+		if (nlh->nlmsg_flags & NLM_F_ACK)
+		{
+			pending++;
+		}
+		else
+		{	/* nothing to wait for, e.g. batch begin/end */
+			answered[i] = TRUE;
+		}
+	}
+
+	if (mnl_socket_sendto(this->nl, data.ptr, data.len) < 0)
+	{
+		DBG1(DBG_KNL, "%s: sending %u netlink messages failed: %s", what,
+			 count, strerror(errno));
+		ok = FALSE;
+		pending = 0;
+	}
+
+	while (pending && !done)
+	{
+		len = mnl_socket_recvfrom(this->nl, buf, sizeof(buf));
+		if (len < 0)
+		{
+			if (errno == EINTR)
+			{
+				continue;
+			}
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			{
+				DBG1(DBG_KNL, "%s: the kernel did not answer %u of %u netlink "
+					 "messages within %d ms", what, pending, count,
+					 NL_SOCKET_TIMEOUT);
+			}
+			else
+			{
+				DBG1(DBG_KNL, "%s: receiving netlink answers failed: %s", what,
+					 strerror(errno));
+			}
+			ok = FALSE;
+			break;
+		}
+		for (nlh = (struct nlmsghdr*)buf; mnl_nlmsg_ok(nlh, len);
+			 nlh = mnl_nlmsg_next(nlh, &len))
+		{
+			const struct nlmsgerr *err;
+			const char *desc, *ext;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+			{
+				continue;
+			}
+			seq = nlh->nlmsg_seq - base;
+			if (nlh->nlmsg_seq < base || seq >= count)
+			{	/* a late answer to an earlier batch */
+				continue;
+			}
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err)))
+			{
+				DBG1(DBG_KNL, "%s: truncated netlink error message", what);
+				ok = FALSE;
+				done = TRUE;
+				break;
+			}
+			err = mnl_nlmsg_get_payload(nlh);
+			if (!answered[seq])
+			{
+				answered[seq] = TRUE;
+				pending--;
+			}
+			else
+			{	/* an answer to a message that asked for none (the batch
+				 * header, e.g. on EPERM or ENOMEM): the kernel handled nothing
+				 * more, so don't wait for other answers */
+				done = TRUE;
+			}
+			if (err->error)
+			{
+				desc = batch->describe(batch, seq);
+				ext = get_extack_msg(nlh);
+				DBG1(DBG_KNL, "%s: %s failed: %s (%d)%s%s", what,
+					 desc ?: "netlink message", strerror(-err->error),
+					 -err->error, ext ? ", kernel says: " : "", ext ?: "");
+				ok = FALSE;
+			}
+		}
+	}
+	this->mutex->unlock(this->mutex);
+	free(answered);
+	return ok;
+}
+
+METHOD(nl_socket_t, destroy, void,
+	private_nl_socket_t *this)
+{
+	mnl_socket_close(this->nl);
+	this->mutex->destroy(this->mutex);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+nl_socket_t *nl_socket_create(int protocol)
+{
+	private_nl_socket_t *this;
+	struct timeval tv = {
+		.tv_sec = NL_SOCKET_TIMEOUT / 1000,
+		.tv_usec = (NL_SOCKET_TIMEOUT % 1000) * 1000,
+	};
+	int on = 1, size = NL_SOCKET_BUFSIZE, fd;
+
+	INIT(this,
+		.public = {
+			.send = _send_,
+			.destroy = _destroy,
+		},
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+		.seq = time(NULL),
+	);
+
+	this->nl = mnl_socket_open(protocol);
+	if (!this->nl)
+	{
+		DBG1(DBG_KNL, "unable to open netlink socket: %s", strerror(errno));
+		this->mutex->destroy(this->mutex);
+		free(this);
+		return NULL;
+	}
+	if (mnl_socket_bind(this->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+	{
+		DBG1(DBG_KNL, "unable to bind netlink socket: %s", strerror(errno));
+		destroy(this);
+		return NULL;
+	}
+	this->portid = mnl_socket_get_portid(this->nl);
+	fd = mnl_socket_get_fd(this->nl);
+
+	/* best effort: older kernels lack extended acks */
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof(on));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof(on));
+	/* FORCE variants need CAP_NET_ADMIN, which we have; fall back if not */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+	{
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+	{
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+	return &this->public;
+}

@@ -1,0 +1,60 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * @defgroup nl_socket nl_socket
+ * @{ @ingroup tunnel_common
+ */
+
+#ifndef NL_SOCKET_H_
+#define NL_SOCKET_H_
+
+#include "nl_batch.h"
+
+typedef struct nl_socket_t nl_socket_t;
+
+/**
+ * A netlink socket that sends batches and collects every answer.
+ *
+ * Each message that carries NLM_F_ACK is answered by the kernel, either with
+ * an ack or with an error. Errors are logged with the description of the
+ * message that caused them, the kernel's reason and, where the kernel gives
+ * one, its extended ack message.
+ */
+struct nl_socket_t {
+
+	/**
+	 * Send a batch in one sendmsg() and wait for its answers.
+	 *
+	 * @param batch		messages to send, sequence numbers relative
+	 * @param what		what the batch does, for log messages
+	 * @return			TRUE if every message was acknowledged without error
+	 */
+	bool (*send)(nl_socket_t *this, nl_batch_t *batch, const char *what);
+
+	/**
+	 * Destroy the socket.
+	 */
+	void (*destroy)(nl_socket_t *this);
+};
+
+/**
+ * Open a netlink socket.
+ *
+ * @param protocol		NETLINK_NETFILTER or NETLINK_ROUTE
+ * @return				socket, NULL if it could not be opened (logged)
+ */
+nl_socket_t *nl_socket_create(int protocol);
+
+#endif /** NL_SOCKET_H_ @}*/

@@ -1,0 +1,544 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "tunnel_nat_config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+
+#include <utils/debug.h>
+#include <collections/hashtable.h>
+
+/**
+ * Keys a mapping section may hold
+ */
+static const char *mapping_keys[] = { "child", "public", "private" };
+
+/**
+ * Top-level keys of the plugin's section (load is charon's own)
+ */
+static const char *plugin_keys[] = { "load", "table", "inbound_interface" };
+
+typedef struct private_tunnel_nat_config_t private_tunnel_nat_config_t;
+
+/**
+ * Private data of a tunnel_nat_config_t object.
+ */
+struct private_tunnel_nat_config_t {
+
+	/**
+	 * Public interface.
+	 */
+	tunnel_nat_config_t public;
+
+	/**
+	 * CHILD_SA config name => array_t of tunnel_nat_mapping_t*
+	 */
+	hashtable_t *by_child;
+};
+
+/*
+ * Described in header
+ */
+const char *tunnel_nat_parse_prefix(const char *str, uint32_t *addr,
+									uint8_t *prefixlen)
+{
+	char buf[INET_ADDRSTRLEN], *slash, *end;
+	struct in_addr in;
+	unsigned long len = 32;
+	size_t alen;
+
+	if (!str || !*str)
+	{
+		return "empty value";
+	}
+	if (strchr(str, ':'))
+	{
+		return "IPv6 is not supported, only IPv4 mappings are";
+	}
+	slash = strchr(str, '/');
+	alen = slash ? (size_t)(slash - str) : strlen(str);
+	if (alen == 0 || alen >= sizeof(buf))
+	{
+		return "not an IPv4 address";
+	}
+	memcpy(buf, str, alen);
+	buf[alen] = '\0';
+	if (inet_pton(AF_INET, buf, &in) != 1)
+	{
+		return "not an IPv4 address";
+	}
+	if (slash)
+	{
+		if (!isdigit((unsigned char)slash[1]))
+		{
+			return "invalid prefix length";
+		}
+		errno = 0;
+		len = strtoul(slash + 1, &end, 10);
+		if (errno || *end || len > 32)
+		{
+			return "invalid prefix length";
+		}
+	}
+	*addr = ntohl(in.s_addr);
+	*prefixlen = len;
+	if (*addr & ~tunnel_nat_mask(len))
+	{
+		return "host bits are set, give the network address of the prefix";
+	}
+	return NULL;
+}
+
+/**
+ * Check if a table name is usable as an nftables identifier
+ */
+static bool valid_table_name(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (!len || len > 64 || !isalpha((unsigned char)name[0]))
+	{
+		return FALSE;
+	}
+	for (i = 0; i < len; i++)
+	{
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_')
+		{
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/**
+ * Check if an interface name is valid
+ */
+static bool valid_ifname(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (!len || len >= IFNAMSIZ)
+	{
+		return FALSE;
+	}
+	for (i = 0; i < len; i++)
+	{
+		if (name[i] == '/' || isspace((unsigned char)name[i]) ||
+			!isprint((unsigned char)name[i]))
+		{
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static bool is_known(const char *key, const char **keys, int count)
+{
+	int i;
+
+	for (i = 0; i < count; i++)
+	{
+		if (streq(key, keys[i]))
+		{
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+static void mapping_destroy(tunnel_nat_mapping_t *this)
+{
+	array_destroy_function(this->children, (void*)free, NULL);
+	free(this->name);
+	free(this);
+}
+
+/**
+ * Check if a mapping lists a child already
+ */
+static bool has_child(tunnel_nat_mapping_t *map, const char *name)
+{
+	enumerator_t *enumerator;
+	char *child;
+	bool found = FALSE;
+
+	enumerator = array_create_enumerator(map->children);
+	while (!found && enumerator->enumerate(enumerator, &child))
+	{
+		found = streq(child, name);
+	}
+	enumerator->destroy(enumerator);
+	return found;
+}
+
+static inline bool ranges_overlap(uint32_t a, uint8_t alen, uint32_t b,
+								  uint8_t blen)
+{
+	uint32_t mask = tunnel_nat_mask(min(alen, blen));
+
+	return (a & mask) == (b & mask);
+}
+
+/**
+ * Check a new mapping against the ones accepted for the same children
+ */
+static bool check_conflicts(private_tunnel_nat_config_t *this,
+							tunnel_nat_mapping_t *map)
+{
+	tunnel_nat_mapping_t *other;
+	enumerator_t *enumerator, *children;
+	array_t *list;
+	char *child;
+	bool ok = TRUE;
+
+	children = array_create_enumerator(map->children);
+	while (ok && children->enumerate(children, &child))
+	{
+		list = this->by_child->get(this->by_child, child);
+		if (!list)
+		{
+			continue;
+		}
+		enumerator = array_create_enumerator(list);
+		while (enumerator->enumerate(enumerator, &other))
+		{
+			if (ranges_overlap(map->pub, map->prefixlen,
+							   other->pub, other->prefixlen))
+			{
+				DBG1(DBG_CFG, "tunnel-nat: mappings.%s.public overlaps "
+					 "mappings.%s.public for child '%s'; mapping '%s' skipped",
+					 map->name, other->name, child, map->name);
+				ok = FALSE;
+				break;
+			}
+			if (ranges_overlap(map->priv, map->prefixlen,
+							   other->priv, other->prefixlen))
+			{
+				DBG1(DBG_CFG, "tunnel-nat: mappings.%s.private overlaps "
+					 "mappings.%s.private for child '%s'; mapping '%s' skipped",
+					 map->name, other->name, child, map->name);
+				ok = FALSE;
+				break;
+			}
+		}
+		enumerator->destroy(enumerator);
+	}
+	children->destroy(children);
+	return ok;
+}
+
+/**
+ * Parse one mapping section, NULL if invalid (logged)
+ */
+static tunnel_nat_mapping_t *parse_mapping(settings_t *settings,
+										   const char *ns, char *name)
+{
+	tunnel_nat_mapping_t *map;
+	enumerator_t *enumerator, *tokens;
+	char *key, *value, *child, *pub, *priv;
+	const char *err;
+	uint8_t publen, privlen;
+	bool ok = TRUE;
+
+	enumerator = settings->create_key_value_enumerator(settings,
+							"%s.plugins.tunnel-nat.mappings.%s", ns, name);
+	while (enumerator->enumerate(enumerator, &key, &value))
+	{
+		if (!is_known(key, mapping_keys, countof(mapping_keys)))
+		{
+			DBG1(DBG_CFG, "tunnel-nat: unknown key mappings.%s.%s = '%s'; "
+				 "mapping '%s' skipped", name, key, value, name);
+			ok = FALSE;
+		}
+	}
+	enumerator->destroy(enumerator);
+	enumerator = settings->create_section_enumerator(settings,
+							"%s.plugins.tunnel-nat.mappings.%s", ns, name);
+	while (enumerator->enumerate(enumerator, &key))
+	{
+		DBG1(DBG_CFG, "tunnel-nat: unknown section mappings.%s.%s; "
+			 "mapping '%s' skipped", name, key, name);
+		ok = FALSE;
+	}
+	enumerator->destroy(enumerator);
+	if (!ok)
+	{
+		return NULL;
+	}
+
+	INIT(map,
+		.name = strdup(name),
+		.children = array_create(0, 1),
+	);
+
+	child = settings->get_str(settings, "%s.plugins.tunnel-nat.mappings.%s.child",
+							  NULL, ns, name);
+	if (child)
+	{
+		tokens = enumerator_create_token(child, ",", " \t");
+		while (tokens->enumerate(tokens, &value))
+		{
+			if (!has_child(map, value))
+			{
+				array_insert(map->children, ARRAY_TAIL, strdup(value));
+			}
+		}
+		tokens->destroy(tokens);
+	}
+	if (!array_count(map->children))
+	{
+		DBG1(DBG_CFG, "tunnel-nat: mappings.%s.child = '%s' names no CHILD_SA "
+			 "config; mapping '%s' skipped", name, child ?: "", name);
+		mapping_destroy(map);
+		return NULL;
+	}
+
+	pub = settings->get_str(settings, "%s.plugins.tunnel-nat.mappings.%s.public",
+							NULL, ns, name);
+	err = tunnel_nat_parse_prefix(pub, &map->pub, &publen);
+	if (err)
+	{
+		DBG1(DBG_CFG, "tunnel-nat: mappings.%s.public = '%s' is invalid: %s; "
+			 "mapping '%s' skipped", name, pub ?: "", err, name);
+		mapping_destroy(map);
+		return NULL;
+	}
+	priv = settings->get_str(settings, "%s.plugins.tunnel-nat.mappings.%s.private",
+							 NULL, ns, name);
+	err = tunnel_nat_parse_prefix(priv, &map->priv, &privlen);
+	if (err)
+	{
+		DBG1(DBG_CFG, "tunnel-nat: mappings.%s.private = '%s' is invalid: %s; "
+			 "mapping '%s' skipped", name, priv ?: "", err, name);
+		mapping_destroy(map);
+		return NULL;
+	}
+	if (publen != privlen)
+	{
+		DBG1(DBG_CFG, "tunnel-nat: mappings.%s: public = '%s' (/%u) and "
+			 "private = '%s' (/%u) differ in size, a 1:1 mapping needs "
+			 "prefixes of equal length; mapping '%s' skipped", name, pub,
+			 publen, priv, privlen, name);
+		mapping_destroy(map);
+		return NULL;
+	}
+	map->prefixlen = publen;
+	return map;
+}
+
+METHOD(tunnel_nat_config_t, create_mapping_enumerator, enumerator_t*,
+	private_tunnel_nat_config_t *this, const char *child)
+{
+	array_t *list;
+
+	list = this->by_child->get(this->by_child, child);
+	if (!list)
+	{
+		return enumerator_create_empty();
+	}
+	return array_create_enumerator(list);
+}
+
+CALLBACK(destroy_list, void,
+	array_t *list, const void *key)
+{
+	array_destroy(list);
+}
+
+METHOD(tunnel_nat_config_t, destroy, void,
+	private_tunnel_nat_config_t *this)
+{
+	this->by_child->destroy_function(this->by_child, destroy_list);
+	array_destroy_function(this->public.mappings, (void*)mapping_destroy, NULL);
+	free(this->public.table);
+	free(this->public.inbound_interface);
+	free(this);
+}
+
+/**
+ * Add an accepted mapping to the per-child index
+ */
+static void index_mapping(private_tunnel_nat_config_t *this,
+						  tunnel_nat_mapping_t *map)
+{
+	enumerator_t *enumerator;
+	array_t *list;
+	char *child;
+
+	enumerator = array_create_enumerator(map->children);
+	while (enumerator->enumerate(enumerator, &child))
+	{
+		list = this->by_child->get(this->by_child, child);
+		if (!list)
+		{
+			list = array_create(0, 1);
+			/* the key is owned by the mapping, which outlives the index */
+			this->by_child->put(this->by_child, child, list);
+		}
+		array_insert(list, ARRAY_TAIL, map);
+	}
+	enumerator->destroy(enumerator);
+}
+
+/*
+ * Described in header
+ */
+tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
+											const char *ns)
+{
+	private_tunnel_nat_config_t *this;
+	tunnel_nat_mapping_t *map;
+	enumerator_t *enumerator;
+	char *key, *value, *table, *iface;
+
+	table = settings->get_str(settings, "%s.plugins.tunnel-nat.table",
+							  TUNNEL_NAT_DEFAULT_TABLE, ns);
+	if (!valid_table_name(table))
+	{
+		DBG1(DBG_CFG, "tunnel-nat: table = '%s' is invalid: use 1 to 64 "
+			 "letters, digits or '_', starting with a letter", table);
+		return NULL;
+	}
+	iface = settings->get_str(settings,
+							  "%s.plugins.tunnel-nat.inbound_interface", NULL, ns);
+	if (iface && !*iface)
+	{
+		iface = NULL;
+	}
+	if (iface && !valid_ifname(iface))
+	{
+		DBG1(DBG_CFG, "tunnel-nat: inbound_interface = '%s' is not a valid "
+			 "interface name", iface);
+		return NULL;
+	}
+
+	INIT(this,
+		.public = {
+			.table = strdup(table),
+			.inbound_interface = strdupnull(iface),
+			.mappings = array_create(0, 4),
+			.create_mapping_enumerator = _create_mapping_enumerator,
+			.destroy = _destroy,
+		},
+		.by_child = hashtable_create(hashtable_hash_str, hashtable_equals_str, 8),
+	);
+
+	enumerator = settings->create_key_value_enumerator(settings,
+							"%s.plugins.tunnel-nat", ns);
+	while (enumerator->enumerate(enumerator, &key, &value))
+	{
+		if (!is_known(key, plugin_keys, countof(plugin_keys)))
+		{
+			DBG1(DBG_CFG, "tunnel-nat: unknown key %s = '%s' ignored", key,
+				 value);
+			this->public.errors++;
+		}
+	}
+	enumerator->destroy(enumerator);
+	enumerator = settings->create_section_enumerator(settings,
+							"%s.plugins.tunnel-nat", ns);
+	while (enumerator->enumerate(enumerator, &key))
+	{
+		if (!streq(key, "mappings"))
+		{
+			DBG1(DBG_CFG, "tunnel-nat: unknown section %s ignored", key);
+			this->public.errors++;
+		}
+	}
+	enumerator->destroy(enumerator);
+
+	enumerator = settings->create_section_enumerator(settings,
+							"%s.plugins.tunnel-nat.mappings", ns);
+	while (enumerator->enumerate(enumerator, &key))
+	{
+		map = parse_mapping(settings, ns, key);
+		if (map && !check_conflicts(this, map))
+		{
+			mapping_destroy(map);
+			map = NULL;
+		}
+		if (!map)
+		{
+			this->public.errors++;
+			continue;
+		}
+		array_insert(this->public.mappings, ARRAY_TAIL, map);
+		index_mapping(this, map);
+	}
+	enumerator->destroy(enumerator);
+
+	enumerator = settings->create_key_value_enumerator(settings,
+							"%s.plugins.tunnel-nat.mappings", ns);
+	while (enumerator->enumerate(enumerator, &key, &value))
+	{
+		DBG1(DBG_CFG, "tunnel-nat: mappings.%s = '%s' is not a mapping "
+			 "section (expected mappings.NAME { child, public, private }); "
+			 "ignored", key, value);
+		this->public.errors++;
+	}
+	enumerator->destroy(enumerator);
+
+	DBG2(DBG_CFG, "tunnel-nat: %u mappings loaded, %u settings rejected",
+		 array_count(this->public.mappings), this->public.errors);
+	return &this->public;
+}
+
+/*
+ * Described in header
+ */
+bool tunnel_nat_mapping_elems(tunnel_nat_mapping_t *map, uint32_t local_from,
+							  uint32_t local_to, uint32_t remote_from,
+							  uint32_t remote_to, const char *comment,
+							  array_t *elems)
+{
+	tunnel_nat_elem_t *dnat, *snat;
+	uint32_t hostmask, pub_last, from, to;
+
+	hostmask = ~tunnel_nat_mask(map->prefixlen);
+	pub_last = map->pub | hostmask;
+	/* the part of P the negotiated local selector covers */
+	from = max(map->pub, local_from);
+	to = min(pub_last, local_to);
+	if (from > to)
+	{
+		return FALSE;
+	}
+	INIT(dnat,
+		.map = TUNNEL_NAT_DNAT,
+		.src_from = remote_from,
+		.src_to = remote_to,
+		.dst_from = from,
+		.dst_to = to,
+		.nat_from = map->priv,
+		.nat_to = map->priv | hostmask,
+	);
+	INIT(snat,
+		.map = TUNNEL_NAT_SNAT,
+		.src_from = map->priv | (from & hostmask),
+		.src_to = map->priv | (to & hostmask),
+		.dst_from = remote_from,
+		.dst_to = remote_to,
+		.nat_from = map->pub,
+		.nat_to = pub_last,
+	);
+	snprintf(dnat->comment, sizeof(dnat->comment), "%s", comment);
+	snprintf(snat->comment, sizeof(snat->comment), "%s", comment);
+	array_insert(elems, ARRAY_TAIL, dnat);
+	array_insert(elems, ARRAY_TAIL, snat);
+	return TRUE;
+}

@@ -1,0 +1,162 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * @defgroup tunnel_nat_config tunnel_nat_config
+ * @{ @ingroup tunnel_nat
+ */
+
+#ifndef TUNNEL_NAT_CONFIG_H_
+#define TUNNEL_NAT_CONFIG_H_
+
+#include <library.h>
+#include <settings/settings.h>
+#include <collections/array.h>
+#include <collections/enumerator.h>
+
+#include "tunnel_nat_state.h"
+
+/**
+ * Default name of the nftables table the plugin owns.
+ */
+#define TUNNEL_NAT_DEFAULT_TABLE "tunnel_nat"
+
+typedef struct tunnel_nat_mapping_t tunnel_nat_mapping_t;
+typedef struct tunnel_nat_config_t tunnel_nat_config_t;
+
+/**
+ * A 1:1 mapping of a public prefix to a private prefix of the same size.
+ *
+ * Addresses are IPv4, in host byte order, with the host bits cleared.
+ */
+struct tunnel_nat_mapping_t {
+
+	/**
+	 * Name of the settings section that defines the mapping
+	 */
+	char *name;
+
+	/**
+	 * Names of the CHILD_SA configs the mapping applies to, char*
+	 */
+	array_t *children;
+
+	/**
+	 * Public network address (P)
+	 */
+	uint32_t pub;
+
+	/**
+	 * Private network address
+	 */
+	uint32_t priv;
+
+	/**
+	 * Prefix length of both, 0..32
+	 */
+	uint8_t prefixlen;
+};
+
+/**
+ * The plugin's settings, parsed and validated.
+ */
+struct tunnel_nat_config_t {
+
+	/**
+	 * Name of the nftables table
+	 */
+	char *table;
+
+	/**
+	 * Interface decrypted packets arrive on, NULL to match IPsec metadata
+	 * (meta secpath) or auto-detect kernel-libipsec's TUN device
+	 */
+	char *inbound_interface;
+
+	/**
+	 * Valid mappings, tunnel_nat_mapping_t*
+	 */
+	array_t *mappings;
+
+	/**
+	 * Number of settings rejected while parsing (each one logged)
+	 */
+	u_int errors;
+
+	/**
+	 * Enumerate the mappings of a CHILD_SA config.
+	 *
+	 * @param child		name of the CHILD_SA config
+	 * @return			enumerator over tunnel_nat_mapping_t*
+	 */
+	enumerator_t *(*create_mapping_enumerator)(tunnel_nat_config_t *this,
+											   const char *child);
+
+	/**
+	 * Destroy the config and its mappings.
+	 */
+	void (*destroy)(tunnel_nat_config_t *this);
+};
+
+/**
+ * Parse and validate the plugin's settings.
+ *
+ * Settings are read below "<ns>.plugins.tunnel-nat". Each invalid entry is
+ * logged, naming the key and the value, and skipped; valid ones are kept.
+ * A configuration error that leaves no usable table name makes this fail.
+ *
+ * @param settings		settings to read
+ * @param ns			namespace, usually lib->ns ("charon")
+ * @return				parsed config, NULL if unusable
+ */
+tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
+											const char *ns);
+
+/**
+ * Parse an IPv4 address or prefix "a.b.c.d[/n]" strictly.
+ *
+ * @param str			string to parse
+ * @param addr			parsed address, host byte order
+ * @param prefixlen		parsed prefix length, 32 if none given
+ * @return				NULL on success, otherwise a static error reason
+ */
+const char *tunnel_nat_parse_prefix(const char *str, uint32_t *addr,
+									uint8_t *prefixlen);
+
+/**
+ * Build the elements of one mapping for one pair of address ranges.
+ *
+ * @param map			mapping
+ * @param local_from	first address of a negotiated local selector
+ * @param local_to		last address of a negotiated local selector
+ * @param remote_from	first address of a negotiated remote selector
+ * @param remote_to		last address of a negotiated remote selector
+ * @param comment		comment for the elements
+ * @param elems			array to add the DNAT and SNAT elements to
+ * @return				FALSE if the public prefix is outside the local range
+ */
+bool tunnel_nat_mapping_elems(tunnel_nat_mapping_t *map, uint32_t local_from,
+							  uint32_t local_to, uint32_t remote_from,
+							  uint32_t remote_to, const char *comment,
+							  array_t *elems);
+
+/**
+ * Netmask in host byte order for a prefix length.
+ */
+static inline uint32_t tunnel_nat_mask(uint8_t prefixlen)
+{
+	return prefixlen ? 0xffffffffU << (32 - prefixlen) : 0;
+}
+
+#endif /** TUNNEL_NAT_CONFIG_H_ @}*/

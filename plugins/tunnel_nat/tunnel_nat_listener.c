@@ -1,0 +1,448 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "tunnel_nat_listener.h"
+#include "tunnel_nat_nft.h"
+
+#include <arpa/inet.h>
+
+#include <daemon.h>
+#include <networking/tun_device.h>
+#include <threading/mutex.h>
+
+typedef struct private_tunnel_nat_listener_t private_tunnel_nat_listener_t;
+
+/**
+ * Private data of a tunnel_nat_listener_t object.
+ */
+struct private_tunnel_nat_listener_t {
+
+	/**
+	 * Public interface.
+	 */
+	tunnel_nat_listener_t public;
+
+	/**
+	 * Netlink socket to nftables, not owned
+	 */
+	nl_socket_t *socket;
+
+	/**
+	 * Current settings, NULL until started
+	 */
+	tunnel_nat_config_t *config;
+
+	/**
+	 * Interface the DNAT rule matches, NULL for meta secpath
+	 */
+	char *iface;
+
+	/**
+	 * Installed translations and who needs them
+	 */
+	tunnel_nat_state_t *state;
+
+	/**
+	 * Serializes events, state and netlink transactions
+	 */
+	mutex_t *mutex;
+};
+
+/**
+ * What a commit is about, for logs
+ */
+typedef struct {
+	private_tunnel_nat_listener_t *this;
+	const char *what;
+} commit_ctx_t;
+
+/**
+ * Commit a change as one nftables transaction
+ */
+static bool commit_change(commit_ctx_t *ctx, array_t *add, array_t *del)
+{
+	private_tunnel_nat_listener_t *this = ctx->this;
+	nl_batch_t *batch;
+	bool ok;
+
+	batch = nl_batch_create();
+	tunnel_nat_nft_begin(batch);
+	/* deletes first, a rekey may replace an element by an overlapping one */
+	tunnel_nat_nft_elems(batch, this->config->table, FALSE, del);
+	tunnel_nat_nft_elems(batch, this->config->table, TRUE, add);
+	tunnel_nat_nft_end(batch);
+	ok = this->socket->send(this->socket, batch, ctx->what);
+	batch->destroy(batch);
+	return ok;
+}
+
+/**
+ * Rewrite the maps to hold exactly the current state, one transaction
+ */
+static bool resync(private_tunnel_nat_listener_t *this, const char *what)
+{
+	enumerator_t *enumerator;
+	tunnel_nat_elem_t *elem;
+	nl_batch_t *batch;
+	array_t *all;
+	bool ok;
+
+	all = array_create(0, this->state->get_count(this->state));
+	enumerator = this->state->create_enumerator(this->state);
+	while (enumerator->enumerate(enumerator, &elem))
+	{
+		array_insert(all, ARRAY_TAIL, elem);
+	}
+	enumerator->destroy(enumerator);
+
+	batch = nl_batch_create();
+	tunnel_nat_nft_begin(batch);
+	tunnel_nat_nft_flush(batch, this->config->table);
+	tunnel_nat_nft_elems(batch, this->config->table, TRUE, all);
+	tunnel_nat_nft_end(batch);
+	ok = this->socket->send(this->socket, batch, what);
+	batch->destroy(batch);
+	array_destroy(all);
+	if (ok)
+	{
+		DBG1(DBG_CHD, "tunnel-nat: rewrote table ip %s with %u translations",
+			 this->config->table, this->state->get_count(this->state));
+	}
+	return ok;
+}
+
+/**
+ * Get the first and last address of an IPv4 traffic selector
+ */
+static bool ts_range(traffic_selector_t *ts, uint32_t *from, uint32_t *to)
+{
+	chunk_t a, b;
+
+	if (ts->get_type(ts) != TS_IPV4_ADDR_RANGE)
+	{
+		return FALSE;
+	}
+	a = ts->get_from_address(ts);
+	b = ts->get_to_address(ts);
+	if (a.len != 4 || b.len != 4)
+	{
+		return FALSE;
+	}
+	*from = untoh32(a.ptr);
+	*to = untoh32(b.ptr);
+	return TRUE;
+}
+
+/**
+ * Warn if a mapping's public prefix is not within the configured local_ts
+ */
+static void check_configured_ts(child_sa_t *child_sa,
+								tunnel_nat_mapping_t *map)
+{
+	child_cfg_t *cfg = child_sa->get_config(child_sa);
+	traffic_selector_t *ts;
+	enumerator_t *enumerator;
+	linked_list_t *list;
+	uint32_t from, to, last;
+	bool found = FALSE;
+
+	last = map->pub | ~tunnel_nat_mask(map->prefixlen);
+	list = cfg->get_traffic_selectors(cfg, TRUE, NULL, NULL, FALSE);
+	enumerator = list->create_enumerator(list);
+	while (!found && enumerator->enumerate(enumerator, &ts))
+	{
+		found = ts_range(ts, &from, &to) && from <= map->pub && last <= to;
+	}
+	enumerator->destroy(enumerator);
+	list->destroy_offset(list, offsetof(traffic_selector_t, destroy));
+	if (!found)
+	{
+		uint32_t pub = htonl(map->pub);
+		host_t *host;
+
+		host = host_create_from_chunk(AF_INET, chunk_from_thing(pub), 0);
+		DBG1(DBG_CFG, "tunnel-nat: public address %H/%u of mapping '%s' is "
+			 "not within local_ts of child '%s': the peer cannot reach it "
+			 "through this tunnel", host, map->prefixlen, map->name,
+			 child_sa->get_name(child_sa));
+		host->destroy(host);
+	}
+}
+
+/**
+ * Build the elements a CHILD_SA needs, NULL if it has no mappings
+ */
+static array_t *build_elems(private_tunnel_nat_listener_t *this,
+							child_sa_t *child_sa)
+{
+	tunnel_nat_mapping_t *map;
+	traffic_selector_t *lts, *rts;
+	enumerator_t *mappings, *locals, *remotes;
+	array_t *elems = NULL;
+	uint32_t lfrom, lto, rfrom, rto;
+	char comment[TUNNEL_NAT_COMMENT_LEN];
+	bool covered;
+
+	snprintf(comment, sizeof(comment), "child %s", child_sa->get_name(child_sa));
+	mappings = this->config->create_mapping_enumerator(this->config,
+											child_sa->get_name(child_sa));
+	while (mappings->enumerate(mappings, &map))
+	{
+		if (!elems)
+		{
+			elems = array_create(0, 4);
+		}
+		check_configured_ts(child_sa, map);
+		covered = FALSE;
+		locals = child_sa->create_ts_enumerator(child_sa, TRUE);
+		while (locals->enumerate(locals, &lts))
+		{
+			if (!ts_range(lts, &lfrom, &lto))
+			{
+				continue;
+			}
+			remotes = child_sa->create_ts_enumerator(child_sa, FALSE);
+			while (remotes->enumerate(remotes, &rts))
+			{
+				if (ts_range(rts, &rfrom, &rto) &&
+					tunnel_nat_mapping_elems(map, lfrom, lto, rfrom, rto,
+											 comment, elems))
+				{
+					covered = TRUE;
+				}
+			}
+			remotes->destroy(remotes);
+		}
+		locals->destroy(locals);
+		if (!covered)
+		{
+			DBG1(DBG_CHD, "tunnel-nat: negotiated traffic selectors of "
+				 "CHILD_SA %s{%u} do not cover mapping '%s', not applied",
+				 child_sa->get_name(child_sa),
+				 child_sa->get_unique_id(child_sa), map->name);
+		}
+	}
+	mappings->destroy(mappings);
+	return elems;
+}
+
+static void elems_destroy(array_t *elems)
+{
+	array_destroy_function(elems, (void*)free, NULL);
+}
+
+METHOD(listener_t, child_updown, bool,
+	private_tunnel_nat_listener_t *this, ike_sa_t *ike_sa, child_sa_t *child_sa,
+	bool up)
+{
+	uint32_t id = child_sa->get_unique_id(child_sa);
+	array_t *elems = NULL;
+	char what[BUF_LEN];
+	commit_ctx_t ctx = { .this = this, .what = what };
+
+	this->mutex->lock(this->mutex);
+	if (!this->config)
+	{
+		this->mutex->unlock(this->mutex);
+		return TRUE;
+	}
+	snprintf(what, sizeof(what), "tunnel-nat: CHILD_SA %s{%u} %s",
+			 child_sa->get_name(child_sa), id, up ? "up" : "down");
+	if (up)
+	{
+		elems = build_elems(this, child_sa);
+		if (elems)
+		{
+			if (this->state->update(this->state, 0, id, elems,
+									(tunnel_nat_commit_t)commit_change, &ctx))
+			{
+				DBG1(DBG_CHD, "tunnel-nat: translations of CHILD_SA %s{%u} "
+					 "installed (%u in table ip %s)",
+					 child_sa->get_name(child_sa), id,
+					 this->state->get_count(this->state), this->config->table);
+			}
+			else
+			{
+				DBG1(DBG_CHD, "tunnel-nat: installing translations of "
+					 "CHILD_SA %s{%u} failed, none installed",
+					 child_sa->get_name(child_sa), id);
+			}
+			elems_destroy(elems);
+		}
+	}
+	else if (!this->state->update(this->state, id, 0, NULL,
+								  (tunnel_nat_commit_t)commit_change, &ctx))
+	{
+		/* the SA is gone either way: drop its state and make the kernel
+		 * match what the remaining CHILD_SAs need */
+		this->state->forget(this->state, id, NULL);
+		resync(this, what);
+	}
+	this->mutex->unlock(this->mutex);
+	return TRUE;
+}
+
+METHOD(listener_t, child_rekey, bool,
+	private_tunnel_nat_listener_t *this, ike_sa_t *ike_sa, child_sa_t *old,
+	child_sa_t *new)
+{
+	uint32_t old_id = old->get_unique_id(old), new_id = new->get_unique_id(new);
+	array_t *elems;
+	char what[BUF_LEN];
+	commit_ctx_t ctx = { .this = this, .what = what };
+
+	this->mutex->lock(this->mutex);
+	if (!this->config)
+	{
+		this->mutex->unlock(this->mutex);
+		return TRUE;
+	}
+	elems = build_elems(this, new);
+	if (elems)
+	{
+		snprintf(what, sizeof(what), "tunnel-nat: CHILD_SA %s{%u} rekeyed to "
+				 "{%u}", new->get_name(new), old_id, new_id);
+		if (!this->state->update(this->state, old_id, new_id, elems,
+								 (tunnel_nat_commit_t)commit_change, &ctx))
+		{
+			/* keep what the old SA had in place for the new one, no gap */
+			this->state->rename(this->state, old_id, new_id);
+			DBG1(DBG_CHD, "tunnel-nat: kept the translations of CHILD_SA "
+				 "%s{%u} for {%u}", new->get_name(new), old_id, new_id);
+		}
+		elems_destroy(elems);
+	}
+	this->mutex->unlock(this->mutex);
+	return TRUE;
+}
+
+/**
+ * Find the interface decrypted packets arrive on, NULL for meta secpath
+ */
+static char *inbound_iface(private_tunnel_nat_listener_t *this)
+{
+	tun_device_t *tun;
+
+	if (this->config->inbound_interface)
+	{
+		return strdup(this->config->inbound_interface);
+	}
+	tun = lib->get(lib, "kernel-libipsec-tun");
+	if (tun)
+	{
+		return strdupnull(tun->get_name(tun));
+	}
+	return NULL;
+}
+
+METHOD(tunnel_nat_listener_t, start, bool,
+	private_tunnel_nat_listener_t *this)
+{
+	tunnel_nat_config_t *config;
+	nl_batch_t *batch;
+	char what[BUF_LEN];
+	bool ok;
+
+	config = tunnel_nat_config_load(lib->settings, lib->ns);
+	if (!config)
+	{
+		return FALSE;
+	}
+	this->mutex->lock(this->mutex);
+	this->config = config;
+	free(this->iface);
+	this->iface = inbound_iface(this);
+
+	snprintf(what, sizeof(what), "tunnel-nat: creating table ip %s",
+			 config->table);
+	batch = nl_batch_create();
+	tunnel_nat_nft_begin(batch);
+	tunnel_nat_nft_table(batch, config->table, this->iface);
+	tunnel_nat_nft_end(batch);
+	ok = this->socket->send(this->socket, batch, what);
+	batch->destroy(batch);
+	if (ok)
+	{
+		DBG1(DBG_CFG, "tunnel-nat: table ip %s ready, %u mappings, DNAT of "
+			 "packets %s%s", config->table, array_count(config->mappings),
+			 this->iface ? "arriving on " : "decrypted by IPsec (meta secpath)",
+			 this->iface ?: "");
+	}
+	else
+	{
+		this->config = NULL;
+		config->destroy(config);
+	}
+	this->mutex->unlock(this->mutex);
+	return ok;
+}
+
+METHOD(tunnel_nat_listener_t, stop, void,
+	private_tunnel_nat_listener_t *this)
+{
+	nl_batch_t *batch;
+	char what[BUF_LEN];
+
+	this->mutex->lock(this->mutex);
+	if (this->config)
+	{
+		snprintf(what, sizeof(what), "tunnel-nat: deleting table ip %s",
+				 this->config->table);
+		batch = nl_batch_create();
+		tunnel_nat_nft_begin(batch);
+		tunnel_nat_nft_delete_table(batch, this->config->table);
+		tunnel_nat_nft_end(batch);
+		this->socket->send(this->socket, batch, what);
+		batch->destroy(batch);
+		this->config->destroy(this->config);
+		this->config = NULL;
+	}
+	this->state->destroy(this->state);
+	this->state = tunnel_nat_state_create();
+	this->mutex->unlock(this->mutex);
+}
+
+METHOD(tunnel_nat_listener_t, destroy, void,
+	private_tunnel_nat_listener_t *this)
+{
+	DESTROY_IF(this->config);
+	this->state->destroy(this->state);
+	this->mutex->destroy(this->mutex);
+	free(this->iface);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+tunnel_nat_listener_t *tunnel_nat_listener_create(nl_socket_t *socket)
+{
+	private_tunnel_nat_listener_t *this;
+
+	INIT(this,
+		.public = {
+			.listener = {
+				.child_updown = _child_updown,
+				.child_rekey = _child_rekey,
+			},
+			.start = _start,
+			.stop = _stop,
+			.destroy = _destroy,
+		},
+		.socket = socket,
+		.state = tunnel_nat_state_create(),
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+	);
+	return &this->public;
+}

@@ -1,0 +1,82 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * @defgroup tunnel_nat_nft tunnel_nat_nft
+ * @{ @ingroup tunnel_nat
+ */
+
+#ifndef TUNNEL_NAT_NFT_H_
+#define TUNNEL_NAT_NFT_H_
+
+#include "tunnel_nat_state.h"
+
+#include <nl_batch.h>
+
+/**
+ * Names of the maps, indexed by tunnel_nat_map_t
+ */
+extern const char *tunnel_nat_map_names[];
+
+/**
+ * Names of the chains
+ */
+#define TUNNEL_NAT_CHAIN_PRE "prerouting"
+#define TUNNEL_NAT_CHAIN_POST "postrouting"
+
+/**
+ * Start an nftables transaction.
+ */
+void tunnel_nat_nft_begin(nl_batch_t *batch);
+
+/**
+ * End an nftables transaction.
+ */
+void tunnel_nat_nft_end(nl_batch_t *batch);
+
+/**
+ * Add messages that create the table from scratch, replacing any table of
+ * that name: add table, delete table, add table, its maps, chains and rules.
+ *
+ * The DNAT rule only matches packets that came out of IPsec: decrypted by
+ * XFRM (meta secpath exists), or, if iface is given, that arrived on that
+ * interface (kernel-libipsec's TUN device).
+ *
+ * @param table		table name
+ * @param iface		interface decrypted packets arrive on, NULL for secpath
+ */
+void tunnel_nat_nft_table(nl_batch_t *batch, const char *table,
+						  const char *iface);
+
+/**
+ * Add a message deleting the table.
+ */
+void tunnel_nat_nft_delete_table(nl_batch_t *batch, const char *table);
+
+/**
+ * Add messages that remove every element of both maps.
+ */
+void tunnel_nat_nft_flush(nl_batch_t *batch, const char *table);
+
+/**
+ * Add messages that add or delete elements.
+ *
+ * @param table		table name
+ * @param add		TRUE to add the elements, FALSE to delete them
+ * @param elems		tunnel_nat_elem_t*
+ */
+void tunnel_nat_nft_elems(nl_batch_t *batch, const char *table, bool add,
+						  array_t *elems);
+
+#endif /** TUNNEL_NAT_NFT_H_ @}*/

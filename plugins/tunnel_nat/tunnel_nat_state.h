@@ -1,0 +1,170 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * @defgroup tunnel_nat_state tunnel_nat_state
+ * @{ @ingroup tunnel_nat
+ */
+
+#ifndef TUNNEL_NAT_STATE_H_
+#define TUNNEL_NAT_STATE_H_
+
+#include <library.h>
+#include <collections/array.h>
+
+typedef struct tunnel_nat_state_t tunnel_nat_state_t;
+typedef struct tunnel_nat_elem_t tunnel_nat_elem_t;
+typedef enum tunnel_nat_map_t tunnel_nat_map_t;
+
+/**
+ * The nftables maps translations live in.
+ */
+enum tunnel_nat_map_t {
+	/** ip saddr . ip daddr => new daddr prefix */
+	TUNNEL_NAT_DNAT = 0,
+	/** ip saddr . ip daddr => new saddr prefix */
+	TUNNEL_NAT_SNAT = 1,
+};
+
+/**
+ * Maximum length of an element comment, including the terminator.
+ */
+#define TUNNEL_NAT_COMMENT_LEN 64
+
+/**
+ * One element of a translation map: an interval key of two address ranges,
+ * and the prefix the matching address is translated into (host bits are
+ * kept, NF_NAT_RANGE_NETMAP). Addresses in host byte order.
+ */
+struct tunnel_nat_elem_t {
+	/** map the element belongs to */
+	tunnel_nat_map_t map;
+	/** source address range */
+	uint32_t src_from, src_to;
+	/** destination address range */
+	uint32_t dst_from, dst_to;
+	/** translated prefix, first and last address */
+	uint32_t nat_from, nat_to;
+	/** comment shown by nft, not part of the identity */
+	char comment[TUNNEL_NAT_COMMENT_LEN];
+};
+
+/**
+ * Apply a change to the kernel.
+ *
+ * @param user		user data
+ * @param add		tunnel_nat_elem_t* to add
+ * @param del		tunnel_nat_elem_t* to delete
+ * @return			TRUE if applied whole, FALSE if nothing was applied
+ */
+typedef bool (*tunnel_nat_commit_t)(void *user, array_t *add, array_t *del);
+
+/**
+ * Reference counted set of translation elements, owned by CHILD_SAs.
+ *
+ * An element is added to the kernel when the first CHILD_SA needs it, and
+ * removed when the last one that needs it goes away. Not thread-safe: the
+ * caller serializes all calls.
+ */
+struct tunnel_nat_state_t {
+
+	/**
+	 * Give a CHILD_SA a new set of elements, and/or drop one.
+	 *
+	 * - up:    update(this, 0, id, elems, ...)
+	 * - down:  update(this, id, 0, NULL, ...)
+	 * - rekey: update(this, old, new, elems, ...)
+	 *
+	 * Elements that overlap (but are not equal to) an element that stays
+	 * installed are refused and logged. The change is committed as one call
+	 * to commit(); if that fails, the state is left as it was.
+	 *
+	 * @param old_id	unique id of the CHILD_SA that goes away, 0 for none
+	 * @param new_id	unique id of the CHILD_SA to own elems, 0 for none
+	 * @param elems		tunnel_nat_elem_t* the new CHILD_SA needs, or NULL
+	 * @param commit	function applying the change
+	 * @param user		user data passed to commit
+	 * @return			TRUE if the change was committed (or was empty)
+	 */
+	bool (*update)(tunnel_nat_state_t *this, uint32_t old_id, uint32_t new_id,
+				   array_t *elems, tunnel_nat_commit_t commit, void *user);
+
+	/**
+	 * Drop the state of a CHILD_SA without committing anything.
+	 *
+	 * @param id		unique id of the CHILD_SA
+	 * @param del		receives the elements no longer needed, or NULL
+	 */
+	void (*forget)(tunnel_nat_state_t *this, uint32_t id, array_t *del);
+
+	/**
+	 * Move the ownership of a CHILD_SA's elements to another id.
+	 *
+	 * @param old_id	current owner
+	 * @param new_id	new owner
+	 */
+	void (*rename)(tunnel_nat_state_t *this, uint32_t old_id, uint32_t new_id);
+
+	/**
+	 * Enumerate the installed elements.
+	 *
+	 * @return			enumerator over tunnel_nat_elem_t*
+	 */
+	enumerator_t *(*create_enumerator)(tunnel_nat_state_t *this);
+
+	/**
+	 * Reference count of an element.
+	 *
+	 * @param elem		element to look up
+	 * @return			number of CHILD_SAs that need it, 0 if not installed
+	 */
+	u_int (*get_refs)(tunnel_nat_state_t *this, tunnel_nat_elem_t *elem);
+
+	/**
+	 * Number of installed elements.
+	 */
+	u_int (*get_count)(tunnel_nat_state_t *this);
+
+	/**
+	 * Number of CHILD_SAs that own elements.
+	 */
+	u_int (*get_sa_count)(tunnel_nat_state_t *this);
+
+	/**
+	 * Destroy the state.
+	 */
+	void (*destroy)(tunnel_nat_state_t *this);
+};
+
+/**
+ * Create an empty state.
+ */
+tunnel_nat_state_t *tunnel_nat_state_create();
+
+/**
+ * Format an element for logs, e.g. "DNAT 192.0.2.0/24 . 192.0.2.10 => 10.1.0.10".
+ *
+ * @param elem		element
+ * @param buf		buffer
+ * @param len		buffer size
+ * @return			buf
+ */
+char *tunnel_nat_elem_str(tunnel_nat_elem_t *elem, char *buf, size_t len);
+
+/**
+ * Check if two elements are the same translation (comments aside).
+ */
+bool tunnel_nat_elem_equals(tunnel_nat_elem_t *a, tunnel_nat_elem_t *b);
+
+#endif /** TUNNEL_NAT_STATE_H_ @}*/
