@@ -24,7 +24,7 @@ CONFIGURE_OPTS="--prefix=$prefix --sysconfdir=$prefix/etc
 --enable-pem --enable-x509 --enable-pubkey --enable-pkcs1 --enable-sha1
 --enable-sha2 --enable-hmac --enable-kdf --enable-aes --enable-updown
 --enable-ikev2 --enable-load-tester --enable-gmp
---with-systemdsystemunitdir=no"
+--with-systemdsystemunitdir=no --with-capabilities=native"
 
 stamp="$builddir/.strongswan-built"
 want=$(printf '%s\n%s\n' "$CONFIGURE_OPTS" "$(cksum < "$tarball")")

@@ -1,0 +1,367 @@
+#!/bin/bash
+# Lab for the integration suites: hosts in network namespaces, one charon per
+# side (own network and mount namespace, private /run, own strongswan.conf and
+# vici socket), a tiny test runner that prints "N passed, N failed" and dumps
+# the state of the lab when a test fails.
+#
+# Nothing here touches the root network namespace: every address, route,
+# rule and nftables table lives in namespaces the lab creates, and the lab
+# removes them on every exit path.
+#
+# Parameters (environment):
+#   BACKEND   libipsec (default; userspace ESP over TUN, P local on lo)
+#             or xfrm (kernel ESP, P not local; needs an ESP-capable kernel)
+#   PREFIX    strongSwan installation (default: build/install of this repo)
+#   KEEP_LAB  set to 1 to keep namespaces and logs after the run
+#
+# Copyright (C) 2026 The tunnel-nat authors
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+PREFIX=${PREFIX:-$TOP/build/install}
+BACKEND=${BACKEND:-libipsec}
+CHARON=$PREFIX/libexec/ipsec/charon
+SWANCTL=$PREFIX/sbin/swanctl
+CONFDIR=$TOP/swanctl.d
+
+LAB_ID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tnlab.XXXXXX")
+declare -A CHARON_PID=()
+LAB_NS=()
+
+# The scenario's addresses (documentation ranges and 10/8 only)
+P=192.0.2.100           # our public service address
+APP=10.1.0.10           # where the service really lives
+C=198.51.100.10         # the clearinghouse's address
+C2=198.51.100.20        # the second partner's address
+GW_WAN=192.0.2.1; CH_WAN=192.0.2.2
+GW_WAN2=192.0.2.17; CH2_WAN=192.0.2.18
+GW_NET=192.0.2.33; INET_NET=192.0.2.34
+GW_LAN=10.1.0.1
+
+PLUGINS="random nonce openssl pem x509 pubkey pkcs1 sha1 sha2 hmac kdf aes gmp
+kernel-netlink socket-default vici updown"
+
+log() { printf '%s\n' "$*"; }
+
+ns() { printf 'tn%s-%s' "$LAB_ID" "$1"; }
+nsx() { local role=$1; shift; ip netns exec "$(ns "$role")" "$@"; }
+
+# --- lab topology -----------------------------------------------------------
+
+lab_add_ns()
+{
+	local role=$1 n
+	n=$(ns "$role")
+	ip netns add "$n"
+	LAB_NS+=("$n")
+	ip -n "$n" link set lo up
+	nsx "$role" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.lo.rp_filter=0
+}
+
+# lab_link ROLE1 IF1 ADDR1 ROLE2 IF2 ADDR2
+lab_link()
+{
+	ip -n "$(ns "$1")" link add "$2" type veth peer name "$5" netns "$(ns "$4")"
+	ip -n "$(ns "$1")" addr add "$3" dev "$2"
+	ip -n "$(ns "$4")" addr add "$6" dev "$5"
+	ip -n "$(ns "$1")" link set "$2" up
+	ip -n "$(ns "$4")" link set "$5" up
+}
+
+# Hosts: ch (clearinghouse), ch2 (second partner), gw (our gateway),
+# app (the service), inet (a host on the internet, for forged packets)
+lab_up()
+{
+	local r
+	for r in ch ch2 gw app inet; do
+		lab_add_ns "$r"
+	done
+	lab_link gw wan0 $GW_WAN/28 ch eth0 $CH_WAN/28
+	lab_link gw wan1 $GW_WAN2/28 ch2 eth0 $CH2_WAN/28
+	lab_link gw net0 $GW_NET/28 inet eth0 $INET_NET/28
+	lab_link gw lan0 $GW_LAN/24 app eth0 $APP/24
+
+	ip -n "$(ns ch)" addr add $C/32 dev lo
+	ip -n "$(ns ch2)" addr add $C2/32 dev lo
+	# the attacker forges the clearinghouse's address
+	ip -n "$(ns inet)" addr add $C/32 dev lo
+	if [ "$BACKEND" = libipsec ]; then
+		# kernel-libipsec needs a local address in local_ts
+		ip -n "$(ns gw)" addr add $P/32 dev lo
+	fi
+
+	ip -n "$(ns ch)" route add default via $GW_WAN
+	ip -n "$(ns ch2)" route add default via $GW_WAN2
+	ip -n "$(ns inet)" route add default via $GW_NET
+	ip -n "$(ns app)" route add default via $GW_LAN
+	nsx gw sysctl -qw net.ipv4.ip_forward=1
+	for r in wan0 wan1 net0 lan0; do
+		nsx gw sysctl -qw net.ipv4.conf.$r.rp_filter=0
+	done
+}
+
+lab_down()
+{
+	local role pid n
+	for role in "${!CHARON_PID[@]}"; do
+		pid=${CHARON_PID[$role]}
+		kill "$pid" 2>/dev/null
+	done
+	for role in "${!CHARON_PID[@]}"; do
+		pid=${CHARON_PID[$role]}
+		for _ in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null
+	done
+	# anything else still running in the lab's namespaces
+	for n in "${LAB_NS[@]}"; do
+		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	done
+	for n in "${LAB_NS[@]}"; do
+		ip netns del "$n" 2>/dev/null
+	done
+	LAB_NS=()
+	if [ "${KEEP_LAB:-0}" = 1 ]; then
+		log "lab files kept in $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+
+# --- charon -----------------------------------------------------------------
+
+# charon_conf ROLE [EXTRA]: write ROLE's strongswan.conf; EXTRA goes into the
+# charon section (e.g. settings of the plugins)
+charon_conf()
+{
+	local role=$1 extra=${2:-} dir=$WORK/$1 plugins=$PLUGINS
+	mkdir -p "$dir"
+	if [ "$BACKEND" = libipsec ]; then
+		plugins="kernel-libipsec $plugins"
+	fi
+	if [ "$role" = gw ]; then
+		plugins="$plugins tunnel-nat"
+	fi
+	cat > "$dir/strongswan.conf" <<EOC
+charon {
+	load = $(echo $plugins)
+	port = 500
+	port_nat_t = 4500
+	retransmit_tries = 3
+	filelog {
+		log {
+			path = $dir/charon.log
+			time_format = %T
+			ike_name = yes
+			default = 1
+			cfg = 2
+			chd = 2
+			knl = 1
+		}
+	}
+	plugins {
+		vici {
+			socket = unix:///run/$role.vici
+		}
+$( [ "$role" = gw ] && echo "		include $CONFDIR/gateway/tunnel-nat.conf" )
+	}
+$extra
+}
+EOC
+}
+
+# charon_start ROLE: start charon for ROLE (config written by charon_conf)
+charon_start()
+{
+	local role=$1 dir=$WORK/$1 pid
+	[ -f "$dir/strongswan.conf" ] || charon_conf "$role"
+	ip netns exec "$(ns "$role")" unshare -m --propagation private sh -c \
+		"mount -t tmpfs none /run && STRONGSWAN_CONF=$dir/strongswan.conf exec $CHARON" \
+		>> "$dir/charon.stdout" 2>&1 &
+	pid=$!
+	CHARON_PID[$role]=$pid
+	for _ in $(seq 100); do
+		if nsenter -t "$pid" -m test -S "/run/$role.vici" 2>/dev/null; then
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	log "charon of $role did not start"
+	tail -n 20 "$dir/charon.log" "$dir/charon.stdout" 2>/dev/null
+	return 1
+}
+
+# charon_kill ROLE [SIGNAL]
+charon_kill()
+{
+	local role=$1 sig=${2:-TERM} pid=${CHARON_PID[$1]}
+	kill -"$sig" "$pid" 2>/dev/null
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	unset "CHARON_PID[$role]"
+}
+
+# swan ROLE ARGS...: swanctl against ROLE's charon
+swan()
+{
+	local role=$1 cmd=$2; shift 2
+	nsenter -t "${CHARON_PID[$role]}" -m -n "$SWANCTL" "$cmd" \
+		--uri "unix:///run/$role.vici" "$@"
+}
+
+# swan_load ROLE CONFIG: load swanctl.d/CONFIG/swanctl.conf
+swan_load()
+{
+	swan "$1" --load-all --noprompt --file "$CONFDIR/$2/swanctl.conf" \
+		> "$WORK/$1/swanctl-load.log" 2>&1 ||
+		{ cat "$WORK/$1/swanctl-load.log"; return 1; }
+}
+
+charon_log() { cat "$WORK/$1/charon.log"; }
+
+# --- probes -----------------------------------------------------------------
+
+# tcp_server ROLE IP PORT TAG: answer each line with "TAG <peer address> <line>"
+tcp_server()
+{
+	nsx "$1" socat TCP-LISTEN:"$3",bind="$2",reuseaddr,fork \
+		SYSTEM:"read l; echo $4 \$SOCAT_PEERADDR \$l" \
+		> /dev/null 2>&1 &
+	wait_port "$1" tcp "$2" "$3"
+}
+
+# udp_sink ROLE IP PORT FILE: record every datagram with its sender
+udp_sink()
+{
+	nsx "$1" socat -u UDP-RECVFROM:"$3",bind="$2",reuseaddr,fork \
+		SYSTEM:"echo \$SOCAT_PEERADDR \$(cat) >> $4" > /dev/null 2>&1 &
+	wait_port "$1" udp "$2" "$3"
+}
+
+wait_port()
+{
+	local flag=-tln
+	[ "$2" = udp ] && flag=-uln
+	for _ in $(seq 50); do
+		nsx "$1" ss -H $flag "src $3:$4" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# tcp_ask ROLE SRC DST PORT LINE: connect from SRC, print the answer
+tcp_ask()
+{
+	echo "$5" | nsx "$1" timeout 10 socat -t 3 - \
+		TCP:"$3":"$4",bind="$2",connect-timeout=3 2>/dev/null
+}
+
+# udp_send ROLE SRC DST PORT LINE
+udp_send()
+{
+	echo "$5" | nsx "$1" socat -u - UDP-SENDTO:"$3":"$4",bind="$2" 2>/dev/null
+}
+
+# nft_elems ROLE MAP: number of elements in the plugin's map
+nft_elems()
+{
+	nsx "$1" nft -j list map ip "${TABLE:-tunnel_nat}" "$2" 2>/dev/null |
+		jq '[.nftables[] | select(.map) | .map.elem // [] | length] | add // 0'
+}
+
+# nft_table_exists ROLE
+nft_table_exists()
+{
+	nsx "$1" nft list table ip "${TABLE:-tunnel_nat}" > /dev/null 2>&1
+}
+
+child_installed()
+{
+	swan "$1" --list-sas --raw 2>/dev/null |
+		grep -Eq "\{name=$2 uniqueid=[0-9]+ reqid=[0-9]+ state=INSTALLED"
+}
+
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds
+wait_for()
+{
+	local t=$1; shift
+	for _ in $(seq $((t * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# --- runner -----------------------------------------------------------------
+
+PASSED=0
+FAILED=0
+FAILED_NAMES=()
+
+dump_state()
+{
+	local role
+	log "---- state dump ----"
+	for role in gw ch ch2; do
+		[ -n "${CHARON_PID[$role]:-}" ] || continue
+		log "== $role: swanctl --list-sas"
+		swan "$role" --list-sas 2>&1 | sed 's/^/  /'
+	done
+	for role in gw ch app; do
+		log "== $role: nft list ruleset"
+		nsx "$role" nft list ruleset 2>&1 | sed 's/^/  /'
+		log "== $role: ip rule; ip route show table all"
+		nsx "$role" ip rule 2>&1 | sed 's/^/  /'
+		nsx "$role" ip route show table all 2>&1 | grep -v "^local\|^broadcast\|fe80\|ff00" | sed 's/^/  /'
+	done
+	for role in gw ch ch2; do
+		[ -f "$WORK/$role/charon.log" ] || continue
+		log "== $role: charon log (last 60 lines)"
+		tail -n 60 "$WORK/$role/charon.log" | sed 's/^/  /'
+	done
+	log "---- end of state dump ----"
+}
+
+# fail MESSAGE: report why the current test fails (and make it fail)
+fail()
+{
+	log "    FAIL: $*"
+	return 1
+}
+
+# run_test NAME FUNCTION
+run_test()
+{
+	local name=$1 fn=$2 start end
+	start=$(date +%s.%N)
+	if "$fn"; then
+		end=$(date +%s.%N)
+		PASSED=$((PASSED + 1))
+		printf 'ok   %s (%ss)\n' "$name" "$(awk "BEGIN { printf \"%.1f\", $end - $start }")"
+	else
+		FAILED=$((FAILED + 1))
+		FAILED_NAMES+=("$name")
+		printf 'FAIL %s\n' "$name"
+		dump_state
+	fi
+}
+
+summary()
+{
+	if [ ${#FAILED_NAMES[@]} -gt 0 ]; then
+		log "failed: ${FAILED_NAMES[*]}"
+	fi
+	if [ $((PASSED + FAILED)) -eq 0 ]; then
+		log "no test ran"
+		FAILED=1
+	fi
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}

@@ -1,0 +1,239 @@
+#!/bin/bash
+# Integration suite of the tunnel-nat plugin: real charon on both sides,
+# real nftables, in network namespaces. Run as root.
+#
+#   BACKEND=libipsec (default) or BACKEND=xfrm (kernel ESP, e.g. in the VM)
+#
+# Copyright (C) 2026 The tunnel-nat authors
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+set -u
+source "$(dirname "$0")/lib.sh"
+trap lab_down EXIT
+trap 'exit 1' INT TERM
+
+# bring the clearinghouse's tunnel up if it is not
+ensure_up()
+{
+	local role=${1:-gw} child=${2:-claims}
+	child_installed "$role" "$child" && return 0
+	swan "$role" --initiate --child "$child" --timeout 20 > /dev/null 2>&1
+	wait_for 10 child_installed "$role" "$child" || fail "$child did not come up"
+}
+
+child_uniqueid()
+{
+	swan gw --list-sas --raw 2>/dev/null |
+		grep -Eo "\{name=$1 uniqueid=[0-9]+" | grep -o '[0-9]*$' | tail -n1
+}
+
+# --- tests ------------------------------------------------------------------
+
+test_clearinghouse_reaches_app()
+{
+	local out
+	ensure_up || return 1
+	out=$(tcp_ask ch $C $P 7000 "claim 1")
+	[ "$out" = "app $C claim 1" ] ||
+		fail "clearinghouse -> P:7000 answered '$out', expected 'app $C claim 1'"
+}
+
+test_app_reaches_clearinghouse()
+{
+	local out
+	ensure_up || return 1
+	out=$(tcp_ask app $APP $C 7001 "adjudicate")
+	[ "$out" = "ch $P adjudicate" ] ||
+		fail "app -> C:7001 answered '$out', expected 'ch $P adjudicate' (SNAT to P)"
+}
+
+test_translations_listed()
+{
+	local d s
+	ensure_up || return 1
+	swan gw --list-sas | grep -q "claims: #.*INSTALLED" ||
+		fail "swanctl --list-sas shows no installed claims CHILD_SA"
+	d=$(nft_elems gw dnat4); s=$(nft_elems gw snat4)
+	[ "$d" = 1 ] && [ "$s" = 1 ] || fail "expected 1 DNAT and 1 SNAT element, got $d and $s"
+	nsx gw nft list map ip tunnel_nat dnat4 | grep -q "$C . $P comment \"child claims\" : $APP/32" ||
+		fail "DNAT element does not read '$C . $P : $APP'"
+	nsx gw nft list map ip tunnel_nat snat4 | grep -q "$APP . $C comment \"child claims\" : $P/32" ||
+		fail "SNAT element does not read '$APP . $C : $P'"
+}
+
+test_forged_cleartext_not_translated()
+{
+	local sink=$WORK/udp-app.txt out
+	ensure_up || return 1
+	: > "$sink"
+	# control: the same datagram through the tunnel does arrive
+	udp_send ch $C $P 7002 "via-tunnel"
+	# forged: cleartext from the internet, source C, destination P
+	udp_send inet $C $P 7002 "forged"
+	out=$(tcp_ask inet $C $P 7000 "forged claim")
+	sleep 1
+	grep -q "^$C via-tunnel" "$sink" ||
+		fail "control datagram through the tunnel did not reach the app: $(cat "$sink")" || return 1
+	! grep -q forged "$sink" ||
+		fail "a forged cleartext datagram reached the app: $(cat "$sink")" || return 1
+	[ -z "$out" ] || fail "a forged cleartext TCP connection reached the app: '$out'"
+}
+
+test_rekey_keeps_translations()
+{
+	local before after ping_out loss
+	ensure_up || return 1
+	before=$(child_uniqueid claims)
+	nsx ch ping -n -q -c 40 -i 0.1 -I $C $P > "$WORK/ping.txt" 2>&1 &
+	local ping_pid=$!
+	sleep 1
+	swan gw --rekey --child claims > /dev/null || fail "swanctl --rekey failed" || return 1
+	wait "$ping_pid"
+	ping_out=$(cat "$WORK/ping.txt")
+	wait_for 5 child_installed gw claims || fail "no installed CHILD_SA after rekey" || return 1
+	after=$(child_uniqueid claims)
+	[ -n "$after" ] && [ "$before" != "$after" ] ||
+		fail "CHILD_SA was not rekeyed ($before -> $after)" || return 1
+	loss=$(echo "$ping_out" | grep -o '[0-9.]*% packet loss' | cut -d% -f1)
+	[ "$loss" = 0 ] || fail "ping through the tunnel lost packets across the rekey: $ping_out" || return 1
+	[ "$(nft_elems gw dnat4)" = 1 ] && [ "$(nft_elems gw snat4)" = 1 ] ||
+		fail "translations changed across the rekey" || return 1
+	test_clearinghouse_reaches_app && test_app_reaches_clearinghouse
+}
+
+test_terminate_removes_translations()
+{
+	local json n out
+	ensure_up || return 1
+	swan gw --terminate --child claims --timeout 10 > /dev/null ||
+		fail "swanctl --terminate failed" || return 1
+	json=$(nsx gw nft -j list table ip tunnel_nat) || fail "table is gone" || return 1
+	n=$(echo "$json" | jq '[.nftables[] | select(.map) | .map.elem // [] | length] | add')
+	[ "$n" = 0 ] || fail "$n translations left after terminate: $json" || return 1
+	# rules stay, one per chain
+	n=$(echo "$json" | jq '[.nftables[] | select(.rule)] | length')
+	[ "$n" = 2 ] || fail "expected 2 rules, found $n" || return 1
+	out=$(tcp_ask ch $C $P 7000 "after terminate")
+	[ -z "$out" ] || fail "the app still answered without the tunnel: '$out'" || return 1
+	ensure_up && test_clearinghouse_reaches_app
+}
+
+test_sigkill_restart_replaces_stale_table()
+{
+	local n json
+	ensure_up || return 1
+	charon_kill gw KILL
+	[ "$(nft_elems gw dnat4)" = 1 ] || fail "expected a stale element after SIGKILL" || return 1
+	charon_start gw || return 1
+	json=$(nsx gw nft -j list table ip tunnel_nat) || fail "no table after restart" || return 1
+	n=$(echo "$json" | jq '[.nftables[] | select(.map) | .map.elem // [] | length] | add')
+	[ "$n" = 0 ] || fail "stale translations survived the restart: $json" || return 1
+	n=$(echo "$json" | jq '[.nftables[] | select(.rule)] | length')
+	[ "$n" = 2 ] || fail "expected 2 rules after restart, found $n" || return 1
+	[ "$(nsx gw nft list tables | grep -c tunnel_nat)" = 1 ] || fail "duplicate tables" || return 1
+	swan_load gw gateway || fail "loading the gateway config failed" || return 1
+	ensure_up && test_clearinghouse_reaches_app && test_app_reaches_clearinghouse
+}
+
+test_invalid_mapping_beside_valid()
+{
+	charon_kill gw TERM
+	nft_table_exists gw && fail "table left after a clean shutdown" && return 1
+	charon_conf gw "
+	plugins {
+		tunnel-nat {
+			mappings {
+				broken {
+					child = claims
+					public = 192.0.2.300
+					private = 10.1.0.11
+				}
+				mismatch {
+					child = claims
+					public = 192.0.2.112/28
+					private = 10.1.0.32/29
+				}
+				typo {
+					child = claims
+					public = 192.0.2.101
+					private = 10.1.0.12
+					prviate = 10.1.0.13
+				}
+			}
+		}
+	}"
+	charon_start gw || return 1
+	swan_load gw gateway || return 1
+	grep -q "mappings.broken.public = '192.0.2.300' is invalid" "$WORK/gw/charon.log" ||
+		fail "no error naming mappings.broken.public and its value" || return 1
+	grep -q "mappings.mismatch: public = '192.0.2.112/28' (/28) and private = '10.1.0.32/29' (/29) differ" "$WORK/gw/charon.log" ||
+		fail "no error naming the size mismatch" || return 1
+	grep -q "unknown key mappings.typo.prviate = '10.1.0.13'" "$WORK/gw/charon.log" ||
+		fail "no error naming the unknown key" || return 1
+	ensure_up || return 1
+	[ "$(nft_elems gw dnat4)" = 1 ] || fail "expected only the valid mapping installed" || return 1
+	test_clearinghouse_reaches_app && test_app_reaches_clearinghouse
+}
+
+test_two_partners_same_public()
+{
+	local out
+	ensure_up || return 1
+	charon_start ch2 || return 1
+	swan_load ch2 partner-b || return 1
+	ensure_up gw claims-b || return 1
+	[ "$(nft_elems gw dnat4)" = 2 ] || fail "expected 2 DNAT elements for two partners" || return 1
+	out=$(tcp_ask ch2 $C2 $P 7000 "claim b")
+	[ "$out" = "app $C2 claim b" ] || fail "partner b -> P answered '$out'" || return 1
+	out=$(tcp_ask app $APP $C2 7003 "to b")
+	[ "$out" = "ch2 $P to b" ] || fail "app -> partner b answered '$out'" || return 1
+	test_clearinghouse_reaches_app || return 1
+
+	swan gw --terminate --child claims --timeout 10 > /dev/null || return 1
+	[ "$(nft_elems gw dnat4)" = 1 ] || fail "terminating one tunnel left $(nft_elems gw dnat4) DNAT elements" || return 1
+	out=$(tcp_ask ch2 $C2 $P 7000 "claim b again")
+	[ "$out" = "app $C2 claim b again" ] || fail "partner b lost the service when the clearinghouse's tunnel went down: '$out'" || return 1
+	out=$(tcp_ask ch $C $P 7000 "claim a")
+	[ -z "$out" ] || fail "the clearinghouse reached the app without its tunnel: '$out'" || return 1
+	ensure_up
+}
+
+test_no_cap_net_admin()
+{
+	local dir=$WORK/nocap
+	mkdir -p "$dir"
+	sed "s|$WORK/gw/charon.log|$dir/charon.log|; s|/run/gw.vici|/run/nocap.vici|" \
+		"$WORK/gw/strongswan.conf" > "$dir/strongswan.conf"
+	nsx gw unshare -m --propagation private sh -c \
+		"mount -t tmpfs none /run && STRONGSWAN_CONF=$dir/strongswan.conf \
+		 exec setpriv --inh-caps=-net_admin --bounding-set=-net_admin $CHARON" \
+		> "$dir/stdout" 2>&1 &
+	local pid=$!
+	wait_for 10 grep -q "tunnel-nat plugin requires CAP_NET_ADMIN" "$dir/charon.log"
+	local found=$?
+	kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+	[ $found = 0 ] || fail "no CAP_NET_ADMIN message: $(cat "$dir/charon.log" "$dir/stdout" 2>/dev/null | tail -5)"
+}
+
+# --- main -------------------------------------------------------------------
+
+echo "tunnel-nat integration suite, backend $BACKEND"
+lab_up || { echo "0 passed, 1 failed"; exit 1; }
+charon_start gw && charon_start ch || { echo "0 passed, 1 failed"; exit 1; }
+swan_load gw gateway && swan_load ch clearinghouse || { echo "0 passed, 1 failed"; exit 1; }
+tcp_server app $APP 7000 app
+tcp_server ch $C 7001 ch
+tcp_server ch2 $C2 7003 ch2
+udp_sink app $APP 7002 "$WORK/udp-app.txt"
+
+run_test "TCP clearinghouse -> P reaches the app host (DNAT)" test_clearinghouse_reaches_app
+run_test "TCP app host -> clearinghouse leaves as P (SNAT)" test_app_reaches_clearinghouse
+run_test "translations listed in plain words (swanctl, nft)" test_translations_listed
+run_test "forged cleartext packet from the internet is not translated" test_forged_cleartext_not_translated
+run_test "swanctl --rekey --child under traffic, no gap" test_rekey_keeps_translations
+run_test "swanctl --terminate removes the translations" test_terminate_removes_translations
+run_test "SIGKILL and restart: stale table replaced, tunnel works" test_sigkill_restart_replaces_stale_table
+run_test "invalid mappings beside a valid one" test_invalid_mapping_beside_valid
+run_test "two partners map the same P, one goes down" test_two_partners_same_public
+run_test "missing CAP_NET_ADMIN reported at load" test_no_cap_net_admin
+summary

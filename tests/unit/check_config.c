@@ -1,0 +1,211 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "test_suites.h"
+
+#include <tunnel_nat_config.h>
+
+#include <settings/settings.h>
+
+#define PRE "charon { plugins { tunnel-nat { "
+#define POST " } } }"
+
+/**
+ * One settings text and what parsing it must give
+ */
+typedef struct {
+	/** the plugin's section */
+	char *conf;
+	/** mappings accepted */
+	u_int mappings;
+	/** settings rejected */
+	u_int errors;
+	/** text that must be logged, NULL for none */
+	char *logged;
+	/** first accepted mapping: public, private, prefix length */
+	char *pub, *priv;
+	uint8_t len;
+	/** table name, NULL if the config as a whole is rejected */
+	char *table;
+} config_test_t;
+
+static config_test_t config_tests[] = {
+	/* valid */
+	{ "mappings { a { child = claims \n public = 192.0.2.10 \n private = 10.1.0.10 } }",
+	  1, 0, NULL, "192.0.2.10", "10.1.0.10", 32, "tunnel_nat" },
+	{ "mappings { a { child = claims \n public = 192.0.2.16/28 \n private = 10.1.2.0/28 } }",
+	  1, 0, NULL, "192.0.2.16", "10.1.2.0", 28, "tunnel_nat" },
+	{ "table = my_nat \n mappings { a { child = x, y \n public = 192.0.2.10/32 \n private = 10.1.0.10/32 } }",
+	  1, 0, NULL, "192.0.2.10", "10.1.0.10", 32, "my_nat" },
+	{ "mappings { }", 0, 0, NULL, NULL, NULL, 0, "tunnel_nat" },
+	{ "load = yes", 0, 0, NULL, NULL, NULL, 0, "tunnel_nat" },
+	/* invalid addresses */
+	{ "mappings { bad { child = claims \n public = 192.0.2.300 \n private = 10.1.0.10 } }",
+	  0, 1, "mappings.bad.public = '192.0.2.300' is invalid: not an IPv4 address", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { bad { child = claims \n public = 192.0.2.10 \n private = ten } }",
+	  0, 1, "mappings.bad.private = 'ten' is invalid: not an IPv4 address", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { bad { child = claims \n public = 192.0.2.10/33 \n private = 10.1.0.10 } }",
+	  0, 1, "mappings.bad.public = '192.0.2.10/33' is invalid: invalid prefix length", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { bad { child = claims \n public = 192.0.2.10/ \n private = 10.1.0.10 } }",
+	  0, 1, "mappings.bad.public = '192.0.2.10/' is invalid: invalid prefix length", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { bad { child = claims \n public = 192.0.2.10/-1 \n private = 10.1.0.10 } }",
+	  0, 1, "invalid prefix length", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { bad { child = claims \n public = 192.0.2.17/28 \n private = 10.1.2.0/28 } }",
+	  0, 1, "mappings.bad.public = '192.0.2.17/28' is invalid: host bits are set", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { bad { child = claims \n public = 2001:db8::1 \n private = 10.1.0.10 } }",
+	  0, 1, "mappings.bad.public = '2001:db8::1' is invalid: IPv6 is not supported", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { bad { child = claims \n private = 10.1.0.10 } }",
+	  0, 1, "mappings.bad.public = '' is invalid: empty value", NULL, NULL, 0, "tunnel_nat" },
+	/* size mismatch */
+	{ "mappings { bad { child = claims \n public = 192.0.2.16/28 \n private = 10.1.2.0/29 } }",
+	  0, 1, "mappings.bad: public = '192.0.2.16/28' (/28) and private = '10.1.2.0/29' (/29) differ in size", NULL, NULL, 0, "tunnel_nat" },
+	/* unknown keys and sections */
+	{ "mappings { bad { child = claims \n public = 192.0.2.10 \n private = 10.1.0.10 \n prviate = 10.1.0.11 } }",
+	  0, 1, "unknown key mappings.bad.prviate = '10.1.0.11'", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { bad { child = claims \n public = 192.0.2.10 \n private = 10.1.0.10 \n sub { } } }",
+	  0, 1, "unknown section mappings.bad.sub", NULL, NULL, 0, "tunnel_nat" },
+	{ "tabel = foo", 0, 1, "unknown key tabel = 'foo' ignored", NULL, NULL, 0, "tunnel_nat" },
+	{ "mapings { }", 0, 1, "unknown section mapings ignored", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { stray = 1 }", 0, 1, "mappings.stray = '1' is not a mapping section", NULL, NULL, 0, "tunnel_nat" },
+	/* missing child */
+	{ "mappings { bad { public = 192.0.2.10 \n private = 10.1.0.10 } }",
+	  0, 1, "mappings.bad.child = '' names no CHILD_SA config", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { bad { child = , \n public = 192.0.2.10 \n private = 10.1.0.10 } }",
+	  0, 1, "mappings.bad.child = ',' names no CHILD_SA config", NULL, NULL, 0, "tunnel_nat" },
+	/* an invalid mapping beside a valid one: the valid one is kept */
+	{ "mappings { bad { child = claims \n public = 192.0.2.300 \n private = 10.1.0.11 } \n good { child = claims \n public = 192.0.2.10 \n private = 10.1.0.10 } }",
+	  1, 1, "mappings.bad.public = '192.0.2.300'", "192.0.2.10", "10.1.0.10", 32, "tunnel_nat" },
+	/* conflicts within a child */
+	{ "mappings { a { child = claims \n public = 192.0.2.16/28 \n private = 10.1.2.0/28 } \n b { child = claims \n public = 192.0.2.20 \n private = 10.1.3.1 } }",
+	  1, 1, "mappings.b.public overlaps mappings.a.public for child 'claims'", "192.0.2.16", "10.1.2.0", 28, "tunnel_nat" },
+	{ "mappings { a { child = claims \n public = 192.0.2.10 \n private = 10.1.0.10 } \n b { child = claims \n public = 192.0.2.11 \n private = 10.1.0.10 } }",
+	  1, 1, "mappings.b.private overlaps mappings.a.private for child 'claims'", "192.0.2.10", "10.1.0.10", 32, "tunnel_nat" },
+	/* the same public address for different children is fine */
+	{ "mappings { a { child = claims \n public = 192.0.2.10 \n private = 10.1.0.10 } \n b { child = other \n public = 192.0.2.10 \n private = 10.1.0.20 } }",
+	  2, 0, NULL, "192.0.2.10", "10.1.0.10", 32, "tunnel_nat" },
+	/* invalid global settings reject the config */
+	{ "table = 1bad", 0, 0, "table = '1bad' is invalid", NULL, NULL, 0, NULL },
+	{ "table = bad-name", 0, 0, "table = 'bad-name' is invalid", NULL, NULL, 0, NULL },
+	{ "table = \"\"", 0, 0, "table = '' is invalid", NULL, NULL, 0, NULL },
+	{ "inbound_interface = a/b", 0, 0, "inbound_interface = 'a/b' is not a valid interface name", NULL, NULL, 0, NULL },
+	{ "inbound_interface = averylonginterfacename", 0, 0, "is not a valid interface name", NULL, NULL, 0, NULL },
+};
+
+static uint32_t addr(const char *str)
+{
+	uint32_t a;
+	uint8_t len;
+
+	ck_assert(tunnel_nat_parse_prefix(str, &a, &len) == NULL);
+	return a;
+}
+
+START_TEST(test_config_table)
+{
+	config_test_t *t = &config_tests[_i];
+	tunnel_nat_config_t *config;
+	tunnel_nat_mapping_t *map;
+	settings_t *settings;
+	char *text;
+
+	test_log_reset();
+	ck_assert(asprintf(&text, "%s%s%s", PRE, t->conf, POST) > 0);
+	settings = settings_create_string(text);
+	ck_assert_msg(settings, "settings did not parse: %s", text);
+	config = tunnel_nat_config_load(settings, "charon");
+	if (!t->table)
+	{
+		ck_assert_msg(config == NULL, "config accepted: %s", t->conf);
+	}
+	else
+	{
+		ck_assert_msg(config != NULL, "config rejected: %s\n%s", t->conf,
+					  test_log());
+		ck_assert_str_eq(config->table, t->table);
+		ck_assert_uint_eq(array_count(config->mappings), t->mappings);
+		ck_assert_uint_eq(config->errors, t->errors);
+		if (t->pub)
+		{
+			ck_assert(array_get(config->mappings, 0, &map));
+			ck_assert_uint_eq(map->pub, addr(t->pub));
+			ck_assert_uint_eq(map->priv, addr(t->priv));
+			ck_assert_uint_eq(map->prefixlen, t->len);
+		}
+		config->destroy(config);
+	}
+	if (t->logged)
+	{
+		ck_assert_logged(t->logged);
+	}
+	settings->destroy(settings);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_config_by_child)
+{
+	tunnel_nat_config_t *config;
+	tunnel_nat_mapping_t *map;
+	enumerator_t *enumerator;
+	settings_t *settings;
+	int count = 0;
+
+	settings = settings_create_string(PRE
+		"mappings { a { child = x, y, x \n public = 192.0.2.10 \n private = 10.1.0.10 } "
+		"b { child = y \n public = 192.0.2.11 \n private = 10.1.0.11 } }" POST);
+	config = tunnel_nat_config_load(settings, "charon");
+	ck_assert(config);
+
+	enumerator = config->create_mapping_enumerator(config, "x");
+	while (enumerator->enumerate(enumerator, &map))
+	{
+		ck_assert_str_eq(map->name, "a");
+		count++;
+	}
+	enumerator->destroy(enumerator);
+	/* listed twice, indexed once */
+	ck_assert_int_eq(count, 1);
+
+	count = 0;
+	enumerator = config->create_mapping_enumerator(config, "y");
+	while (enumerator->enumerate(enumerator, &map))
+	{
+		count++;
+	}
+	enumerator->destroy(enumerator);
+	ck_assert_int_eq(count, 2);
+
+	enumerator = config->create_mapping_enumerator(config, "z");
+	ck_assert(!enumerator->enumerate(enumerator, &map));
+	enumerator->destroy(enumerator);
+
+	config->destroy(config);
+	settings->destroy(settings);
+}
+END_TEST
+
+Suite *make_config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc;
+
+	tc = tcase_create("settings table");
+	tcase_add_loop_test(tc, test_config_table, 0, countof(config_tests));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("mappings by child");
+	tcase_add_test(tc, test_config_by_child);
+	suite_add_tcase(s, tc);
+	return s;
+}

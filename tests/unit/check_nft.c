@@ -1,0 +1,475 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "test_suites.h"
+
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_nat.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/table.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/set.h>
+#include <libnftnl/udata.h>
+
+#include <tunnel_nat_nft.h>
+
+/**
+ * The messages of a batch, in order
+ */
+static struct nlmsghdr *msgs[1024];
+static int nmsgs;
+
+static void split(nl_batch_t *batch)
+{
+	chunk_t data = batch->get_data(batch);
+	struct nlmsghdr *nlh;
+	int len = data.len;
+
+	nmsgs = 0;
+	for (nlh = (struct nlmsghdr*)data.ptr; mnl_nlmsg_ok(nlh, len);
+		 nlh = mnl_nlmsg_next(nlh, &len))
+	{
+		ck_assert_int_lt(nmsgs, countof(msgs));
+		msgs[nmsgs++] = nlh;
+	}
+	/* nothing left over, every message accounted and numbered in order */
+	ck_assert_int_eq(len, 0);
+	ck_assert_uint_eq(nmsgs, batch->get_count(batch));
+}
+
+static uint16_t nft_type(struct nlmsghdr *nlh)
+{
+	ck_assert_uint_eq(nlh->nlmsg_type >> 8, NFNL_SUBSYS_NFTABLES);
+	return nlh->nlmsg_type & 0xff;
+}
+
+static void check_seq_and_acks(void)
+{
+	int i;
+
+	for (i = 0; i < nmsgs; i++)
+	{
+		ck_assert_uint_eq(msgs[i]->nlmsg_seq, i);
+		if (i == 0 || i == nmsgs - 1)
+		{	/* batch begin and end: no ack */
+			ck_assert(!(msgs[i]->nlmsg_flags & NLM_F_ACK));
+		}
+		else
+		{
+			ck_assert(msgs[i]->nlmsg_flags & NLM_F_ACK);
+		}
+	}
+	ck_assert_uint_eq(msgs[0]->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
+	ck_assert_uint_eq(msgs[nmsgs - 1]->nlmsg_type, NFNL_MSG_BATCH_END);
+}
+
+static void check_table(struct nlmsghdr *nlh, uint16_t type, uint16_t flags)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+
+	ck_assert_uint_eq(nft_type(nlh), type);
+	ck_assert_uint_eq(nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL), flags);
+	ck_assert_int_eq(nftnl_table_nlmsg_parse(nlh, t), 0);
+	ck_assert_str_eq(nftnl_table_get_str(t, NFTNL_TABLE_NAME), "tn_test");
+	ck_assert_uint_eq(nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY), NFPROTO_IPV4);
+	nftnl_table_free(t);
+}
+
+static int udata_cb(const struct nftnl_udata *attr, void *data)
+{
+	uint32_t *seen = data;
+
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_SET_DATA_INTERVAL)
+	{
+		*seen = nftnl_udata_get_u32(attr);
+	}
+	return 0;
+}
+
+static void check_map(struct nlmsghdr *nlh, const char *name)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	const void *udata;
+	uint32_t len, interval = 0;
+
+	ck_assert_uint_eq(nft_type(nlh), NFT_MSG_NEWSET);
+	ck_assert_int_eq(nftnl_set_nlmsg_parse(nlh, s), 0);
+	ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_TABLE), "tn_test");
+	ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_NAME), name);
+	ck_assert_uint_eq(nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
+					  NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT);
+	/* ipv4_addr . ipv4_addr as nft encodes it */
+	ck_assert_uint_eq(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), (7 << 6) | 7);
+	ck_assert_uint_eq(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 8);
+	ck_assert_uint_eq(nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE), 7);
+	ck_assert_uint_eq(nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN), 8);
+	udata = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &len);
+	ck_assert(udata);
+	ck_assert_int_ge(nftnl_udata_parse(udata, len, udata_cb, &interval), 0);
+	ck_assert_uint_eq(interval, 1);
+	nftnl_set_free(s);
+}
+
+static void check_chain(struct nlmsghdr *nlh, const char *name, uint32_t hook,
+						int32_t prio)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+
+	ck_assert_uint_eq(nft_type(nlh), NFT_MSG_NEWCHAIN);
+	ck_assert_int_eq(nftnl_chain_nlmsg_parse(nlh, c), 0);
+	ck_assert_str_eq(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), name);
+	ck_assert_str_eq(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE), "nat");
+	ck_assert_uint_eq(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM), hook);
+	ck_assert_int_eq(nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO), prio);
+	ck_assert_uint_eq(nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY), NF_ACCEPT);
+	nftnl_chain_free(c);
+}
+
+/**
+ * Check a rule's expressions: [match] payload saddr, payload daddr, lookup, nat
+ */
+static void check_rule(struct nlmsghdr *nlh, const char *chain,
+					   const char *match, const char *iface, uint32_t nat_type,
+					   const char *map)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_expr_iter *it;
+	struct nftnl_expr *e;
+	const char *names[8];
+	struct nftnl_expr *exprs[8];
+	const void *data;
+	uint32_t len;
+	int n = 0, i = 0;
+
+	ck_assert_uint_eq(nft_type(nlh), NFT_MSG_NEWRULE);
+	ck_assert_int_eq(nftnl_rule_nlmsg_parse(nlh, r), 0);
+	ck_assert_str_eq(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), chain);
+	it = nftnl_expr_iter_create(r);
+	while ((e = nftnl_expr_iter_next(it)))
+	{
+		ck_assert_int_lt(n, 8);
+		exprs[n] = e;
+		names[n++] = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	}
+	nftnl_expr_iter_destroy(it);
+
+	if (match)
+	{
+		ck_assert_int_eq(n, 6);
+		ck_assert_str_eq(names[0], "meta");
+		ck_assert_str_eq(names[1], "cmp");
+		data = nftnl_expr_get(exprs[1], NFTNL_EXPR_CMP_DATA, &len);
+		if (iface)
+		{
+			ck_assert_uint_eq(nftnl_expr_get_u32(exprs[0], NFTNL_EXPR_META_KEY),
+							  NFT_META_IIFNAME);
+			ck_assert_uint_eq(len, strlen(iface) + 1);
+			ck_assert_str_eq((const char*)data, iface);
+		}
+		else
+		{
+			ck_assert_uint_eq(nftnl_expr_get_u32(exprs[0], NFTNL_EXPR_META_KEY),
+							  NFT_META_SECPATH);
+			ck_assert_uint_eq(len, 1);
+			ck_assert_uint_eq(*(const uint8_t*)data, 1);
+		}
+		i = 2;
+	}
+	else
+	{
+		ck_assert_int_eq(n, 4);
+	}
+	ck_assert_str_eq(names[i], "payload");
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i], NFTNL_EXPR_PAYLOAD_OFFSET), 12);
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i], NFTNL_EXPR_PAYLOAD_DREG), NFT_REG_1);
+	ck_assert_str_eq(names[i + 1], "payload");
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i + 1], NFTNL_EXPR_PAYLOAD_OFFSET), 16);
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i + 1], NFTNL_EXPR_PAYLOAD_DREG), NFT_REG32_01);
+	ck_assert_str_eq(names[i + 2], "lookup");
+	ck_assert_str_eq(nftnl_expr_get_str(exprs[i + 2], NFTNL_EXPR_LOOKUP_SET), map);
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i + 2], NFTNL_EXPR_LOOKUP_SREG), NFT_REG_1);
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i + 2], NFTNL_EXPR_LOOKUP_DREG), NFT_REG_1);
+	ck_assert_str_eq(names[i + 3], "nat");
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i + 3], NFTNL_EXPR_NAT_TYPE), nat_type);
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i + 3], NFTNL_EXPR_NAT_FAMILY), NFPROTO_IPV4);
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i + 3], NFTNL_EXPR_NAT_REG_ADDR_MIN), NFT_REG_1);
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i + 3], NFTNL_EXPR_NAT_REG_ADDR_MAX), NFT_REG32_01);
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i + 3], NFTNL_EXPR_NAT_FLAGS), NF_NAT_RANGE_NETMAP);
+	ck_assert(nftnl_rule_is_set(r, NFTNL_RULE_USERDATA));
+	nftnl_rule_free(r);
+}
+
+static void check_whole_table(const char *iface)
+{
+	nl_batch_t *batch = nl_batch_create();
+
+	tunnel_nat_nft_begin(batch);
+	tunnel_nat_nft_table(batch, "tn_test", iface);
+	tunnel_nat_nft_end(batch);
+	split(batch);
+	ck_assert_int_eq(nmsgs, 11);
+	check_seq_and_acks();
+	/* replace in one transaction: add (no error if it exists), delete, create */
+	check_table(msgs[1], NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	check_table(msgs[2], NFT_MSG_DELTABLE, 0);
+	check_table(msgs[3], NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
+	check_map(msgs[4], "dnat4");
+	check_map(msgs[5], "snat4");
+	check_chain(msgs[6], "prerouting", NF_INET_PRE_ROUTING, -100);
+	check_chain(msgs[7], "postrouting", NF_INET_POST_ROUTING, 100);
+	check_rule(msgs[8], "prerouting", "in", iface, NFT_NAT_DNAT, "dnat4");
+	check_rule(msgs[9], "postrouting", NULL, NULL, NFT_NAT_SNAT, "snat4");
+	ck_assert_str_eq(batch->describe(batch, 2), "delete stale table ip tn_test");
+	batch->destroy(batch);
+}
+
+START_TEST(test_table_secpath)
+{
+	check_whole_table(NULL);
+}
+END_TEST
+
+START_TEST(test_table_iface)
+{
+	check_whole_table("ipsec0");
+}
+END_TEST
+
+START_TEST(test_delete_table)
+{
+	nl_batch_t *batch = nl_batch_create();
+
+	tunnel_nat_nft_begin(batch);
+	tunnel_nat_nft_delete_table(batch, "tn_test");
+	tunnel_nat_nft_end(batch);
+	split(batch);
+	ck_assert_int_eq(nmsgs, 3);
+	check_seq_and_acks();
+	check_table(msgs[1], NFT_MSG_DELTABLE, 0);
+	batch->destroy(batch);
+}
+END_TEST
+
+static tunnel_nat_elem_t *new_elem(tunnel_nat_map_t map, uint32_t n)
+{
+	tunnel_nat_elem_t *e;
+
+	INIT(e,
+		.map = map,
+		.src_from = 0xc6336400 + n, .src_to = 0xc63364ff,
+		.dst_from = 0xc0000264, .dst_to = 0xc0000267,
+		.nat_from = 0x0a010000, .nat_to = 0x0a010003,
+	);
+	snprintf(e->comment, sizeof(e->comment), "child c%u", n);
+	return e;
+}
+
+static int comment_cb(const struct nftnl_udata *attr, void *data)
+{
+	const char **comment = data;
+
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_SET_ELEM_COMMENT)
+	{
+		*comment = nftnl_udata_get(attr);
+	}
+	return 0;
+}
+
+/**
+ * libnftnl's builder numbers the nested elements of a list 1, 2, 3..., which
+ * the kernel accepts (it ignores the type), but its parser wants every one to
+ * be NFTA_LIST_ELEM: renumber them so multi-element messages parse.
+ */
+static void renumber_list(struct nlmsghdr *nlh)
+{
+	struct nlattr *attr, *elem;
+
+	mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg))
+	{
+		if (mnl_attr_get_type(attr) == NFTA_SET_ELEM_LIST_ELEMENTS)
+		{
+			mnl_attr_for_each_nested(elem, attr)
+			{
+				elem->nla_type = (elem->nla_type & ~NLA_TYPE_MASK) |
+								 NFTA_LIST_ELEM;
+			}
+		}
+	}
+}
+
+/**
+ * Parse an element message, check its elements against e[first...]
+ */
+static int check_elems(struct nlmsghdr *nlh, bool add, const char *map,
+					   tunnel_nat_elem_t **e, int first)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *el;
+	const uint32_t *key, *data;
+	const void *udata;
+	const char *comment;
+	uint32_t len;
+	int i = first;
+
+	ck_assert_uint_eq(nft_type(nlh), add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
+	renumber_list(nlh);
+	ck_assert_int_eq(nftnl_set_elems_nlmsg_parse(nlh, s), 0);
+	ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_NAME), map);
+	ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_TABLE), "tn_test");
+	it = nftnl_set_elems_iter_create(s);
+	while ((el = nftnl_set_elems_iter_next(it)))
+	{
+		key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &len);
+		ck_assert_uint_eq(len, 8);
+		ck_assert_uint_eq(ntohl(key[0]), e[i]->src_from);
+		ck_assert_uint_eq(ntohl(key[1]), e[i]->dst_from);
+		key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY_END, &len);
+		ck_assert_uint_eq(len, 8);
+		ck_assert_uint_eq(ntohl(key[0]), e[i]->src_to);
+		ck_assert_uint_eq(ntohl(key[1]), e[i]->dst_to);
+		if (add)
+		{
+			data = nftnl_set_elem_get(el, NFTNL_SET_ELEM_DATA, &len);
+			ck_assert_uint_eq(len, 8);
+			ck_assert_uint_eq(ntohl(data[0]), e[i]->nat_from);
+			ck_assert_uint_eq(ntohl(data[1]), e[i]->nat_to);
+			udata = nftnl_set_elem_get(el, NFTNL_SET_ELEM_USERDATA, &len);
+			ck_assert(udata);
+			comment = NULL;
+			ck_assert_int_ge(nftnl_udata_parse(udata, len, comment_cb, &comment), 0);
+			ck_assert_str_eq(comment, e[i]->comment);
+		}
+		else
+		{
+			ck_assert(!nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_DATA));
+		}
+		i++;
+	}
+	nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(s);
+	return i - first;
+}
+
+START_TEST(test_elems_few)
+{
+	nl_batch_t *batch = nl_batch_create();
+	tunnel_nat_elem_t *e[3];
+	array_t *list = array_create(0, 0);
+	bool add = _i;
+
+	e[0] = new_elem(TUNNEL_NAT_SNAT, 1);
+	e[1] = new_elem(TUNNEL_NAT_DNAT, 2);
+	e[2] = new_elem(TUNNEL_NAT_DNAT, 3);
+	array_insert(list, ARRAY_TAIL, e[0]);
+	array_insert(list, ARRAY_TAIL, e[1]);
+	array_insert(list, ARRAY_TAIL, e[2]);
+
+	tunnel_nat_nft_begin(batch);
+	tunnel_nat_nft_elems(batch, "tn_test", add, list);
+	tunnel_nat_nft_end(batch);
+	split(batch);
+	check_seq_and_acks();
+	/* one message per element, DNAT first, so errors name the element */
+	ck_assert_int_eq(nmsgs, 5);
+	ck_assert_int_eq(check_elems(msgs[1], add, "dnat4", e, 1), 1);
+	ck_assert_int_eq(check_elems(msgs[2], add, "dnat4", e, 2), 1);
+	ck_assert_int_eq(check_elems(msgs[3], add, "snat4", e, 0), 1);
+	ck_assert(strstr(batch->describe(batch, 1), "DNAT 198.51.100.2-198.51.100.255 . 192.0.2.100/30 => 10.1.0.0/30 (child c2)"));
+	batch->destroy(batch);
+	array_destroy_function(list, (void*)free, NULL);
+}
+END_TEST
+
+START_TEST(test_elems_many)
+{
+	nl_batch_t *batch = nl_batch_create();
+	tunnel_nat_elem_t *e[600];
+	array_t *list = array_create(0, 0);
+	int i, seen = 0;
+
+	for (i = 0; i < countof(e); i++)
+	{
+		e[i] = new_elem(TUNNEL_NAT_DNAT, i % 250);
+		e[i]->dst_from = e[i]->dst_to = i;
+		array_insert(list, ARRAY_TAIL, e[i]);
+	}
+	tunnel_nat_nft_begin(batch);
+	tunnel_nat_nft_elems(batch, "tn_test", TRUE, list);
+	tunnel_nat_nft_end(batch);
+	split(batch);
+	check_seq_and_acks();
+	/* 256 + 256 + 88 */
+	ck_assert_int_eq(nmsgs, 5);
+	for (i = 1; i < 4; i++)
+	{
+		seen += check_elems(msgs[i], TRUE, "dnat4", e, seen);
+	}
+	ck_assert_int_eq(seen, 600);
+	ck_assert_str_eq(batch->describe(batch, 3), "add 88 elements to map ip tn_test dnat4");
+	batch->destroy(batch);
+	array_destroy_function(list, (void*)free, NULL);
+}
+END_TEST
+
+START_TEST(test_flush)
+{
+	nl_batch_t *batch = nl_batch_create();
+	struct nftnl_set *s;
+	int i;
+
+	tunnel_nat_nft_begin(batch);
+	tunnel_nat_nft_flush(batch, "tn_test");
+	tunnel_nat_nft_end(batch);
+	split(batch);
+	check_seq_and_acks();
+	ck_assert_int_eq(nmsgs, 4);
+	for (i = 1; i <= 2; i++)
+	{
+		ck_assert_uint_eq(nft_type(msgs[i]), NFT_MSG_DELSETELEM);
+		s = nftnl_set_alloc();
+		ck_assert_int_eq(nftnl_set_elems_nlmsg_parse(msgs[i], s), 0);
+		ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_NAME),
+						 i == 1 ? "dnat4" : "snat4");
+		/* no elements: the kernel removes them all */
+		ck_assert(nftnl_set_elems_iter_next(nftnl_set_elems_iter_create(s)) == NULL);
+		nftnl_set_free(s);
+	}
+	batch->destroy(batch);
+}
+END_TEST
+
+Suite *make_nft_suite(void)
+{
+	Suite *s = suite_create("nft");
+	TCase *tc;
+
+	tc = tcase_create("table");
+	tcase_add_test(tc, test_table_secpath);
+	tcase_add_test(tc, test_table_iface);
+	tcase_add_test(tc, test_delete_table);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("elements");
+	tcase_add_loop_test(tc, test_elems_few, 0, 2);
+	tcase_add_test(tc, test_elems_many);
+	tcase_add_test(tc, test_flush);
+	suite_add_tcase(s, tc);
+	return s;
+}
