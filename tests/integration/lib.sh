@@ -229,6 +229,7 @@ charon_log() { cat "$WORK/$1/charon.log"; }
 # --- probes -----------------------------------------------------------------
 
 # tcp_server ROLE IP PORT TAG: answer each line with "TAG <peer address> <line>"
+# (TAG: one word without ':' or ',', socat's separators)
 tcp_server()
 {
 	nsx "$1" socat TCP-LISTEN:"$3",bind="$2",reuseaddr,fork \

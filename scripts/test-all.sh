@@ -1,0 +1,57 @@
+#!/bin/bash
+# All the tests: installs what is missing, builds, runs the unit tests (Check)
+# and every integration suite, and closes with one "N passed, N failed" line.
+# Run as root on Debian 12; .ci/run runs exactly this.
+#
+# Copyright (C) 2026 The tunnel-nat authors
+# SPDX-License-Identifier: GPL-2.0-or-later
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "test-all: run as root (the integration suites build network namespaces)" >&2
+	exit 1
+fi
+
+passed=0
+failed=0
+
+if ! ./scripts/build.sh; then
+	echo "test-all: build failed"
+	echo "total: 0 passed, 1 failed"
+	exit 1
+fi
+
+echo "== unit tests (Check)"
+make check > build/make-check.log 2>&1
+grep -v '^$' tests/unit/test_runner.log 2>/dev/null
+summary=$(grep -Eo 'Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' tests/unit/test_runner.log)
+if [ -z "$summary" ]; then
+	tail -n 30 build/make-check.log
+	failed=$((failed + 1))
+else
+	set -- $(echo "$summary" | tr -dc '0-9 ')
+	passed=$((passed + $1 - $2 - $3))
+	failed=$((failed + $2 + $3))
+fi
+
+for suite in tests/integration/test_*.sh; do
+	echo "== $suite (backend ${BACKEND:-libipsec})"
+	out=$(mktemp)
+	timeout 900 bash "$suite" 2>&1 | tee "$out"
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "$suite: no result line"
+		failed=$((failed + 1))
+	else
+		set -- $(echo "$line" | tr -dc '0-9 ')
+		passed=$((passed + $1))
+		failed=$((failed + $2))
+	fi
+	rm -f "$out"
+done
+
+echo "total: $passed passed, $failed failed"
+[ "$passed" -gt 0 ] && [ "$failed" -eq 0 ]
