@@ -183,6 +183,8 @@ charon_start()
 		"mount -t tmpfs none /run && STRONGSWAN_CONF=$dir/strongswan.conf exec $CHARON" \
 		>> "$dir/charon.stdout" 2>&1 &
 	pid=$!
+	# no job notices ("Killed") when a test kills it on purpose
+	disown "$pid"
 	CHARON_PID[$role]=$pid
 	for _ in $(seq 100); do
 		if nsenter -t "$pid" -m test -S "/run/$role.vici" 2>/dev/null; then
