@@ -156,6 +156,7 @@ charon {
 		log {
 			path = $dir/charon.log
 			time_format = %T
+			flush_line = yes
 			ike_name = yes
 			default = 1
 			cfg = 2

@@ -101,6 +101,68 @@ test_rekey_keeps_translations()
 	test_clearinghouse_reaches_app && test_app_reaches_clearinghouse
 }
 
+test_ike_rekey_keeps_translations()
+{
+	local before after
+	ensure_up || return 1
+	before=$(swan gw --list-sas --raw | grep -Eo 'clearinghouse \{uniqueid=[0-9]+' | grep -o '[0-9]*$')
+	swan gw --rekey --ike clearinghouse > /dev/null || fail "swanctl --rekey --ike failed" || return 1
+	sleep 1
+	after=$(swan gw --list-sas --raw | grep -Eo 'clearinghouse \{uniqueid=[0-9]+' | grep -o '[0-9]*$')
+	[ -n "$after" ] && [ "$before" != "$after" ] || fail "IKE_SA was not rekeyed ($before -> $after)" || return 1
+	[ "$(nft_elems gw dnat4)" = 1 ] && [ "$(nft_elems gw snat4)" = 1 ] ||
+		fail "translations changed across the IKE rekey" || return 1
+	test_clearinghouse_reaches_app && test_app_reaches_clearinghouse
+}
+
+test_reauth_make_before_break()
+{
+	local ping_out loss
+	ensure_up || return 1
+	nsx ch ping -n -q -c 40 -i 0.1 -I $C $P > "$WORK/ping-reauth.txt" 2>&1 &
+	local ping_pid=$!
+	sleep 1
+	swan gw --rekey --ike clearinghouse --reauth > /dev/null ||
+		fail "swanctl --rekey --reauth failed" || return 1
+	wait "$ping_pid"
+	ping_out=$(cat "$WORK/ping-reauth.txt")
+	wait_for 10 child_installed gw claims || fail "no installed CHILD_SA after reauth" || return 1
+	grep -q "translations of CHILD_SA claims{[0-9]*} installed" "$WORK/gw/charon.log" || return 1
+	loss=$(echo "$ping_out" | grep -o '[0-9.]*% packet loss' | cut -d% -f1)
+	[ "$loss" = 0 ] || fail "packets lost across make-before-break reauthentication: $ping_out" || return 1
+	[ "$(nft_elems gw dnat4)" = 1 ] && [ "$(nft_elems gw snat4)" = 1 ] ||
+		fail "expected 1 DNAT and 1 SNAT element after reauth" || return 1
+	test_clearinghouse_reaches_app && test_app_reaches_clearinghouse
+}
+
+test_netlink_error_no_half_state()
+{
+	local n ok=0
+	ensure_up || return 1
+	swan gw --terminate --child claims --timeout 10 > /dev/null || return 1
+	# another tool put an element in our map that overlaps ours: the kernel
+	# refuses our DNAT element, so the SNAT element of the same transaction
+	# must not be installed either
+	nsx gw nft add element ip tunnel_nat dnat4 \
+		"{ 198.51.100.0/24 . 192.0.2.100 : 10.9.9.9/32 }" || return 1
+	swan gw --initiate --child claims --timeout 20 > /dev/null 2>&1
+	if ! grep -q "tunnel-nat: CHILD_SA claims{[0-9]*} up: add element DNAT 198.51.100.10 . 192.0.2.100 => 10.1.0.10 (child claims) to map ip tunnel_nat dnat4 failed: " "$WORK/gw/charon.log"; then
+		fail "no log naming the element and the kernel's reason"
+		ok=1
+	fi
+	grep "dnat4 failed: " "$WORK/gw/charon.log" | tail -n1 | sed 's/^.*tunnel-nat/    logged: tunnel-nat/'
+	n=$(nft_elems gw snat4)
+	if [ "$n" != 0 ]; then
+		fail "half-installed: $n SNAT elements although the DNAT element failed"
+		ok=1
+	fi
+	kill -0 "${CHARON_PID[gw]}" || { fail "charon died"; return 1; }
+	# clean up whatever happened, so the next tests start from a sane state
+	nsx gw nft delete element ip tunnel_nat dnat4 "{ 198.51.100.0/24 . 192.0.2.100 }"
+	swan gw --terminate --child claims --timeout 10 > /dev/null 2>&1
+	[ $ok = 0 ] && ensure_up && test_clearinghouse_reaches_app
+}
+
 test_terminate_removes_translations()
 {
 	local json n out
@@ -159,6 +221,11 @@ test_invalid_mapping_beside_valid()
 					private = 10.1.0.12
 					prviate = 10.1.0.13
 				}
+				outside {
+					child = claims
+					public = 192.0.2.200
+					private = 10.1.0.20
+				}
 			}
 		}
 	}"
@@ -171,6 +238,8 @@ test_invalid_mapping_beside_valid()
 	grep -q "unknown key mappings.typo.prviate = '10.1.0.13'" "$WORK/gw/charon.log" ||
 		fail "no error naming the unknown key" || return 1
 	ensure_up || return 1
+	grep -q "public address 192.0.2.200/32 of mapping 'outside' is not within local_ts of child 'claims'" "$WORK/gw/charon.log" ||
+		fail "no warning that P of mapping 'outside' is outside local_ts" || return 1
 	[ "$(nft_elems gw dnat4)" = 1 ] || fail "expected only the valid mapping installed" || return 1
 	test_clearinghouse_reaches_app && test_app_reaches_clearinghouse
 }
@@ -220,6 +289,8 @@ test_no_cap_net_admin()
 
 echo "tunnel-nat integration suite, backend $BACKEND"
 lab_up || { echo "0 passed, 1 failed"; exit 1; }
+# make-before-break reauthentication (strongSwan 6.0's default)
+charon_conf gw "	make_before_break = yes"
 charon_start gw && charon_start ch || { echo "0 passed, 1 failed"; exit 1; }
 swan_load gw gateway && swan_load ch clearinghouse || { echo "0 passed, 1 failed"; exit 1; }
 tcp_server app $APP 7000 app
@@ -232,6 +303,9 @@ run_test "TCP app host -> clearinghouse leaves as P (SNAT)" test_app_reaches_cle
 run_test "translations listed in plain words (swanctl, nft)" test_translations_listed
 run_test "forged cleartext packet from the internet is not translated" test_forged_cleartext_not_translated
 run_test "swanctl --rekey --child under traffic, no gap" test_rekey_keeps_translations
+run_test "IKE_SA rekey keeps the translations" test_ike_rekey_keeps_translations
+run_test "reauthentication, make-before-break, under traffic" test_reauth_make_before_break
+run_test "netlink error: kernel's reason logged, nothing half-installed" test_netlink_error_no_half_state
 run_test "swanctl --terminate removes the translations" test_terminate_removes_translations
 run_test "SIGKILL and restart: stale table replaced, tunnel works" test_sigkill_restart_replaces_stale_table
 run_test "invalid mappings beside a valid one" test_invalid_mapping_beside_valid
