@@ -25,6 +25,14 @@
 typedef struct nl_socket_t nl_socket_t;
 
 /**
+ * Called for each message of a dump.
+ *
+ * @param nlh		message
+ * @param data		user data
+ */
+typedef void (*nl_dump_cb_t)(const struct nlmsghdr *nlh, void *data);
+
+/**
  * A netlink socket that sends batches and collects every answer.
  *
  * Each message that carries NLM_F_ACK is answered by the kernel, either with
@@ -42,6 +50,18 @@ struct nl_socket_t {
 	 * @return			TRUE if every message was acknowledged without error
 	 */
 	bool (*send)(nl_socket_t *this, nl_batch_t *batch, const char *what);
+
+	/**
+	 * Send a dump request and pass every answer to a callback.
+	 *
+	 * @param req		request (NLM_F_DUMP is added), sequence set here
+	 * @param cb		callback for each message
+	 * @param data		user data for cb
+	 * @param what		what is dumped, for log messages
+	 * @return			TRUE if the dump completed
+	 */
+	bool (*dump)(nl_socket_t *this, struct nlmsghdr *req, nl_dump_cb_t cb,
+				 void *data, const char *what);
 
 	/**
 	 * Destroy the socket.

@@ -14,6 +14,8 @@
 
 #include "tunnel_nat_config.h"
 
+#include <tunnel_util.h>
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -33,6 +35,12 @@ static const char *mapping_keys[] = { "child", "public", "private" };
  */
 static const char *plugin_keys[] = { "load", "table", "inbound_interface" };
 
+/**
+ * Log a configuration error, if logging is on
+ */
+#define CFG_LOG(log, fmt, ...) \
+	do { if (log) { DBG1(DBG_CFG, fmt, ##__VA_ARGS__); } } while (0)
+
 typedef struct private_tunnel_nat_config_t private_tunnel_nat_config_t;
 
 /**
@@ -50,80 +58,6 @@ struct private_tunnel_nat_config_t {
 	 */
 	hashtable_t *by_child;
 };
-
-/*
- * Described in header
- */
-const char *tunnel_nat_parse_prefix(const char *str, uint32_t *addr,
-									uint8_t *prefixlen)
-{
-	char buf[INET_ADDRSTRLEN], *slash, *end;
-	struct in_addr in;
-	unsigned long len = 32;
-	size_t alen;
-
-	if (!str || !*str)
-	{
-		return "empty value";
-	}
-	if (strchr(str, ':'))
-	{
-		return "IPv6 is not supported, only IPv4 mappings are";
-	}
-	slash = strchr(str, '/');
-	alen = slash ? (size_t)(slash - str) : strlen(str);
-	if (alen == 0 || alen >= sizeof(buf))
-	{
-		return "not an IPv4 address";
-	}
-	memcpy(buf, str, alen);
-	buf[alen] = '\0';
-	if (inet_pton(AF_INET, buf, &in) != 1)
-	{
-		return "not an IPv4 address";
-	}
-	if (slash)
-	{
-		if (!isdigit((unsigned char)slash[1]))
-		{
-			return "invalid prefix length";
-		}
-		errno = 0;
-		len = strtoul(slash + 1, &end, 10);
-		if (errno || *end || len > 32)
-		{
-			return "invalid prefix length";
-		}
-	}
-	*addr = ntohl(in.s_addr);
-	*prefixlen = len;
-	if (*addr & ~tunnel_nat_mask(len))
-	{
-		return "host bits are set, give the network address of the prefix";
-	}
-	return NULL;
-}
-
-/**
- * Check if a table name is usable as an nftables identifier
- */
-static bool valid_table_name(const char *name)
-{
-	size_t i, len = strlen(name);
-
-	if (!len || len > 64 || !isalpha((unsigned char)name[0]))
-	{
-		return FALSE;
-	}
-	for (i = 0; i < len; i++)
-	{
-		if (!isalnum((unsigned char)name[i]) && name[i] != '_')
-		{
-			return FALSE;
-		}
-	}
-	return TRUE;
-}
 
 /**
  * Check if an interface name is valid
@@ -189,7 +123,7 @@ static bool has_child(tunnel_nat_mapping_t *map, const char *name)
 static inline bool ranges_overlap(uint32_t a, uint8_t alen, uint32_t b,
 								  uint8_t blen)
 {
-	uint32_t mask = tunnel_nat_mask(min(alen, blen));
+	uint32_t mask = tunnel_mask(min(alen, blen));
 
 	return (a & mask) == (b & mask);
 }
@@ -198,7 +132,7 @@ static inline bool ranges_overlap(uint32_t a, uint8_t alen, uint32_t b,
  * Check a new mapping against the ones accepted for the same children
  */
 static bool check_conflicts(private_tunnel_nat_config_t *this,
-							tunnel_nat_mapping_t *map)
+							tunnel_nat_mapping_t *map, bool log)
 {
 	tunnel_nat_mapping_t *other;
 	enumerator_t *enumerator, *children;
@@ -220,7 +154,7 @@ static bool check_conflicts(private_tunnel_nat_config_t *this,
 			if (ranges_overlap(map->pub, map->prefixlen,
 							   other->pub, other->prefixlen))
 			{
-				DBG1(DBG_CFG, "tunnel-nat: mappings.%s.public overlaps "
+				CFG_LOG(log, "tunnel-nat: mappings.%s.public overlaps "
 					 "mappings.%s.public for child '%s'; mapping '%s' skipped",
 					 map->name, other->name, child, map->name);
 				ok = FALSE;
@@ -229,7 +163,7 @@ static bool check_conflicts(private_tunnel_nat_config_t *this,
 			if (ranges_overlap(map->priv, map->prefixlen,
 							   other->priv, other->prefixlen))
 			{
-				DBG1(DBG_CFG, "tunnel-nat: mappings.%s.private overlaps "
+				CFG_LOG(log, "tunnel-nat: mappings.%s.private overlaps "
 					 "mappings.%s.private for child '%s'; mapping '%s' skipped",
 					 map->name, other->name, child, map->name);
 				ok = FALSE;
@@ -246,7 +180,7 @@ static bool check_conflicts(private_tunnel_nat_config_t *this,
  * Parse one mapping section, NULL if invalid (logged)
  */
 static tunnel_nat_mapping_t *parse_mapping(settings_t *settings,
-										   const char *ns, char *name)
+										   const char *ns, char *name, bool log)
 {
 	tunnel_nat_mapping_t *map;
 	enumerator_t *enumerator, *tokens;
@@ -261,7 +195,7 @@ static tunnel_nat_mapping_t *parse_mapping(settings_t *settings,
 	{
 		if (!is_known(key, mapping_keys, countof(mapping_keys)))
 		{
-			DBG1(DBG_CFG, "tunnel-nat: unknown key mappings.%s.%s = '%s'; "
+			CFG_LOG(log, "tunnel-nat: unknown key mappings.%s.%s = '%s'; "
 				 "mapping '%s' skipped", name, key, value, name);
 			ok = FALSE;
 		}
@@ -271,7 +205,7 @@ static tunnel_nat_mapping_t *parse_mapping(settings_t *settings,
 							"%s.plugins.tunnel-nat.mappings.%s", ns, name);
 	while (enumerator->enumerate(enumerator, &key))
 	{
-		DBG1(DBG_CFG, "tunnel-nat: unknown section mappings.%s.%s; "
+		CFG_LOG(log, "tunnel-nat: unknown section mappings.%s.%s; "
 			 "mapping '%s' skipped", name, key, name);
 		ok = FALSE;
 	}
@@ -302,7 +236,7 @@ static tunnel_nat_mapping_t *parse_mapping(settings_t *settings,
 	}
 	if (!array_count(map->children))
 	{
-		DBG1(DBG_CFG, "tunnel-nat: mappings.%s.child = '%s' names no CHILD_SA "
+		CFG_LOG(log, "tunnel-nat: mappings.%s.child = '%s' names no CHILD_SA "
 			 "config; mapping '%s' skipped", name, child ?: "", name);
 		mapping_destroy(map);
 		return NULL;
@@ -310,27 +244,27 @@ static tunnel_nat_mapping_t *parse_mapping(settings_t *settings,
 
 	pub = settings->get_str(settings, "%s.plugins.tunnel-nat.mappings.%s.public",
 							NULL, ns, name);
-	err = tunnel_nat_parse_prefix(pub, &map->pub, &publen);
+	err = tunnel_parse_prefix(pub, &map->pub, &publen);
 	if (err)
 	{
-		DBG1(DBG_CFG, "tunnel-nat: mappings.%s.public = '%s' is invalid: %s; "
+		CFG_LOG(log, "tunnel-nat: mappings.%s.public = '%s' is invalid: %s; "
 			 "mapping '%s' skipped", name, pub ?: "", err, name);
 		mapping_destroy(map);
 		return NULL;
 	}
 	priv = settings->get_str(settings, "%s.plugins.tunnel-nat.mappings.%s.private",
 							 NULL, ns, name);
-	err = tunnel_nat_parse_prefix(priv, &map->priv, &privlen);
+	err = tunnel_parse_prefix(priv, &map->priv, &privlen);
 	if (err)
 	{
-		DBG1(DBG_CFG, "tunnel-nat: mappings.%s.private = '%s' is invalid: %s; "
+		CFG_LOG(log, "tunnel-nat: mappings.%s.private = '%s' is invalid: %s; "
 			 "mapping '%s' skipped", name, priv ?: "", err, name);
 		mapping_destroy(map);
 		return NULL;
 	}
 	if (publen != privlen)
 	{
-		DBG1(DBG_CFG, "tunnel-nat: mappings.%s: public = '%s' (/%u) and "
+		CFG_LOG(log, "tunnel-nat: mappings.%s: public = '%s' (/%u) and "
 			 "private = '%s' (/%u) differ in size, a 1:1 mapping needs "
 			 "prefixes of equal length; mapping '%s' skipped", name, pub,
 			 publen, priv, privlen, name);
@@ -399,7 +333,7 @@ static void index_mapping(private_tunnel_nat_config_t *this,
  * Described in header
  */
 tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
-											const char *ns)
+											const char *ns, bool log)
 {
 	private_tunnel_nat_config_t *this;
 	tunnel_nat_mapping_t *map;
@@ -408,9 +342,9 @@ tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
 
 	table = settings->get_str(settings, "%s.plugins.tunnel-nat.table",
 							  TUNNEL_NAT_DEFAULT_TABLE, ns);
-	if (!valid_table_name(table))
+	if (!tunnel_nft_name_valid(table))
 	{
-		DBG1(DBG_CFG, "tunnel-nat: table = '%s' is invalid: use 1 to 64 "
+		CFG_LOG(log, "tunnel-nat: table = '%s' is invalid: use 1 to 64 "
 			 "letters, digits or '_', starting with a letter", table);
 		return NULL;
 	}
@@ -422,7 +356,7 @@ tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
 	}
 	if (iface && !valid_ifname(iface))
 	{
-		DBG1(DBG_CFG, "tunnel-nat: inbound_interface = '%s' is not a valid "
+		CFG_LOG(log, "tunnel-nat: inbound_interface = '%s' is not a valid "
 			 "interface name", iface);
 		return NULL;
 	}
@@ -444,7 +378,7 @@ tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
 	{
 		if (!is_known(key, plugin_keys, countof(plugin_keys)))
 		{
-			DBG1(DBG_CFG, "tunnel-nat: unknown key %s = '%s' ignored", key,
+			CFG_LOG(log, "tunnel-nat: unknown key %s = '%s' ignored", key,
 				 value);
 			this->public.errors++;
 		}
@@ -456,7 +390,7 @@ tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
 	{
 		if (!streq(key, "mappings"))
 		{
-			DBG1(DBG_CFG, "tunnel-nat: unknown section %s ignored", key);
+			CFG_LOG(log, "tunnel-nat: unknown section %s ignored", key);
 			this->public.errors++;
 		}
 	}
@@ -466,8 +400,8 @@ tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
 							"%s.plugins.tunnel-nat.mappings", ns);
 	while (enumerator->enumerate(enumerator, &key))
 	{
-		map = parse_mapping(settings, ns, key);
-		if (map && !check_conflicts(this, map))
+		map = parse_mapping(settings, ns, key, log);
+		if (map && !check_conflicts(this, map, log))
 		{
 			mapping_destroy(map);
 			map = NULL;
@@ -486,7 +420,7 @@ tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
 							"%s.plugins.tunnel-nat.mappings", ns);
 	while (enumerator->enumerate(enumerator, &key, &value))
 	{
-		DBG1(DBG_CFG, "tunnel-nat: mappings.%s = '%s' is not a mapping "
+		CFG_LOG(log, "tunnel-nat: mappings.%s = '%s' is not a mapping "
 			 "section (expected mappings.NAME { child, public, private }); "
 			 "ignored", key, value);
 		this->public.errors++;
@@ -509,7 +443,7 @@ bool tunnel_nat_mapping_elems(tunnel_nat_mapping_t *map, uint32_t local_from,
 	tunnel_nat_elem_t *dnat, *snat;
 	uint32_t hostmask, pub_last, from, to;
 
-	hostmask = ~tunnel_nat_mask(map->prefixlen);
+	hostmask = ~tunnel_mask(map->prefixlen);
 	pub_last = map->pub | hostmask;
 	/* the part of P the negotiated local selector covers */
 	from = max(map->pub, local_from);

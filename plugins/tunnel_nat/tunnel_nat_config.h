@@ -118,21 +118,11 @@ struct tunnel_nat_config_t {
  *
  * @param settings		settings to read
  * @param ns			namespace, usually lib->ns ("charon")
+ * @param log			whether to log what is rejected
  * @return				parsed config, NULL if unusable
  */
 tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
-											const char *ns);
-
-/**
- * Parse an IPv4 address or prefix "a.b.c.d[/n]" strictly.
- *
- * @param str			string to parse
- * @param addr			parsed address, host byte order
- * @param prefixlen		parsed prefix length, 32 if none given
- * @return				NULL on success, otherwise a static error reason
- */
-const char *tunnel_nat_parse_prefix(const char *str, uint32_t *addr,
-									uint8_t *prefixlen);
+											const char *ns, bool log);
 
 /**
  * Build the elements of one mapping for one pair of address ranges.
@@ -150,13 +140,5 @@ bool tunnel_nat_mapping_elems(tunnel_nat_mapping_t *map, uint32_t local_from,
 							  uint32_t local_to, uint32_t remote_from,
 							  uint32_t remote_to, const char *comment,
 							  array_t *elems);
-
-/**
- * Netmask in host byte order for a prefix length.
- */
-static inline uint32_t tunnel_nat_mask(uint8_t prefixlen)
-{
-	return prefixlen ? 0xffffffffU << (32 - prefixlen) : 0;
-}
 
 #endif /** TUNNEL_NAT_CONFIG_H_ @}*/

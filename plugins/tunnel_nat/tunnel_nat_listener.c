@@ -15,6 +15,8 @@
 #include "tunnel_nat_listener.h"
 #include "tunnel_nat_nft.h"
 
+#include <tunnel_util.h>
+
 #include <arpa/inet.h>
 
 #include <daemon.h>
@@ -157,7 +159,7 @@ static void check_configured_ts(child_sa_t *child_sa,
 	uint32_t from, to, last;
 	bool found = FALSE;
 
-	last = map->pub | ~tunnel_nat_mask(map->prefixlen);
+	last = map->pub | ~tunnel_mask(map->prefixlen);
 	list = cfg->get_traffic_selectors(cfg, TRUE, NULL, NULL, FALSE);
 	enumerator = list->create_enumerator(list);
 	while (!found && enumerator->enumerate(enumerator, &ts))
@@ -354,7 +356,7 @@ METHOD(tunnel_nat_listener_t, start, bool,
 	char what[BUF_LEN];
 	bool ok;
 
-	config = tunnel_nat_config_load(lib->settings, lib->ns);
+	config = tunnel_nat_config_load(lib->settings, lib->ns, TRUE);
 	if (!config)
 	{
 		return FALSE;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include <utils/debug.h>
+#include <tunnel_util.h>
 #include <collections/hashtable.h>
 
 typedef struct private_tunnel_nat_state_t private_tunnel_nat_state_t;
@@ -94,39 +95,6 @@ static bool id_equals(const void *a, const void *b)
 	return a == b;
 }
 
-/**
- * Print an address range, as a prefix where it is one
- */
-static int range_str(char *buf, size_t len, uint32_t from, uint32_t to)
-{
-	uint32_t size = to - from;
-	int bits = 32;
-
-	if (from == to)
-	{
-		return snprintf(buf, len, "%u.%u.%u.%u", from >> 24, (from >> 16) & 0xff,
-						(from >> 8) & 0xff, from & 0xff);
-	}
-	if (from == 0 && to == 0xffffffff)
-	{
-		return snprintf(buf, len, "0.0.0.0/0");
-	}
-	if (((size + 1) & size) == 0 && (from & size) == 0)
-	{
-		while (size)
-		{
-			size >>= 1;
-			bits--;
-		}
-		return snprintf(buf, len, "%u.%u.%u.%u/%d", from >> 24,
-						(from >> 16) & 0xff, (from >> 8) & 0xff, from & 0xff,
-						bits);
-	}
-	return snprintf(buf, len, "%u.%u.%u.%u-%u.%u.%u.%u", from >> 24,
-					(from >> 16) & 0xff, (from >> 8) & 0xff, from & 0xff,
-					to >> 24, (to >> 16) & 0xff, (to >> 8) & 0xff, to & 0xff);
-}
-
 /*
  * Described in header
  */
@@ -134,9 +102,9 @@ char *tunnel_nat_elem_str(tunnel_nat_elem_t *e, char *buf, size_t len)
 {
 	char src[40], dst[40], nat[40];
 
-	range_str(src, sizeof(src), e->src_from, e->src_to);
-	range_str(dst, sizeof(dst), e->dst_from, e->dst_to);
-	range_str(nat, sizeof(nat), e->nat_from, e->nat_to);
+	tunnel_range_str(src, sizeof(src), e->src_from, e->src_to);
+	tunnel_range_str(dst, sizeof(dst), e->dst_from, e->dst_to);
+	tunnel_range_str(nat, sizeof(nat), e->nat_from, e->nat_to);
 	snprintf(buf, len, "%s %s . %s => %s",
 			 e->map == TUNNEL_NAT_DNAT ? "DNAT" : "SNAT", src, dst, nat);
 	return buf;

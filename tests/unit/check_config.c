@@ -15,6 +15,7 @@
 #include "test_suites.h"
 
 #include <tunnel_nat_config.h>
+#include <tunnel_util.h>
 
 #include <settings/settings.h>
 
@@ -107,7 +108,7 @@ static uint32_t addr(const char *str)
 	uint32_t a;
 	uint8_t len;
 
-	ck_assert(tunnel_nat_parse_prefix(str, &a, &len) == NULL);
+	ck_assert(tunnel_parse_prefix(str, &a, &len) == NULL);
 	return a;
 }
 
@@ -123,7 +124,7 @@ START_TEST(test_config_table)
 	ck_assert(asprintf(&text, "%s%s%s", PRE, t->conf, POST) > 0);
 	settings = settings_create_string(text);
 	ck_assert_msg(settings, "settings did not parse: %s", text);
-	config = tunnel_nat_config_load(settings, "charon");
+	config = tunnel_nat_config_load(settings, "charon", TRUE);
 	if (!t->table)
 	{
 		ck_assert_msg(config == NULL, "config accepted: %s", t->conf);
@@ -164,7 +165,7 @@ START_TEST(test_config_by_child)
 	settings = settings_create_string(PRE
 		"mappings { a { child = x, y, x \n public = 192.0.2.10 \n private = 10.1.0.10 } "
 		"b { child = y \n public = 192.0.2.11 \n private = 10.1.0.11 } }" POST);
-	config = tunnel_nat_config_load(settings, "charon");
+	config = tunnel_nat_config_load(settings, "charon", TRUE);
 	ck_assert(config);
 
 	enumerator = config->create_mapping_enumerator(config, "x");

@@ -1,0 +1,69 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * @defgroup tunnel_util tunnel_util
+ * @{ @ingroup tunnel_common
+ */
+
+#ifndef TUNNEL_UTIL_H_
+#define TUNNEL_UTIL_H_
+
+#include <library.h>
+
+/**
+ * Netmask in host byte order for a prefix length.
+ */
+static inline uint32_t tunnel_mask(uint8_t prefixlen)
+{
+	return prefixlen ? 0xffffffffU << (32 - prefixlen) : 0;
+}
+
+/**
+ * Parse an IPv4 address or prefix "a.b.c.d[/n]" strictly.
+ *
+ * @param str			string to parse
+ * @param addr			parsed address, host byte order
+ * @param prefixlen		parsed prefix length, 32 if none given
+ * @return				NULL on success, otherwise a static error reason
+ */
+const char *tunnel_parse_prefix(const char *str, uint32_t *addr,
+								uint8_t *prefixlen);
+
+/**
+ * Check if a name is usable as an nftables table name: 1 to 64 letters,
+ * digits or '_', starting with a letter.
+ */
+bool tunnel_nft_name_valid(const char *name);
+
+/**
+ * Print an IPv4 address range (host byte order), as a prefix where it is one.
+ *
+ * @return				number of characters printed, as snprintf()
+ */
+int tunnel_range_str(char *buf, size_t len, uint32_t from, uint32_t to);
+
+/**
+ * Split an IPv4 range into the fewest prefixes that cover it exactly.
+ *
+ * @param from			first address, host byte order
+ * @param to			last address
+ * @param cb			called with each prefix (network address, length)
+ * @param data			user data for cb
+ */
+void tunnel_range_to_prefixes(uint32_t from, uint32_t to,
+							  void (*cb)(void *data, uint32_t net, uint8_t len),
+							  void *data);
+
+#endif /** TUNNEL_UTIL_H_ @}*/
