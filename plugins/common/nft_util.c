@@ -1,0 +1,353 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "nft_util.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/table.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/set.h>
+#include <libnftnl/udata.h>
+
+/**
+ * nftables' datatype ids (src/datatype.h), so nft shows our sets by type
+ */
+#define NFT_TYPE_IPADDR 7
+#define NFT_TYPE_BITS 6
+#define NFT_BYTEORDER_BIG_ENDIAN 2
+
+/**
+ * Most elements put in one message
+ */
+#define ELEMS_PER_MSG 256
+
+/**
+ * Build a message header at the tail of the batch
+ */
+static struct nlmsghdr *msg_hdr(nl_batch_t *batch, size_t len, uint16_t type,
+								uint16_t flags)
+{
+	return nftnl_nlmsg_build_hdr(batch->reserve(batch, len), type,
+								 NFPROTO_IPV4, flags | NLM_F_ACK,
+								 batch->next_seq(batch));
+}
+
+void nft_msg_begin(nl_batch_t *batch)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = nftnl_batch_begin(batch->reserve(batch, 64), batch->next_seq(batch));
+	batch->push(batch, nlh, "begin of transaction");
+}
+
+void nft_msg_end(nl_batch_t *batch)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = nftnl_batch_end(batch->reserve(batch, 64), batch->next_seq(batch));
+	batch->push(batch, nlh, "end of transaction");
+}
+
+void nft_msg_table(nl_batch_t *batch, const char *name, uint16_t type,
+				   uint16_t flags, const char *desc)
+{
+	struct nftnl_table *t;
+	struct nlmsghdr *nlh;
+
+	t = nftnl_table_alloc();
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_IPV4);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
+	nlh = msg_hdr(batch, 256, type, flags);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	batch->push(batch, nlh, "%s table ip %s", desc, name);
+	nftnl_table_free(t);
+}
+
+void nft_msg_replace_table(nl_batch_t *batch, const char *name)
+{
+	/* adding a table that exists is no error, deleting one that does not
+	 * is: so add, delete and add again to replace whatever is there */
+	nft_msg_table(batch, name, NFT_MSG_NEWTABLE, NLM_F_CREATE, "add");
+	nft_msg_table(batch, name, NFT_MSG_DELTABLE, 0, "delete stale");
+	nft_msg_table(batch, name, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL,
+				  "create");
+}
+
+void nft_msg_concat_set(nl_batch_t *batch, const char *table, const char *name,
+						uint32_t id, bool map)
+{
+	struct nftnl_udata_buf *udata;
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	uint8_t fields[] = { sizeof(uint32_t), sizeof(uint32_t) };
+
+	s = nftnl_set_alloc();
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_IPV4);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_INTERVAL | NFT_SET_CONCAT |
+					  (map ? NFT_SET_MAP : 0));
+	/* ipv4_addr . ipv4_addr */
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE,
+					  NFT_TYPE_IPADDR << NFT_TYPE_BITS | NFT_TYPE_IPADDR);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 2 * sizeof(uint32_t));
+	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
+
+	udata = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_KEYBYTEORDER,
+						NFT_BYTEORDER_BIG_ENDIAN);
+	if (map)
+	{	/* : interval ipv4_addr, i.e. first and last address of a prefix */
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_TYPE_IPADDR);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 2 * sizeof(uint32_t));
+		nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_DATABYTEORDER,
+							NFT_BYTEORDER_BIG_ENDIAN);
+		nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_DATA_INTERVAL, 1);
+	}
+	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(udata),
+					   nftnl_udata_buf_len(udata));
+	nftnl_udata_buf_free(udata);
+
+	nlh = msg_hdr(batch, 512, NFT_MSG_NEWSET, NLM_F_CREATE);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	batch->push(batch, nlh, "add %s ip %s %s", map ? "map" : "set", table, name);
+	nftnl_set_free(s);
+}
+
+void nft_msg_chain(nl_batch_t *batch, const char *table, const char *name,
+				   uint32_t hook, int32_t prio, const char *type)
+{
+	struct nftnl_chain *c;
+	struct nlmsghdr *nlh;
+
+	c = nftnl_chain_alloc();
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_IPV4);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	nlh = msg_hdr(batch, 512, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	batch->push(batch, nlh, "add chain ip %s %s", table, name);
+	nftnl_chain_free(c);
+}
+
+struct nftnl_rule *nft_rule_alloc(const char *table, const char *chain)
+{
+	struct nftnl_rule *r;
+
+	r = nftnl_rule_alloc();
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	return r;
+}
+
+void nft_msg_rule(nl_batch_t *batch, struct nftnl_rule *r, const char *comment)
+{
+	struct nftnl_udata_buf *udata;
+	struct nlmsghdr *nlh;
+
+	udata = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	nftnl_udata_put_strz(udata, NFTNL_UDATA_RULE_COMMENT, comment);
+	nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(udata),
+						nftnl_udata_buf_len(udata));
+	nftnl_udata_buf_free(udata);
+
+	nlh = msg_hdr(batch, 1024, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	batch->push(batch, nlh, "add rule ip %s %s (%s)",
+				nftnl_rule_get_str(r, NFTNL_RULE_TABLE),
+				nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), comment);
+	nftnl_rule_free(r);
+}
+
+void nft_expr_meta_load(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+void nft_expr_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, sreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+void nft_expr_cmp_eq(struct nftnl_rule *r, uint32_t sreg, const void *data,
+					 uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	nftnl_rule_add_expr(r, e);
+}
+
+void nft_expr_payload4(struct nftnl_rule *r, uint32_t offset, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, sizeof(uint32_t));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	nftnl_rule_add_expr(r, e);
+}
+
+void nft_expr_saddr_daddr(struct nftnl_rule *r)
+{
+	/* offsets of saddr and daddr in struct iphdr */
+	nft_expr_payload4(r, 12, NFT_REG_1);
+	nft_expr_payload4(r, 16, NFT_REG32_01);
+}
+
+void nft_expr_lookup(struct nftnl_rule *r, const char *set, uint32_t id,
+					 bool map)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	if (map)
+	{
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_1);
+	}
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+	nftnl_rule_add_expr(r, e);
+}
+
+void nft_expr_bitwise(struct nftnl_rule *r, uint32_t reg, uint32_t mask,
+					  uint32_t xor)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
+	/* meta mark is in host byte order */
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &xor, sizeof(xor));
+	nftnl_rule_add_expr(r, e);
+}
+
+static struct nftnl_set *set_alloc(const char *table, const char *name)
+{
+	struct nftnl_set *s;
+
+	s = nftnl_set_alloc();
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_IPV4);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	return s;
+}
+
+void nft_msg_flush_set(nl_batch_t *batch, const char *table, const char *set)
+{
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+
+	s = set_alloc(table, set);
+	nlh = msg_hdr(batch, 256, NFT_MSG_DELSETELEM, 0);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	batch->push(batch, nlh, "flush set ip %s %s", table, set);
+	nftnl_set_free(s);
+}
+
+static struct nftnl_set_elem *elem_alloc(nft_concat_elem_t *elem, bool add)
+{
+	struct nftnl_udata_buf *udata;
+	struct nftnl_set_elem *e;
+	uint32_t key[2], data[2];
+
+	e = nftnl_set_elem_alloc();
+	key[0] = htonl(elem->key_from[0]);
+	key[1] = htonl(elem->key_from[1]);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof(key));
+	key[0] = htonl(elem->key_to[0]);
+	key[1] = htonl(elem->key_to[1]);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key, sizeof(key));
+	if (add && elem->has_data)
+	{
+		data[0] = htonl(elem->data[0]);
+		data[1] = htonl(elem->data[1]);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, sizeof(data));
+	}
+	if (add && elem->comment && elem->comment[0])
+	{
+		udata = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+		nftnl_udata_put_strz(udata, NFTNL_UDATA_SET_ELEM_COMMENT,
+							 elem->comment);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA,
+						   nftnl_udata_buf_data(udata),
+						   nftnl_udata_buf_len(udata));
+		nftnl_udata_buf_free(udata);
+	}
+	return e;
+}
+
+void nft_msg_concat_elems(nl_batch_t *batch, const char *table,
+						  const char *set, bool add,
+						  nft_concat_elem_t *elems, u_int count)
+{
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	u_int i, n, per_msg;
+
+	per_msg = count <= 16 ? 1 : ELEMS_PER_MSG;
+	for (i = 0; i < count; i += n)
+	{
+		n = min(per_msg, count - i);
+		s = set_alloc(table, set);
+		for (u_int j = 0; j < n; j++)
+		{
+			nftnl_set_elem_add(s, elem_alloc(&elems[i + j], add));
+		}
+		nlh = msg_hdr(batch, 256 + n * 256,
+					  add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+					  add ? NLM_F_CREATE : 0);
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		if (n == 1)
+		{
+			batch->push(batch, nlh, "%s element %s %s %s ip %s %s",
+						add ? "add" : "delete", elems[i].desc ?: "",
+						add ? "to" : "from", elems[i].has_data ? "map" : "set",
+						table, set);
+		}
+		else
+		{
+			batch->push(batch, nlh, "%s %u elements %s %s ip %s %s",
+						add ? "add" : "delete", n, add ? "to" : "from",
+						elems[i].has_data ? "map" : "set", table, set);
+		}
+		nftnl_set_free(s);
+	}
+}
