@@ -81,6 +81,11 @@ void nft_msg_table(nl_batch_t *batch, const char *name, uint16_t type,
 	nftnl_table_free(t);
 }
 
+void nft_msg_delete_table(nl_batch_t *batch, const char *name)
+{
+	nft_msg_table(batch, name, NFT_MSG_DELTABLE, 0, "delete");
+}
+
 void nft_msg_replace_table(nl_batch_t *batch, const char *name)
 {
 	/* adding a table that exists is no error, deleting one that does not

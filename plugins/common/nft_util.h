@@ -61,6 +61,11 @@ void nft_msg_table(nl_batch_t *batch, const char *name, uint16_t type,
 				   uint16_t flags, const char *desc);
 
 /**
+ * Add a message deleting a table.
+ */
+void nft_msg_delete_table(nl_batch_t *batch, const char *name);
+
+/**
  * Add messages replacing a table in one transaction: add (no error if it
  * exists), delete, create.
  */

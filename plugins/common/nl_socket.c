@@ -104,8 +104,9 @@ static const char *get_extack_msg(const struct nlmsghdr *nlh)
 	return NULL;
 }
 
-METHOD(nl_socket_t, send_, bool,
-	private_nl_socket_t *this, nl_batch_t *batch, const char *what)
+METHOD(nl_socket_t, send_acked, bool,
+	private_nl_socket_t *this, nl_batch_t *batch, const char *what,
+	bool *acked)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
@@ -119,6 +120,10 @@ METHOD(nl_socket_t, send_, bool,
 	if (!count)
 	{
 		return TRUE;
+	}
+	if (acked)
+	{
+		memset(acked, 0, count * sizeof(bool));
 	}
 	data = batch->get_data(batch);
 	answered = calloc(count, sizeof(bool));
@@ -209,6 +214,10 @@ METHOD(nl_socket_t, send_, bool,
 				 * more, so don't wait for other answers */
 				done = TRUE;
 			}
+			if (acked)
+			{
+				acked[seq] = !err->error;
+			}
 			if (err->error)
 			{
 				desc = batch->describe(batch, seq);
@@ -223,6 +232,12 @@ METHOD(nl_socket_t, send_, bool,
 	this->mutex->unlock(this->mutex);
 	free(answered);
 	return ok;
+}
+
+METHOD(nl_socket_t, send_, bool,
+	private_nl_socket_t *this, nl_batch_t *batch, const char *what)
+{
+	return send_acked(this, batch, what, NULL);
 }
 
 METHOD(nl_socket_t, dump, bool,
@@ -316,6 +331,7 @@ nl_socket_t *nl_socket_create(int protocol)
 	INIT(this,
 		.public = {
 			.send = _send_,
+			.send_acked = _send_acked,
 			.dump = _dump,
 			.destroy = _destroy,
 		},

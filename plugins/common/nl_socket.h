@@ -52,6 +52,21 @@ struct nl_socket_t {
 	bool (*send)(nl_socket_t *this, nl_batch_t *batch, const char *what);
 
 	/**
+	 * Like send(), and tell which messages succeeded.
+	 *
+	 * For protocols without transactions (rtnetlink), where each message
+	 * applies on its own.
+	 *
+	 * @param batch		messages to send, sequence numbers relative
+	 * @param what		what the batch does, for log messages
+	 * @param acked		per message, set to TRUE if it was acknowledged
+	 *					without error (array of get_count() entries)
+	 * @return			TRUE if every message was acknowledged without error
+	 */
+	bool (*send_acked)(nl_socket_t *this, nl_batch_t *batch, const char *what,
+					   bool *acked);
+
+	/**
 	 * Send a dump request and pass every answer to a callback.
 	 *
 	 * @param req		request (NLM_F_DUMP is added), sequence set here

@@ -130,7 +130,7 @@ void tunnel_nat_nft_table(nl_batch_t *batch, const char *table,
  */
 void tunnel_nat_nft_delete_table(nl_batch_t *batch, const char *table)
 {
-	nft_msg_table(batch, table, NFT_MSG_DELTABLE, 0, "delete");
+	nft_msg_delete_table(batch, table);
 }
 
 /*

@@ -13,6 +13,8 @@
 #             or xfrm (kernel ESP, P not local; needs an ESP-capable kernel)
 #   PREFIX    strongSwan installation (default: build/install of this repo)
 #   KEEP_LAB  set to 1 to keep namespaces and logs after the run
+#   LAB_ROUTE set to 1 to load tunnel-route on the gateway, and make "inet"
+#             an internet router through which C is reachable too
 #
 # Copyright (C) 2026 The tunnel-nat authors
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -38,6 +40,7 @@ GW_WAN=192.0.2.1; CH_WAN=192.0.2.2
 GW_WAN2=192.0.2.17; CH2_WAN=192.0.2.18
 GW_NET=192.0.2.33; INET_NET=192.0.2.34
 GW_LAN=10.1.0.1
+INET_CH=198.51.100.65; CH_INET=198.51.100.66
 
 PLUGINS="random nonce openssl pem x509 pubkey pkcs1 sha1 sha2 hmac kdf aes gmp
 kernel-netlink socket-default vici updown"
@@ -85,8 +88,17 @@ lab_up()
 
 	ip -n "$(ns ch)" addr add $C/32 dev lo
 	ip -n "$(ns ch2)" addr add $C2/32 dev lo
-	# the attacker forges the clearinghouse's address
-	ip -n "$(ns inet)" addr add $C/32 dev lo
+	if [ "${LAB_ROUTE:-0}" = 1 ]; then
+		# inet is the internet: C is reachable through it, too
+		lab_link inet eth1 $INET_CH/28 ch eth1 $CH_INET/28
+		nsx inet sysctl -qw net.ipv4.ip_forward=1
+		ip -n "$(ns inet)" route add $C/32 via $CH_INET
+		ip -n "$(ns ch)" route add 192.0.2.32/28 via $INET_CH
+		ip -n "$(ns gw)" route add 198.51.100.0/24 via $INET_NET
+	else
+		# inet is an attacker that forges the clearinghouse's address
+		ip -n "$(ns inet)" addr add $C/32 dev lo
+	fi
 	if [ "$BACKEND" = libipsec ]; then
 		# kernel-libipsec needs a local address in local_ts
 		ip -n "$(ns gw)" addr add $P/32 dev lo
@@ -145,9 +157,15 @@ charon_conf()
 	fi
 	if [ "$role" = gw ]; then
 		plugins="$plugins tunnel-nat"
+		[ "${LAB_ROUTE:-0}" = 1 ] && plugins="$plugins tunnel-route"
 	fi
+	local routes=yes
+	# tunnel-route provides the routes; table 220 would also catch the
+	# gateway's own traffic to the partners (see swanctl.d/gateway)
+	[ "$role" = gw ] && [ "${LAB_ROUTE:-0}" = 1 ] && routes=no
 	cat > "$dir/strongswan.conf" <<EOC
 charon {
+	install_routes = $routes
 	load = $(echo $plugins)
 	port = 500
 	port_nat_t = 4500
@@ -169,6 +187,7 @@ charon {
 			socket = unix:///run/$role.vici
 		}
 $( [ "$role" = gw ] && echo "		include $CONFDIR/gateway/tunnel-nat.conf" )
+$( [ "$role" = gw ] && [ "${LAB_ROUTE:-0}" = 1 ] && echo "		include $CONFDIR/gateway/tunnel-route.conf" )
 	}
 $extra
 }

@@ -1,0 +1,104 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * @defgroup tunnel_route_config tunnel_route_config
+ * @{ @ingroup tunnel_route
+ */
+
+#ifndef TUNNEL_ROUTE_CONFIG_H_
+#define TUNNEL_ROUTE_CONFIG_H_
+
+#include <library.h>
+#include <settings/settings.h>
+#include <collections/array.h>
+
+typedef struct tunnel_route_config_t tunnel_route_config_t;
+typedef struct tunnel_route_range_t tunnel_route_range_t;
+
+/**
+ * Defaults
+ */
+#define TUNNEL_ROUTE_DEFAULT_TABLE 4242
+#define TUNNEL_ROUTE_DEFAULT_PRIORITY 210
+#define TUNNEL_ROUTE_DEFAULT_MARK 0x4000000
+#define TUNNEL_ROUTE_DEFAULT_MASK 0xc000000
+#define TUNNEL_ROUTE_DEFAULT_BYPASS_MARK 0x8000000
+#define TUNNEL_ROUTE_DEFAULT_PROTOCOL 242
+#define TUNNEL_ROUTE_DEFAULT_NFT_TABLE "tunnel_route"
+#define TUNNEL_ROUTE_DEFAULT_REFRESH 2
+
+/**
+ * An IPv4 address range, host byte order.
+ */
+struct tunnel_route_range_t {
+	uint32_t from;
+	uint32_t to;
+};
+
+/**
+ * The plugin's settings, parsed and validated.
+ */
+struct tunnel_route_config_t {
+
+	/** routing table holding the routes */
+	uint32_t table;
+	/** priority of the FIB rule selecting the table */
+	uint32_t priority;
+	/** mark value selecting the table, mask of the plugin's mark bits */
+	uint32_t mark, mask;
+	/** mark value of other traffic to a tunnel's destinations: main table */
+	uint32_t bypass_mark;
+	/** routing protocol number routes and the rule are tagged with */
+	uint8_t protocol;
+	/** nftables table setting the marks */
+	char *nft_table;
+	/** refuse traffic to a tunnel's destinations while it is down */
+	bool fail_closed;
+	/** seconds between scans of the configured CHILD_SAs, 0 for none */
+	u_int refresh;
+	/** settings rejected (each one logged) */
+	u_int errors;
+
+	/**
+	 * Sources of a CHILD_SA config.
+	 *
+	 * @param child		name of the CHILD_SA config
+	 * @return			tunnel_route_range_t*, NULL if it has none
+	 */
+	array_t *(*get_sources)(tunnel_route_config_t *this, const char *child);
+
+	/**
+	 * Destroy the config.
+	 */
+	void (*destroy)(tunnel_route_config_t *this);
+};
+
+/**
+ * Parse and validate the settings below "<ns>.plugins.tunnel-route".
+ *
+ * Sources of a child are both sides of tunnel-nat's mappings for it
+ * (unless tunnel_nat_sources = no) and the prefixes listed in
+ * children.<child>.sources. Invalid entries are logged naming the key and
+ * the value and skipped; invalid global settings (table, priority, mark,
+ * protocol, nft_table) make the whole config fail.
+ *
+ * @param settings		settings to read
+ * @param ns			namespace, usually lib->ns
+ * @return				config, NULL if unusable
+ */
+tunnel_route_config_t *tunnel_route_config_load(settings_t *settings,
+												const char *ns);
+
+#endif /** TUNNEL_ROUTE_CONFIG_H_ @}*/

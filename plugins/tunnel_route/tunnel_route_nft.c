@@ -1,0 +1,67 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "tunnel_route_nft.h"
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+/**
+ * Priority of nftables' mangle chains
+ */
+#define PRIO_MANGLE -150
+
+static void mark_rule(nl_batch_t *batch, const char *table, const char *chain,
+					  const char *set, uint32_t id, uint32_t mark,
+					  uint32_t mask, const char *comment)
+{
+	struct nftnl_rule *r;
+
+	r = nft_rule_alloc(table, chain);
+	nft_expr_saddr_daddr(r);
+	nft_expr_lookup(r, set, id, FALSE);
+	/* meta mark set meta mark & ~mask | mark */
+	nft_expr_meta_load(r, NFT_META_MARK, NFT_REG_1);
+	nft_expr_bitwise(r, NFT_REG_1, ~mask, mark);
+	nft_expr_meta_set(r, NFT_META_MARK, NFT_REG_1);
+	nft_msg_rule(batch, r, comment);
+}
+
+static void mark_rules(nl_batch_t *batch, const char *table, const char *chain,
+					   uint32_t mark, uint32_t bypass_mark, uint32_t mask)
+{
+	mark_rule(batch, table, chain, TUNNEL_ROUTE_BYPASS_SET, 2, bypass_mark,
+			  mask, "tunnel-route: other traffic to a tunnel's destinations "
+			  "uses the main table");
+	mark_rule(batch, table, chain, TUNNEL_ROUTE_SET, 1, mark, mask,
+			  "tunnel-route: a tunnel's sources to its destinations use the "
+			  "tunnel's routing table");
+}
+
+/*
+ * Described in header
+ */
+void tunnel_route_nft_table(nl_batch_t *batch, const char *table,
+							uint32_t mark, uint32_t bypass_mark, uint32_t mask)
+{
+	nft_msg_replace_table(batch, table);
+	nft_msg_concat_set(batch, table, TUNNEL_ROUTE_SET, 1, FALSE);
+	nft_msg_concat_set(batch, table, TUNNEL_ROUTE_BYPASS_SET, 2, FALSE);
+	nft_msg_chain(batch, table, "prerouting", NF_INET_PRE_ROUTING,
+				  PRIO_MANGLE, "filter");
+	nft_msg_chain(batch, table, "output", NF_INET_LOCAL_OUT, PRIO_MANGLE,
+				  "route");
+	mark_rules(batch, table, "prerouting", mark, bypass_mark, mask);
+	mark_rules(batch, table, "output", mark, bypass_mark, mask);
+}

@@ -1,0 +1,47 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * @defgroup tunnel_route_nft tunnel_route_nft
+ * @{ @ingroup tunnel_route
+ */
+
+#ifndef TUNNEL_ROUTE_NFT_H_
+#define TUNNEL_ROUTE_NFT_H_
+
+#include <nl_batch.h>
+#include <nft_util.h>
+
+/**
+ * Name of the set of (source . destination) pairs that get the mark
+ */
+#define TUNNEL_ROUTE_SET "pairs"
+
+/**
+ * Name of the set of (any . destination) pairs: the rest of the traffic to
+ * a tunnel's destinations, which gets the bypass mark
+ */
+#define TUNNEL_ROUTE_BYPASS_SET "bypass"
+
+/**
+ * Add messages that create the table from scratch, replacing any table of
+ * that name: the two sets and, in prerouting (forwarded traffic) and output
+ * (the gateway's own), two rules each: packets whose ip saddr . ip daddr is
+ * in the bypass set get the bypass mark, then those in the pairs set get the
+ * tunnel mark (within mask; other bits of the mark are kept).
+ */
+void tunnel_route_nft_table(nl_batch_t *batch, const char *table,
+							uint32_t mark, uint32_t bypass_mark, uint32_t mask);
+
+#endif /** TUNNEL_ROUTE_NFT_H_ @}*/

@@ -1,0 +1,135 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "tunnel_route_plugin.h"
+#include "tunnel_route_listener.h"
+
+#include <linux/netlink.h>
+
+#include <daemon.h>
+
+typedef struct private_tunnel_route_plugin_t private_tunnel_route_plugin_t;
+
+/**
+ * Private data of the tunnel-route plugin
+ */
+struct private_tunnel_route_plugin_t {
+
+	/**
+	 * Implements plugin interface
+	 */
+	tunnel_route_plugin_t public;
+
+	/**
+	 * Netlink sockets to the routing subsystem and nftables
+	 */
+	nl_socket_t *rtnl, *nfnl;
+
+	/**
+	 * Listener installing the routes
+	 */
+	tunnel_route_listener_t *listener;
+};
+
+METHOD(plugin_t, get_name, char*,
+	private_tunnel_route_plugin_t *this)
+{
+	return "tunnel-route";
+}
+
+/**
+ * Install the rule, table and listener, or remove them
+ */
+static bool plugin_cb(private_tunnel_route_plugin_t *this,
+					  plugin_feature_t *feature, bool reg, void *cb_data)
+{
+	if (reg)
+	{
+		if (!this->listener->start(this->listener))
+		{
+			DBG1(DBG_CFG, "tunnel-route: not started, no routes will be "
+				 "installed");
+			return FALSE;
+		}
+		charon->bus->add_listener(charon->bus, &this->listener->listener);
+	}
+	else
+	{
+		charon->bus->remove_listener(charon->bus, &this->listener->listener);
+		this->listener->stop(this->listener);
+	}
+	return TRUE;
+}
+
+METHOD(plugin_t, get_features, int,
+	private_tunnel_route_plugin_t *this, plugin_feature_t *features[])
+{
+	static plugin_feature_t f[] = {
+		PLUGIN_CALLBACK((plugin_feature_callback_t)plugin_cb, NULL),
+			PLUGIN_PROVIDE(CUSTOM, "tunnel-route"),
+				/* it asks kernel-net for the nexthop toward the peer, and
+				 * needs kernel-libipsec's TUN device if that is used */
+				PLUGIN_DEPENDS(CUSTOM, "kernel-net"),
+				PLUGIN_SDEPEND(CUSTOM, "kernel-ipsec"),
+	};
+	*features = f;
+	return countof(f);
+}
+
+METHOD(plugin_t, destroy, void,
+	private_tunnel_route_plugin_t *this)
+{
+	this->listener->destroy(this->listener);
+	this->rtnl->destroy(this->rtnl);
+	this->nfnl->destroy(this->nfnl);
+	free(this);
+}
+
+/**
+ * Plugin constructor
+ */
+plugin_t *tunnel_route_plugin_create()
+{
+	private_tunnel_route_plugin_t *this;
+	nl_socket_t *rtnl, *nfnl;
+
+	if (!lib->caps->keep(lib->caps, CAP_NET_ADMIN))
+	{
+		DBG1(DBG_NET, "tunnel-route plugin requires CAP_NET_ADMIN capability");
+		return NULL;
+	}
+	rtnl = nl_socket_create(NETLINK_ROUTE);
+	nfnl = nl_socket_create(NETLINK_NETFILTER);
+	if (!rtnl || !nfnl)
+	{
+		DESTROY_IF(rtnl);
+		DESTROY_IF(nfnl);
+		return NULL;
+	}
+
+	INIT(this,
+		.public = {
+			.plugin = {
+				.get_name = _get_name,
+				.get_features = _get_features,
+				.destroy = _destroy,
+			},
+		},
+		.rtnl = rtnl,
+		.nfnl = nfnl,
+		.listener = tunnel_route_listener_create(rtnl, nfnl),
+	);
+
+	return &this->public.plugin;
+}

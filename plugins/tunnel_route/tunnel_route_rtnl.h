@@ -1,0 +1,106 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * @defgroup tunnel_route_rtnl tunnel_route_rtnl
+ * @{ @ingroup tunnel_route
+ */
+
+#ifndef TUNNEL_ROUTE_RTNL_H_
+#define TUNNEL_ROUTE_RTNL_H_
+
+#include <library.h>
+#include <nl_batch.h>
+
+typedef struct tunnel_route_route_t tunnel_route_route_t;
+typedef struct tunnel_route_rule_t tunnel_route_rule_t;
+
+/**
+ * An IPv4 route in the plugin's table. Addresses in host byte order.
+ */
+struct tunnel_route_route_t {
+	/** destination prefix */
+	uint32_t dst;
+	uint8_t len;
+	/** routing table */
+	uint32_t table;
+	/** routing protocol tag */
+	uint8_t protocol;
+	/** a prohibit route (fail-closed), no oif/gateway */
+	bool prohibit;
+	/** outgoing interface index, 0 for none */
+	uint32_t oif;
+	/** gateway, 0 for none */
+	uint32_t gateway;
+};
+
+/**
+ * The FIB rule: fwmark MARK/MASK lookup TABLE, at PRIORITY.
+ */
+struct tunnel_route_rule_t {
+	uint32_t table;
+	uint32_t priority;
+	uint32_t mark, mask;
+	uint8_t protocol;
+};
+
+/**
+ * Add a message replacing (creating) a route, or deleting it.
+ *
+ * @param add		TRUE to add/replace, FALSE to delete
+ * @param route		route
+ * @param desc		description for logs
+ */
+void tunnel_route_rtnl_route(nl_batch_t *batch, bool add,
+							 tunnel_route_route_t *route, const char *desc);
+
+/**
+ * Add a message adding or deleting the rule.
+ */
+void tunnel_route_rtnl_rule(nl_batch_t *batch, bool add,
+							tunnel_route_rule_t *rule);
+
+/**
+ * Build an IPv4 dump request for routes (RTM_GETROUTE), rules
+ * (RTM_GETRULE) or links (RTM_GETLINK, any family) in buf (256 bytes).
+ */
+struct nlmsghdr *tunnel_route_rtnl_dump_req(char *buf, uint16_t type);
+
+/**
+ * Parse an IPv4 route message.
+ *
+ * @return			FALSE if not an IPv4 unicast/prohibit route we can parse
+ */
+bool tunnel_route_rtnl_parse_route(const struct nlmsghdr *nlh,
+								   tunnel_route_route_t *route);
+
+/**
+ * Parse an IPv4 rule message.
+ *
+ * @return			FALSE if not an IPv4 rule
+ */
+bool tunnel_route_rtnl_parse_rule(const struct nlmsghdr *nlh,
+								  tunnel_route_rule_t *rule);
+
+/**
+ * Parse a link message, and tell if it is an XFRM interface and its if_id.
+ *
+ * @param if_id		if_id of the XFRM interface
+ * @param ifindex	interface index
+ * @return			TRUE if it is an XFRM interface
+ */
+bool tunnel_route_rtnl_parse_xfrm_link(const struct nlmsghdr *nlh,
+									   uint32_t *if_id, uint32_t *ifindex);
+
+#endif /** TUNNEL_ROUTE_RTNL_H_ @}*/
