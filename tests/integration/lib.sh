@@ -129,6 +129,9 @@ lab_down()
 		done
 		kill -9 "$pid" 2>/dev/null
 	done
+	for pid in "${CAP_PID[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
 	# anything else still running in the lab's namespaces
 	for n in "${LAB_NS[@]}"; do
 		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
@@ -159,13 +162,8 @@ charon_conf()
 		plugins="$plugins tunnel-nat"
 		[ "${LAB_ROUTE:-0}" = 1 ] && plugins="$plugins tunnel-route"
 	fi
-	local routes=yes
-	# tunnel-route provides the routes; table 220 would also catch the
-	# gateway's own traffic to the partners (see swanctl.d/gateway)
-	[ "$role" = gw ] && [ "${LAB_ROUTE:-0}" = 1 ] && routes=no
 	cat > "$dir/strongswan.conf" <<EOC
 charon {
-	install_routes = $routes
 	load = $(echo $plugins)
 	port = 500
 	port_nat_t = 4500
@@ -321,6 +319,42 @@ wait_for()
 	done
 	return 1
 }
+
+# cap_start ROLE IFACE NAME: capture on an interface into $WORK/NAME.pcap
+cap_start()
+{
+	local f=$WORK/$3.pcap
+	rm -f "$f" "$f.log"
+	nsx "$1" tcpdump --immediate-mode -U -n -i "$2" -w "$f" > "$f.log" 2>&1 &
+	CAP_PID[$3]=$!
+	for _ in $(seq 50); do
+		grep -q "listening on" "$f.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# cap_stop NAME
+cap_stop()
+{
+	sleep 0.3
+	kill "${CAP_PID[$1]}" 2>/dev/null
+	wait "${CAP_PID[$1]}" 2>/dev/null
+	unset "CAP_PID[$1]"
+}
+
+# cap_count NAME FILTER: packets in a capture that match a filter
+cap_count()
+{
+	tcpdump -n -r "$WORK/$1.pcap" "$2" 2>/dev/null | wc -l
+}
+
+# cap_show NAME FILTER: print them
+cap_show()
+{
+	tcpdump -n -r "$WORK/$1.pcap" "$2" 2>/dev/null | sed 's/^/      /'
+}
+declare -A CAP_PID=()
 
 # --- runner -----------------------------------------------------------------
 

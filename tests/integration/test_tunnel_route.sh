@@ -1,0 +1,180 @@
+#!/bin/bash
+# Integration suite of the tunnel-route plugin (with tunnel-nat): real charon
+# on both sides, in namespaces, where the partner's address C is reachable
+# through the tunnel and through an "internet" namespace. Run as root.
+#
+#   BACKEND=libipsec (default) or BACKEND=xfrm (kernel ESP, e.g. in the VM)
+#
+# Copyright (C) 2026 The tunnel-nat authors
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+set -u
+export LAB_ROUTE=1
+source "$(dirname "$0")/lib.sh"
+trap lab_down EXIT
+trap 'exit 1' INT TERM
+
+TABLE_ID=4242
+PROTO=242
+TUN_IF=ipsec0
+[ "$BACKEND" = libipsec ] || TUN_IF=wan0
+
+ensure_up()
+{
+	local child=${1:-claims}
+	child_installed gw "$child" && return 0
+	swan gw --initiate --child "$child" --timeout 20 > /dev/null 2>&1
+	wait_for 10 child_installed gw "$child" || fail "$child did not come up"
+}
+
+our_rules() { nsx gw ip rule show | grep -c "proto $PROTO"; }
+route_of() { nsx gw ip route show table $TABLE_ID "$1/32" proto $PROTO; }
+
+# the app host sends UDP datagrams to C for a while, in the background
+app_udp_stream()
+{
+	nsx app sh -c "for i in \$(seq $1); do echo tick | socat -u - UDP-SENDTO:$C:7009,bind=$APP 2>/dev/null; sleep 0.05; done" &
+	APP_STREAM=$!
+}
+
+# --- tests ------------------------------------------------------------------
+
+test_fail_closed_before_first_up()
+{
+	local out
+	# the plugin has learned the loaded configs
+	wait_for 10 sh -c "ip netns exec $(ns gw) nft list set ip tunnel_route pairs | grep -q '$APP . $C'" ||
+		fail "the configured pair $APP . $C never showed up in the nft set" || return 1
+	cap_start gw net0 net-before || return 1
+	app_udp_stream 10
+	out=$(tcp_ask app $APP $C 7001 "too early")
+	wait $APP_STREAM
+	cap_stop net-before
+	[ "$(cap_count net-before "dst host $C")" = 0 ] ||
+		fail "app traffic to C left on the internet link: $(cap_show net-before "dst host $C")" || return 1
+	[ -z "$out" ] || fail "the app reached C before the tunnel was up: '$out'" || return 1
+	route_of $C | grep -q prohibit ||
+		fail "no prohibit route for $C before the first up: $(nsx gw ip route show table $TABLE_ID 2>&1)"
+}
+
+test_constant_rules()
+{
+	local n
+	n=$(our_rules)
+	[ "$n" = 2 ] || fail "expected 2 rules (tunnel, bypass), found $n: $(nsx gw ip rule)" || return 1
+	ensure_up claims && ensure_up claims-b || return 1
+	n=$(our_rules)
+	[ "$n" = 2 ] || fail "rule count grew to $n with two tunnels up" || return 1
+	n=$(nsx gw nft -j list table ip tunnel_route | jq '[.nftables[] | select(.rule)] | length')
+	[ "$n" = 4 ] || fail "expected 4 nft rules, found $n"
+}
+
+test_app_to_c_through_tunnel()
+{
+	local out
+	ensure_up || return 1
+	route_of $C | grep -q "dev $TUN_IF" ||
+		fail "no route for $C via $TUN_IF in table $TABLE_ID: $(route_of $C)" || return 1
+	cap_start gw net0 net-app && cap_start gw $TUN_IF tun-app || return 1
+	out=$(tcp_ask app $APP $C 7001 "eligibility")
+	cap_stop net-app; cap_stop tun-app
+	[ "$out" = "ch $P eligibility" ] || fail "app -> C answered '$out'" || return 1
+	[ "$(cap_count net-app "host $C and tcp port 7001")" = 0 ] ||
+		fail "app traffic crossed the internet link: $(cap_show net-app "host $C")" || return 1
+	if [ "$BACKEND" = libipsec ]; then
+		[ "$(cap_count tun-app "src host $P and dst host $C and tcp port 7001")" -gt 0 ] ||
+			fail "no app traffic seen in the tunnel"
+	fi
+}
+
+test_gateway_own_traffic_internet()
+{
+	local out
+	ensure_up || return 1
+	cap_start gw net0 net-gw && cap_start gw $TUN_IF tun-gw || return 1
+	out=$(tcp_ask gw $GW_NET $C 7001 "own")
+	cap_stop net-gw; cap_stop tun-gw
+	[ "$out" = "ch $GW_NET own" ] || fail "gateway -> C from $GW_NET answered '$out'" || return 1
+	[ "$(cap_count net-gw "src host $GW_NET and dst host $C and tcp port 7001")" -gt 0 ] ||
+		fail "the gateway's own traffic did not take the internet link" || return 1
+	if [ "$BACKEND" = libipsec ]; then
+		[ "$(cap_count tun-gw "host $GW_NET")" = 0 ] ||
+			fail "the gateway's own traffic entered the tunnel"
+	fi
+}
+
+test_clearinghouse_reaches_app()
+{
+	local out
+	ensure_up || return 1
+	out=$(tcp_ask ch $C $P 7000 "claim")
+	[ "$out" = "app $C claim" ] || fail "clearinghouse -> P answered '$out'"
+}
+
+test_fail_closed_on_terminate()
+{
+	local out
+	ensure_up || return 1
+	cap_start gw net0 net-down || return 1
+	app_udp_stream 60
+	sleep 0.5
+	swan gw --terminate --child claims --timeout 10 > /dev/null || fail "terminate failed" || return 1
+	wait $APP_STREAM
+	cap_stop net-down
+	[ "$(cap_count net-down "dst host $C and (src host $APP or src host $P)")" = 0 ] ||
+		fail "app traffic to C leaked onto the internet link: $(cap_show net-down "dst host $C" | head -3)" || return 1
+	route_of $C | grep -q prohibit || fail "no prohibit route after the down: $(route_of $C)" || return 1
+	swan gw --initiate --child claims --timeout 20 > /dev/null 2>&1
+	ensure_up || return 1
+	out=$(tcp_ask app $APP $C 7001 "again")
+	[ "$out" = "ch $P again" ] || fail "traffic did not flow again after --initiate: '$out'"
+}
+
+test_stale_state_after_sigkill()
+{
+	local n
+	ensure_up || return 1
+	charon_kill gw KILL
+	[ "$(our_rules)" = 2 ] || fail "expected the killed run's rules to be left over" || return 1
+	charon_start gw || return 1
+	n=$(our_rules)
+	[ "$n" = 2 ] || fail "after restart $n rules: $(nsx gw ip rule)" || return 1
+	n=$(nsx gw ip route show table $TABLE_ID | grep -c "dev $TUN_IF")
+	[ "$n" = 0 ] || fail "stale tunnel routes survived: $(nsx gw ip route show table $TABLE_ID)" || return 1
+	n=$(nsx gw ip route show table all proto $PROTO | sort | uniq -d | wc -l)
+	[ "$n" = 0 ] || fail "duplicate routes: $(nsx gw ip route show table all proto $PROTO)" || return 1
+	swan_load gw gateway || return 1
+	ensure_up && test_app_to_c_through_tunnel
+}
+
+test_shutdown_removes_state()
+{
+	charon_kill gw TERM
+	[ "$(our_rules)" = 0 ] || fail "rules left after shutdown: $(nsx gw ip rule)" || return 1
+	[ -z "$(nsx gw ip route show table all proto $PROTO)" ] ||
+		fail "routes left after shutdown: $(nsx gw ip route show table all proto $PROTO)" || return 1
+	! nsx gw nft list table ip tunnel_route > /dev/null 2>&1 ||
+		fail "nft table left after shutdown" || return 1
+	charon_start gw && swan_load gw gateway
+}
+
+# --- main -------------------------------------------------------------------
+
+echo "tunnel-route integration suite, backend $BACKEND"
+lab_up || { echo "0 passed, 1 failed"; exit 1; }
+charon_start gw && charon_start ch && charon_start ch2 ||
+	{ echo "0 passed, 1 failed"; exit 1; }
+swan_load gw gateway && swan_load ch clearinghouse && swan_load ch2 partner-b ||
+	{ echo "0 passed, 1 failed"; exit 1; }
+tcp_server app $APP 7000 app
+tcp_server ch $C 7001 ch
+
+run_test "fail-closed between load and the first up" test_fail_closed_before_first_up
+run_test "FIB and nft rule counts stay constant with two tunnels" test_constant_rules
+run_test "app host -> C goes through the tunnel (captures)" test_app_to_c_through_tunnel
+run_test "gateway's own traffic to C uses the internet (captures)" test_gateway_own_traffic_internet
+run_test "clearinghouse -> P reaches the app, replies routed back" test_clearinghouse_reaches_app
+run_test "fail-closed: terminate under traffic, nothing leaks, initiate again" test_fail_closed_on_terminate
+run_test "SIGKILL and restart: no stale or duplicate rules and routes" test_stale_state_after_sigkill
+run_test "clean shutdown removes rules, routes and the nft table" test_shutdown_removes_state
+summary
