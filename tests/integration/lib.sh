@@ -98,6 +98,12 @@ lab_up()
 	else
 		# inet is an attacker that forges the clearinghouse's address
 		ip -n "$(ns inet)" addr add $C/32 dev lo
+		if [ "$BACKEND" = xfrm ]; then
+			# with P not local, strongSwan installs no route toward the
+			# partners; without tunnel-route, an operator adds these
+			ip -n "$(ns gw)" route add $C/32 via $CH_WAN
+			ip -n "$(ns gw)" route add $C2/32 via $CH2_WAN
+		fi
 	fi
 	if [ "$BACKEND" = libipsec ]; then
 		# kernel-libipsec needs a local address in local_ts
