@@ -37,13 +37,17 @@ else
 	failed=$((failed + $2 + $3))
 fi
 
-for suite in tests/integration/test_*.sh; do
-	echo "== $suite (backend ${BACKEND:-libipsec})"
+# run_suite NAME TIMEOUT COMMAND...: run a suite, add up its closing line
+run_suite()
+{
+	local name=$1 limit=$2 out line start=$SECONDS
+	shift 2
+	echo "== $name"
 	out=$(mktemp)
-	timeout 900 bash "$suite" 2>&1 | tee "$out"
+	timeout "$limit" "$@" 2>&1 | tee "$out"
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
 	if [ -z "$line" ]; then
-		echo "$suite: no result line"
+		echo "$name: no result line"
 		failed=$((failed + 1))
 	else
 		set -- $(echo "$line" | tr -dc '0-9 ')
@@ -51,7 +55,16 @@ for suite in tests/integration/test_*.sh; do
 		failed=$((failed + $2))
 	fi
 	rm -f "$out"
+	echo "== $name: $((SECONDS - start))s"
+}
+
+# this kernel: kernel-libipsec
+for suite in tests/integration/test_*.sh; do
+	run_suite "$suite (backend libipsec)" 900 bash "$suite"
 done
+
+# Debian's kernel in a VM: kernel-netlink, real ESP, XFRM interfaces
+run_suite "kernel XFRM suite in the VM" 3000 tests/vm/run.sh
 
 echo "total: $passed passed, $failed failed"
 [ "$passed" -gt 0 ] && [ "$failed" -eq 0 ]

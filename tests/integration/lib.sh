@@ -15,6 +15,8 @@
 #   KEEP_LAB  set to 1 to keep namespaces and logs after the run
 #   LAB_ROUTE set to 1 to load tunnel-route on the gateway, and make "inet"
 #             an internet router through which C is reachable too
+#   LAB_XFRMI set to 1 for route-based tunnels: XFRM interfaces on the
+#             gateway and swanctl.d/gateway-route-based (xfrm backend only)
 #
 # Copyright (C) 2026 The tunnel-nat authors
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -25,6 +27,8 @@ BACKEND=${BACKEND:-libipsec}
 CHARON=$PREFIX/libexec/ipsec/charon
 SWANCTL=$PREFIX/sbin/swanctl
 CONFDIR=$TOP/swanctl.d
+GW_CONF=gateway
+[ "${LAB_XFRMI:-0}" = 1 ] && GW_CONF=gateway-route-based
 
 LAB_ID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tnlab.XXXXXX")
@@ -110,6 +114,13 @@ lab_up()
 		ip -n "$(ns gw)" addr add $P/32 dev lo
 	fi
 
+	if [ "${LAB_XFRMI:-0}" = 1 ]; then
+		ip -n "$(ns gw)" link add xfrm0 type xfrm dev wan0 if_id 42
+		ip -n "$(ns gw)" link add xfrm1 type xfrm dev wan1 if_id 43
+		ip -n "$(ns gw)" link set xfrm0 up
+		ip -n "$(ns gw)" link set xfrm1 up
+	fi
+
 	ip -n "$(ns ch)" route add default via $GW_WAN
 	ip -n "$(ns ch2)" route add default via $GW_WAN2
 	ip -n "$(ns inet)" route add default via $GW_NET
@@ -118,6 +129,34 @@ lab_up()
 	for r in wan0 wan1 net0 lan0; do
 		nsx gw sysctl -qw net.ipv4.conf.$r.rp_filter=0
 	done
+}
+
+# The gateway behind a NAT router: gw (10.0.2.1) -- nat (10.0.2.254 |
+# 192.0.2.1, masquerade) -- ch (192.0.2.2); the app host as usual
+lab_up_nat()
+{
+	local r
+	for r in ch nat gw app; do
+		lab_add_ns "$r"
+	done
+	lab_link gw wan0 10.0.2.1/24 nat eth0 10.0.2.254/24
+	lab_link nat eth1 $GW_WAN/28 ch eth0 $CH_WAN/28
+	lab_link gw lan0 $GW_LAN/24 app eth0 $APP/24
+	ip -n "$(ns ch)" addr add $C/32 dev lo
+	[ "$BACKEND" = libipsec ] && ip -n "$(ns gw)" addr add $P/32 dev lo
+	ip -n "$(ns gw)" route add default via 10.0.2.254
+	ip -n "$(ns ch)" route add default via $GW_WAN
+	ip -n "$(ns app)" route add default via $GW_LAN
+	nsx gw sysctl -qw net.ipv4.ip_forward=1
+	nsx nat sysctl -qw net.ipv4.ip_forward=1
+	nsx nat nft -f - <<EON
+table ip masq {
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "eth1" ip saddr 10.0.2.0/24 masquerade
+	}
+}
+EON
 }
 
 lab_down()
@@ -326,12 +365,14 @@ wait_for()
 	return 1
 }
 
-# cap_start ROLE IFACE NAME: capture on an interface into $WORK/NAME.pcap
+# cap_start ROLE IFACE NAME [in|out]: capture on an interface into
+# $WORK/NAME.pcap, optionally one direction only
 cap_start()
 {
-	local f=$WORK/$3.pcap
+	local f=$WORK/$3.pcap dir=()
+	[ -n "${4:-}" ] && dir=(-Q "$4")
 	rm -f "$f" "$f.log"
-	nsx "$1" tcpdump --immediate-mode -U -n -i "$2" -w "$f" > "$f.log" 2>&1 &
+	nsx "$1" tcpdump --immediate-mode -U -n "${dir[@]}" -i "$2" -w "$f" > "$f.log" 2>&1 &
 	CAP_PID[$3]=$!
 	for _ in $(seq 50); do
 		grep -q "listening on" "$f.log" 2>/dev/null && return 0

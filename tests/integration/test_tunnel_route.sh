@@ -16,8 +16,18 @@ trap 'exit 1' INT TERM
 
 TABLE_ID=4242
 PROTO=242
+# where a tunnel's inner traffic leaves: kernel-libipsec's TUN device, the
+# XFRM interface, or (policy-based XFRM) the interface toward the peer
 TUN_IF=ipsec0
-[ "$BACKEND" = libipsec ] || TUN_IF=wan0
+INNER_VISIBLE=1
+if [ "$BACKEND" != libipsec ]; then
+	if [ "${LAB_XFRMI:-0}" = 1 ]; then
+		TUN_IF=xfrm0
+	else
+		TUN_IF=wan0
+		INNER_VISIBLE=0
+	fi
+fi
 
 ensure_up()
 {
@@ -81,7 +91,7 @@ test_app_to_c_through_tunnel()
 	[ "$out" = "ch $P eligibility" ] || fail "app -> C answered '$out'" || return 1
 	[ "$(cap_count net-app "host $C and tcp port 7001")" = 0 ] ||
 		fail "app traffic crossed the internet link: $(cap_show net-app "host $C")" || return 1
-	if [ "$BACKEND" = libipsec ]; then
+	if [ $INNER_VISIBLE = 1 ]; then
 		[ "$(cap_count tun-app "src host $P and dst host $C and tcp port 7001")" -gt 0 ] ||
 			fail "no app traffic seen in the tunnel"
 	fi
@@ -97,7 +107,7 @@ test_gateway_own_traffic_internet()
 	[ "$out" = "ch $GW_NET own" ] || fail "gateway -> C from $GW_NET answered '$out'" || return 1
 	[ "$(cap_count net-gw "src host $GW_NET and dst host $C and tcp port 7001")" -gt 0 ] ||
 		fail "the gateway's own traffic did not take the internet link" || return 1
-	if [ "$BACKEND" = libipsec ]; then
+	if [ $INNER_VISIBLE = 1 ]; then
 		[ "$(cap_count tun-gw "host $GW_NET")" = 0 ] ||
 			fail "the gateway's own traffic entered the tunnel"
 	fi
@@ -143,7 +153,7 @@ test_stale_state_after_sigkill()
 	[ "$n" = 0 ] || fail "stale tunnel routes survived: $(nsx gw ip route show table $TABLE_ID)" || return 1
 	n=$(nsx gw ip route show table all proto $PROTO | sort | uniq -d | wc -l)
 	[ "$n" = 0 ] || fail "duplicate routes: $(nsx gw ip route show table all proto $PROTO)" || return 1
-	swan_load gw gateway || return 1
+	swan_load gw "$GW_CONF" || return 1
 	ensure_up && test_app_to_c_through_tunnel
 }
 
@@ -155,16 +165,16 @@ test_shutdown_removes_state()
 		fail "routes left after shutdown: $(nsx gw ip route show table all proto $PROTO)" || return 1
 	! nsx gw nft list table ip tunnel_route > /dev/null 2>&1 ||
 		fail "nft table left after shutdown" || return 1
-	charon_start gw && swan_load gw gateway
+	charon_start gw && swan_load gw "$GW_CONF"
 }
 
 # --- main -------------------------------------------------------------------
 
-echo "tunnel-route integration suite, backend $BACKEND"
+echo "tunnel-route integration suite, backend $BACKEND, $GW_CONF"
 lab_up || { echo "0 passed, 1 failed"; exit 1; }
 charon_start gw && charon_start ch && charon_start ch2 ||
 	{ echo "0 passed, 1 failed"; exit 1; }
-swan_load gw gateway && swan_load ch clearinghouse && swan_load ch2 partner-b ||
+swan_load gw "$GW_CONF" && swan_load ch clearinghouse && swan_load ch2 partner-b ||
 	{ echo "0 passed, 1 failed"; exit 1; }
 tcp_server app $APP 7000 app
 tcp_server ch $C 7001 ch

@@ -1,0 +1,58 @@
+#!/bin/bash
+# The kernel XFRM scenarios, run inside the VM (see vm-run.sh): kernel-netlink,
+# real ESP, both plugins, P not a local address.
+#
+#   1. policy-based: the tunnel-nat suite (incl. the wire check) and the
+#      tunnel-route suite
+#   2. route-based with XFRM interfaces (if_id_in/if_id_out): the
+#      tunnel-route suite
+#   3. NAT traversal: the gateway behind a masquerading NAT router
+#
+# Closes with one "N passed, N failed" line over all of them.
+#
+# Copyright (C) 2026 The tunnel-nat authors
+# SPDX-License-Identifier: GPL-2.0-or-later
+set -u
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+passed=0
+failed=0
+times=""
+
+grep -q '^CONFIG_INET_ESP=[ym]' "/boot/config-$(uname -r)" 2>/dev/null ||
+	modprobe esp4 2>/dev/null || {
+	echo "test_xfrm: this kernel has no ESP: run it in the VM (tests/vm/vm-run.sh)"
+	echo "0 passed, 1 failed"
+	exit 1
+}
+
+scenario()
+{
+	local name=$1 start=$SECONDS out line
+	shift
+	echo "== $name"
+	out=$(mktemp)
+	env BACKEND=xfrm "$@" 2>&1 | tee "$out"
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
+	rm -f "$out"
+	if [ -z "$line" ]; then
+		echo "$name: no result line"
+		failed=$((failed + 1))
+	else
+		set -- $(echo "$line" | tr -dc '0-9 ')
+		passed=$((passed + $1))
+		failed=$((failed + $2))
+	fi
+	times="$times  $name: $((SECONDS - start))s\n"
+}
+
+scenario "policy-based: tunnel-nat" bash tests/integration/test_tunnel_nat.sh
+scenario "policy-based: tunnel-route" bash tests/integration/test_tunnel_route.sh
+scenario "route-based (XFRM interfaces): tunnel-route" \
+	env LAB_XFRMI=1 bash tests/integration/test_tunnel_route.sh
+scenario "NAT traversal" bash tests/integration/test_nat_traversal.sh
+
+printf "time per scenario (kernel %s):\n$times" "$(uname -r)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
