@@ -403,6 +403,32 @@ cap_show()
 }
 declare -A CAP_PID=()
 
+# wire_check: with the tunnel up, the untrusted link between the gateways
+# carries the app's traffic both ways only as ESP (or ESP in UDP).
+# Each end's capture takes what it sends only: together that is the wire.
+# (With kernel XFRM, a capture on the gateway's own interface also shows the
+# decrypted inbound packets, re-injected there after decryption, which never
+# crossed the wire.)
+wire_check()
+{
+	local out1 out2 clear esp f
+	cap_start gw wan0 wire-gw out && cap_start ch eth0 wire-ch out || return 1
+	out1=$(tcp_ask ch $C $P 7000 "wire check in")
+	out2=$(tcp_ask app $APP $C 7001 "wire check out")
+	nsx ch ping -n -q -c 3 -i 0.2 -I $C $P > /dev/null 2>&1
+	cap_stop wire-gw; cap_stop wire-ch
+	[ "$out1" = "app $C wire check in" ] && [ "$out2" = "ch $P wire check out" ] ||
+		fail "traffic did not flow: '$out1' '$out2'" || return 1
+	clear=0; esp=0
+	for f in wire-gw wire-ch; do
+		clear=$((clear + $(cap_count $f "host $C and (host $P or net 10.0.0.0/8)")))
+		esp=$((esp + $(cap_count $f "esp or (udp port 4500 and greater 100)")))
+	done
+	log "    wire: $esp ESP packets, $clear cleartext packets between C and P or 10/8"
+	[ "$clear" = 0 ] || fail "cleartext on the untrusted link: $(cap_show wire-gw "host $C" | head -3) $(cap_show wire-ch "host $C" | head -3)" || return 1
+	[ "$esp" -ge 10 ] || fail "expected the exchanges as ESP on the wire, saw $esp packets"
+}
+
 # --- runner -----------------------------------------------------------------
 
 PASSED=0

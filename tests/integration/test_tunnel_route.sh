@@ -121,6 +121,26 @@ test_clearinghouse_reaches_app()
 	[ "$out" = "app $C claim" ] || fail "clearinghouse -> P answered '$out'"
 }
 
+test_wire_only_esp()
+{
+	ensure_up && wire_check
+}
+
+test_rekey_keeps_route()
+{
+	local ping_out loss
+	ensure_up || return 1
+	nsx app ping -n -q -c 40 -i 0.1 $C > "$WORK/ping-route.txt" 2>&1 &
+	local ping_pid=$!
+	sleep 1
+	swan gw --rekey --child claims > /dev/null || fail "swanctl --rekey failed" || return 1
+	wait "$ping_pid"
+	ping_out=$(cat "$WORK/ping-route.txt")
+	loss=$(echo "$ping_out" | grep -o '[0-9.]*% packet loss' | cut -d% -f1)
+	[ "$loss" = 0 ] || fail "app -> C lost packets across the rekey: $ping_out" || return 1
+	route_of $C | grep -q "dev $TUN_IF" || fail "route lost across the rekey: $(route_of $C)"
+}
+
 test_fail_closed_on_terminate()
 {
 	local out
@@ -184,6 +204,8 @@ run_test "FIB and nft rule counts stay constant with two tunnels" test_constant_
 run_test "app host -> C goes through the tunnel (captures)" test_app_to_c_through_tunnel
 run_test "gateway's own traffic to C uses the internet (captures)" test_gateway_own_traffic_internet
 run_test "clearinghouse -> P reaches the app, replies routed back" test_clearinghouse_reaches_app
+run_test "wire check: the untrusted link carries only ESP" test_wire_only_esp
+run_test "rekey under traffic keeps the route, no loss" test_rekey_keeps_route
 run_test "fail-closed: terminate under traffic, nothing leaks, initiate again" test_fail_closed_on_terminate
 run_test "SIGKILL and restart: no stale or duplicate rules and routes" test_stale_state_after_sigkill
 run_test "clean shutdown removes rules, routes and the nft table" test_shutdown_removes_state
