@@ -150,3 +150,21 @@ void tunnel_range_to_prefixes(uint32_t from, uint32_t to,
 		cur += size;
 	}
 }
+
+/*
+ * Described in header
+ */
+u_int tunnel_id_hash(const void *key)
+{
+	uintptr_t id = (uintptr_t)key;
+
+	return chunk_hash(chunk_from_thing(id));
+}
+
+/*
+ * Described in header
+ */
+bool tunnel_id_equals(const void *a, const void *b)
+{
+	return a == b;
+}

@@ -66,4 +66,14 @@ void tunnel_range_to_prefixes(uint32_t from, uint32_t to,
 							  void (*cb)(void *data, uint32_t net, uint8_t len),
 							  void *data);
 
+/**
+ * Hash a CHILD_SA unique id used as hashtable key (cast to void*).
+ */
+u_int tunnel_id_hash(const void *key);
+
+/**
+ * Compare two CHILD_SA unique ids used as hashtable keys.
+ */
+bool tunnel_id_equals(const void *a, const void *b);
+
 #endif /** TUNNEL_UTIL_H_ @}*/

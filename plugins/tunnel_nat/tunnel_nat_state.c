@@ -83,18 +83,6 @@ static bool elem_equals(const void *a, const void *b)
 	return tunnel_nat_elem_equals((tunnel_nat_elem_t*)a, (tunnel_nat_elem_t*)b);
 }
 
-static u_int id_hash(const void *key)
-{
-	uintptr_t id = (uintptr_t)key;
-
-	return chunk_hash(chunk_from_thing(id));
-}
-
-static bool id_equals(const void *a, const void *b)
-{
-	return a == b;
-}
-
 /*
  * Described in header
  */
@@ -437,7 +425,7 @@ tunnel_nat_state_t *tunnel_nat_state_create()
 			.destroy = _destroy,
 		},
 		.entries = hashtable_create(elem_hash, elem_equals, 32),
-		.records = hashtable_create(id_hash, id_equals, 32),
+		.records = hashtable_create(tunnel_id_hash, tunnel_id_equals, 32),
 	);
 	return &this->public;
 }

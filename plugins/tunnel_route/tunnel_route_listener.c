@@ -211,18 +211,6 @@ static bool pair_equals(const void *a, const void *b)
 		   x->dst.from == y->dst.from && x->dst.to == y->dst.to;
 }
 
-static u_int id_hash(const void *key)
-{
-	uintptr_t id = (uintptr_t)key;
-
-	return chunk_hash(chunk_from_thing(id));
-}
-
-static bool id_equals(const void *a, const void *b)
-{
-	return a == b;
-}
-
 static bool target_equals(target_t *a, target_t *b)
 {
 	return a->prohibit == b->prohibit && a->oif == b->oif && a->gw == b->gw;
@@ -1366,13 +1354,18 @@ CALLBACK(destroy_pair, void,
 	free(pair);
 }
 
-static void clear_state(private_tunnel_route_listener_t *this)
+static void destroy_state(private_tunnel_route_listener_t *this)
 {
 	this->sas->destroy_function(this->sas, destroy_sa);
 	this->children->destroy_function(this->children, destroy_child);
 	this->dests->destroy_function(this->dests, destroy_dest);
 	this->pairs->destroy_function(this->pairs, destroy_pair);
-	this->sas = hashtable_create(id_hash, id_equals, 32);
+}
+
+static void clear_state(private_tunnel_route_listener_t *this)
+{
+	destroy_state(this);
+	this->sas = hashtable_create(tunnel_id_hash, tunnel_id_equals, 32);
 	this->children = hashtable_create(hashtable_hash_str, hashtable_equals_str, 8);
 	this->dests = hashtable_create(dest_hash, dest_equals, 32);
 	this->pairs = hashtable_create(pair_hash, pair_equals, 32);
@@ -1413,10 +1406,7 @@ METHOD(tunnel_route_listener_t, stop, void,
 METHOD(tunnel_route_listener_t, destroy, void,
 	private_tunnel_route_listener_t *this)
 {
-	this->sas->destroy_function(this->sas, destroy_sa);
-	this->children->destroy_function(this->children, destroy_child);
-	this->dests->destroy_function(this->dests, destroy_dest);
-	this->pairs->destroy_function(this->pairs, destroy_pair);
+	destroy_state(this);
 	DESTROY_IF(this->config);
 	this->condvar->destroy(this->condvar);
 	this->mutex->destroy(this->mutex);
@@ -1443,7 +1433,7 @@ tunnel_route_listener_t *tunnel_route_listener_create(nl_socket_t *rtnl,
 		},
 		.rtnl = rtnl,
 		.nfnl = nfnl,
-		.sas = hashtable_create(id_hash, id_equals, 32),
+		.sas = hashtable_create(tunnel_id_hash, tunnel_id_equals, 32),
 		.children = hashtable_create(hashtable_hash_str, hashtable_equals_str, 8),
 		.dests = hashtable_create(dest_hash, dest_equals, 32),
 		.pairs = hashtable_create(pair_hash, pair_equals, 32),
