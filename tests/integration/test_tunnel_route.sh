@@ -141,6 +141,23 @@ test_rekey_keeps_route()
 	route_of $C | grep -q "dev $TUN_IF" || fail "route lost across the rekey: $(route_of $C)"
 }
 
+test_reauth_keeps_route()
+{
+	local ping_out loss
+	ensure_up || return 1
+	nsx app ping -n -q -c 40 -i 0.1 $C > "$WORK/ping-reauth.txt" 2>&1 &
+	local ping_pid=$!
+	sleep 1
+	swan gw --rekey --ike clearinghouse --reauth > /dev/null ||
+		fail "swanctl --rekey --reauth failed" || return 1
+	wait "$ping_pid"
+	ping_out=$(cat "$WORK/ping-reauth.txt")
+	wait_for 10 child_installed gw claims || fail "no CHILD_SA after reauth" || return 1
+	loss=$(echo "$ping_out" | grep -o '[0-9.]*% packet loss' | cut -d% -f1)
+	[ "$loss" = 0 ] || fail "app -> C lost packets across the reauthentication: $ping_out" || return 1
+	route_of $C | grep -q "dev $TUN_IF" || fail "route lost across the reauthentication: $(route_of $C)"
+}
+
 test_fail_closed_on_terminate()
 {
 	local out
@@ -192,6 +209,8 @@ test_shutdown_removes_state()
 
 echo "tunnel-route integration suite, backend $BACKEND, $GW_CONF"
 lab_up || { echo "0 passed, 1 failed"; exit 1; }
+# make-before-break reauthentication (strongSwan 6.0's default)
+charon_conf gw "	make_before_break = yes"
 charon_start gw && charon_start ch && charon_start ch2 ||
 	{ echo "0 passed, 1 failed"; exit 1; }
 swan_load gw "$GW_CONF" && swan_load ch clearinghouse && swan_load ch2 partner-b ||
@@ -206,6 +225,7 @@ run_test "gateway's own traffic to C uses the internet (captures)" test_gateway_
 run_test "clearinghouse -> P reaches the app, replies routed back" test_clearinghouse_reaches_app
 run_test "wire check: the untrusted link carries only ESP" test_wire_only_esp
 run_test "rekey under traffic keeps the route, no loss" test_rekey_keeps_route
+run_test "make-before-break reauthentication under traffic keeps the route" test_reauth_keeps_route
 run_test "fail-closed: terminate under traffic, nothing leaks, initiate again" test_fail_closed_on_terminate
 run_test "SIGKILL and restart: no stale or duplicate rules and routes" test_stale_state_after_sigkill
 run_test "clean shutdown removes rules, routes and the nft table" test_shutdown_removes_state
