@@ -128,7 +128,8 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /dev/shm; mount -t devpts devpts /dev/pts; mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
+# no tmpfs on /tmp: the repository (e.g. a CI clone) may live there; writes
+# land in the overlay's tmpfs upper layer anyway
 mkdir -p /lib/modules/$kver
 mount --bind "$kroot/lib/modules/$kver" /lib/modules/$kver
 echo 1 > /proc/sys/kernel/sysrq
