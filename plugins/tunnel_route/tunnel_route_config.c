@@ -27,7 +27,7 @@
  */
 static const char *plugin_keys[] = {
 	"load", "table", "priority", "mark", "bypass_mark", "protocol", "nft_table",
-	"fail_closed", "refresh_interval", "tunnel_nat_sources",
+	"fail_closed", "refresh_interval", "guard_timeout", "tunnel_nat_sources",
 };
 
 typedef struct private_tunnel_route_config_t private_tunnel_route_config_t;
@@ -214,6 +214,61 @@ METHOD(tunnel_route_config_t, get_sources, array_t*,
 	return this->sources->get(this->sources, child);
 }
 
+CALLBACK(filter_names, bool,
+	void *data, enumerator_t *orig, va_list args)
+{
+	const char **name;
+	array_t *list;
+	char *key;
+
+	VA_ARGS_VGET(args, name);
+	if (orig->enumerate(orig, &key, &list))
+	{
+		*name = key;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+METHOD(tunnel_route_config_t, create_child_enumerator, enumerator_t*,
+	private_tunnel_route_config_t *this)
+{
+	return enumerator_create_filter(
+					this->sources->create_enumerator(this->sources),
+					filter_names, NULL, NULL);
+}
+
+CALLBACK(source_lists, enumerator_t*,
+	array_t *list, void *data)
+{
+	return array_create_enumerator(list);
+}
+
+CALLBACK(filter_lists, bool,
+	void *data, enumerator_t *orig, va_list args)
+{
+	array_t **out;
+	array_t *list;
+
+	VA_ARGS_VGET(args, out);
+	if (orig->enumerate(orig, NULL, &list))
+	{
+		*out = list;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+METHOD(tunnel_route_config_t, create_source_enumerator, enumerator_t*,
+	private_tunnel_route_config_t *this)
+{
+	return enumerator_create_nested(
+				enumerator_create_filter(
+					this->sources->create_enumerator(this->sources),
+					filter_lists, NULL, NULL),
+				source_lists, NULL, NULL);
+}
+
 CALLBACK(destroy_sources, void,
 	array_t *list, const void *key)
 {
@@ -322,7 +377,12 @@ tunnel_route_config_t *tunnel_route_config_load(settings_t *settings,
 			.refresh = settings->get_int(settings,
 							"%s.plugins.tunnel-route.refresh_interval",
 							TUNNEL_ROUTE_DEFAULT_REFRESH, ns),
+			.guard_timeout = settings->get_int(settings,
+							"%s.plugins.tunnel-route.guard_timeout",
+							TUNNEL_ROUTE_DEFAULT_GUARD_TIMEOUT, ns),
 			.get_sources = _get_sources,
+			.create_child_enumerator = _create_child_enumerator,
+			.create_source_enumerator = _create_source_enumerator,
 			.destroy = _destroy,
 		},
 		.sources = hashtable_create(hashtable_hash_str, hashtable_equals_str, 8),

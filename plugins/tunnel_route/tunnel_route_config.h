@@ -38,6 +38,7 @@ typedef struct tunnel_route_range_t tunnel_route_range_t;
 #define TUNNEL_ROUTE_DEFAULT_PROTOCOL 242
 #define TUNNEL_ROUTE_DEFAULT_NFT_TABLE "tunnel_route"
 #define TUNNEL_ROUTE_DEFAULT_REFRESH 2
+#define TUNNEL_ROUTE_DEFAULT_GUARD_TIMEOUT 30
 
 /**
  * An IPv4 address range, host byte order.
@@ -68,6 +69,8 @@ struct tunnel_route_config_t {
 	bool fail_closed;
 	/** seconds between scans of the configured CHILD_SAs, 0 for none */
 	u_int refresh;
+	/** seconds the start-up guard waits for the configs at most, 0: no guard */
+	u_int guard_timeout;
 	/** settings rejected (each one logged) */
 	u_int errors;
 
@@ -78,6 +81,20 @@ struct tunnel_route_config_t {
 	 * @return			tunnel_route_range_t*, NULL if it has none
 	 */
 	array_t *(*get_sources)(tunnel_route_config_t *this, const char *child);
+
+	/**
+	 * Enumerate the names of the CHILD_SA configs that have sources.
+	 *
+	 * @return			enumerator over const char*
+	 */
+	enumerator_t *(*create_child_enumerator)(tunnel_route_config_t *this);
+
+	/**
+	 * Enumerate all sources (of any child).
+	 *
+	 * @return			enumerator over tunnel_route_range_t*
+	 */
+	enumerator_t *(*create_source_enumerator)(tunnel_route_config_t *this);
 
 	/**
 	 * Destroy the config.

@@ -168,6 +168,16 @@ struct private_tunnel_route_listener_t {
 	 * Tell the scanner to stop
 	 */
 	bool stopping;
+
+	/**
+	 * The start-up guard is in place
+	 */
+	bool guarding;
+
+	/**
+	 * When the guard was put in place
+	 */
+	time_t guard_started;
 };
 
 /**
@@ -1149,6 +1159,155 @@ static void apply_configured(private_tunnel_route_listener_t *this,
 	change_done(&c);
 }
 
+/**
+ * Elements of the guard set: every source, to any destination
+ */
+static array_t *guard_elems(private_tunnel_route_listener_t *this)
+{
+	tunnel_route_range_t *src;
+	enumerator_t *enumerator;
+	array_t *ranges;
+
+	ranges = array_create(0, 4);
+	enumerator = this->config->create_source_enumerator(this->config);
+	while (enumerator->enumerate(enumerator, &src))
+	{
+		ranges_add(ranges, src->from, src->to);
+	}
+	enumerator->destroy(enumerator);
+	return ranges;
+}
+
+/**
+ * Until the configs are known, refuse the sources' traffic to anywhere: the
+ * guard set gives it the tunnel mark, the table's default route prohibits
+ */
+static void guard_up(private_tunnel_route_listener_t *this)
+{
+	tunnel_route_route_t route = {
+		.table = this->config->table,
+		.protocol = this->config->protocol,
+		.prohibit = TRUE,
+	};
+	tunnel_route_range_t *range;
+	nft_concat_elem_t *elems;
+	array_t *ranges;
+	nl_batch_t *batch;
+	u_int i;
+	bool ok;
+
+	ranges = guard_elems(this);
+	if (!array_count(ranges))
+	{
+		ranges_destroy(ranges);
+		return;
+	}
+	elems = calloc(array_count(ranges), sizeof(*elems));
+	for (i = 0; i < array_count(ranges); i++)
+	{
+		array_get(ranges, i, &range);
+		elems[i] = (nft_concat_elem_t){
+			.key_from = { range->from, 0 },
+			.key_to = { range->to, 0xffffffff },
+			.comment = "start-up guard",
+			.desc = "start-up guard",
+		};
+	}
+	batch = nl_batch_create();
+	nft_msg_begin(batch);
+	nft_msg_concat_elems(batch, this->config->nft_table,
+						 TUNNEL_ROUTE_GUARD_SET, TRUE, elems, i);
+	nft_msg_end(batch);
+	ok = this->nfnl->send(this->nfnl, batch, "tunnel-route: start-up guard");
+	batch->destroy(batch);
+	if (ok)
+	{
+		batch = nl_batch_create();
+		tunnel_route_rtnl_route(batch, TRUE, &route, "prohibit default");
+		ok = this->rtnl->send(this->rtnl, batch, "tunnel-route: start-up guard");
+		batch->destroy(batch);
+	}
+	free(elems);
+	ranges_destroy(ranges);
+	if (ok)
+	{
+		this->guarding = TRUE;
+		this->guard_started = time_monotonic(NULL);
+		DBG1(DBG_CFG, "tunnel-route: start-up guard: traffic from the sources "
+			 "is refused until the configs of their CHILD_SAs are loaded "
+			 "(at most %us)", this->config->guard_timeout);
+	}
+}
+
+/**
+ * Lift the start-up guard
+ */
+static void guard_down(private_tunnel_route_listener_t *this, const char *why)
+{
+	tunnel_route_route_t route = {
+		.table = this->config->table,
+		.protocol = this->config->protocol,
+	};
+	dest_t key = { .net = 0, .len = 0 };
+	nl_batch_t *batch;
+
+	batch = nl_batch_create();
+	nft_msg_begin(batch);
+	nft_msg_flush_set(batch, this->config->nft_table, TUNNEL_ROUTE_GUARD_SET);
+	nft_msg_end(batch);
+	this->nfnl->send(this->nfnl, batch, "tunnel-route: lifting start-up guard");
+	batch->destroy(batch);
+	if (!this->dests->get(this->dests, &key))
+	{	/* unless a tunnel routes the default itself */
+		batch = nl_batch_create();
+		tunnel_route_rtnl_route(batch, FALSE, &route, "prohibit default");
+		this->rtnl->send(this->rtnl, batch, "tunnel-route: lifting start-up guard");
+		batch->destroy(batch);
+	}
+	this->guarding = FALSE;
+	DBG1(DBG_CFG, "tunnel-route: start-up guard lifted: %s", why);
+}
+
+/**
+ * Lift the guard once every child with sources is configured, or on timeout
+ */
+static void guard_check(private_tunnel_route_listener_t *this,
+						hashtable_t *found)
+{
+	enumerator_t *enumerator;
+	const char *name;
+	char missing[256] = "";
+	u_int total = 0, absent = 0;
+	size_t len;
+
+	enumerator = this->config->create_child_enumerator(this->config);
+	while (enumerator->enumerate(enumerator, &name))
+	{
+		total++;
+		if (!found->get(found, name))
+		{
+			absent++;
+			len = strlen(missing);
+			snprintf(missing + len, sizeof(missing) - len, "%s'%s'",
+					 len ? ", " : "", name);
+		}
+	}
+	enumerator->destroy(enumerator);
+	if (!absent)
+	{
+		snprintf(missing, sizeof(missing), "the %u CHILD_SA configs with "
+				 "sources are loaded", total);
+		guard_down(this, missing);
+	}
+	else if (time_monotonic(NULL) - this->guard_started >=
+			 this->config->guard_timeout)
+	{
+		DBG1(DBG_CFG, "tunnel-route: no config loaded for CHILD_SA %s, named "
+			 "by sources, after %us", missing, this->config->guard_timeout);
+		guard_down(this, "timeout");
+	}
+}
+
 static void *scanner(private_tunnel_route_listener_t *this)
 {
 	hashtable_t *found;
@@ -1164,6 +1323,10 @@ static void *scanner(private_tunnel_route_listener_t *this)
 		if (!this->stopping)
 		{
 			apply_configured(this, found);
+			if (this->guarding)
+			{
+				guard_check(this, found);
+			}
 		}
 		found->destroy_function(found, destroy_found);
 		if (!this->stopping)
@@ -1317,6 +1480,10 @@ METHOD(tunnel_route_listener_t, start, bool,
 	this->stopping = FALSE;
 	if (config->refresh)
 	{
+		if (config->fail_closed && config->guard_timeout)
+		{
+			guard_up(this);
+		}
 		this->scanner = thread_create((thread_main_t)scanner, this);
 	}
 	this->mutex->unlock(this->mutex);
@@ -1400,6 +1567,7 @@ METHOD(tunnel_route_listener_t, stop, void,
 		this->config = NULL;
 	}
 	clear_state(this);
+	this->guarding = FALSE;
 	this->mutex->unlock(this->mutex);
 }
 

@@ -47,6 +47,9 @@ static void mark_rules(nl_batch_t *batch, const char *table, const char *chain,
 	mark_rule(batch, table, chain, TUNNEL_ROUTE_SET, 1, mark, mask,
 			  "tunnel-route: a tunnel's sources to its destinations use the "
 			  "tunnel's routing table");
+	mark_rule(batch, table, chain, TUNNEL_ROUTE_GUARD_SET, 3, mark, mask,
+			  "tunnel-route: start-up guard, until the tunnels' destinations "
+			  "are known");
 }
 
 /*
@@ -58,6 +61,7 @@ void tunnel_route_nft_table(nl_batch_t *batch, const char *table,
 	nft_msg_replace_table(batch, table);
 	nft_msg_concat_set(batch, table, TUNNEL_ROUTE_SET, 1, FALSE);
 	nft_msg_concat_set(batch, table, TUNNEL_ROUTE_BYPASS_SET, 2, FALSE);
+	nft_msg_concat_set(batch, table, TUNNEL_ROUTE_GUARD_SET, 3, FALSE);
 	nft_msg_chain(batch, table, "prerouting", NF_INET_PRE_ROUTING,
 				  PRIO_MANGLE, "filter");
 	nft_msg_chain(batch, table, "output", NF_INET_LOCAL_OUT, PRIO_MANGLE,

@@ -35,11 +35,19 @@
 #define TUNNEL_ROUTE_BYPASS_SET "bypass"
 
 /**
+ * Name of the set of (source . any) pairs of the start-up guard: until the
+ * configs are known, the sources' traffic to anywhere gets the tunnel mark
+ * (and meets the prohibit default route of the plugin's table)
+ */
+#define TUNNEL_ROUTE_GUARD_SET "guard"
+
+/**
  * Add messages that create the table from scratch, replacing any table of
- * that name: the two sets and, in prerouting (forwarded traffic) and output
- * (the gateway's own), two rules each: packets whose ip saddr . ip daddr is
- * in the bypass set get the bypass mark, then those in the pairs set get the
- * tunnel mark (within mask; other bits of the mark are kept).
+ * that name: the three sets and, in prerouting (forwarded traffic) and
+ * output (the gateway's own), three rules each: packets whose ip saddr .
+ * ip daddr is in the bypass set get the bypass mark, then those in the pairs
+ * or the guard set get the tunnel mark (within mask; other bits of the mark
+ * are kept).
  */
 void tunnel_route_nft_table(nl_batch_t *batch, const char *table,
 							uint32_t mark, uint32_t bypass_mark, uint32_t mask);

@@ -76,7 +76,7 @@ test_constant_rules()
 	n=$(our_rules)
 	[ "$n" = 2 ] || fail "rule count grew to $n with two tunnels up" || return 1
 	n=$(nsx gw nft -j list table ip tunnel_route | jq '[.nftables[] | select(.rule)] | length')
-	[ "$n" = 4 ] || fail "expected 4 nft rules, found $n"
+	[ "$n" = 6 ] || fail "expected 6 nft rules (3 per chain), found $n"
 }
 
 test_app_to_c_through_tunnel()
@@ -194,6 +194,33 @@ test_stale_state_after_sigkill()
 	ensure_up && test_app_to_c_through_tunnel
 }
 
+test_startup_guard()
+{
+	local n
+	charon_kill gw TERM
+	charon_start gw || return 1
+	# no configs loaded yet: the sources' traffic goes nowhere
+	wait_for 5 sh -c "ip netns exec $(ns gw) ip route show table $TABLE_ID | grep -q '^prohibit default'" ||
+		fail "no start-up guard route: $(nsx gw ip route show table $TABLE_ID 2>&1)" || return 1
+	cap_start gw net0 net-guard || return 1
+	nsx app ping -n -q -c 3 -i 0.2 -W 1 $INET_NET > "$WORK/ping-guard.txt" 2>&1
+	app_udp_stream 5
+	wait $APP_STREAM
+	cap_stop net-guard
+	n=$(cap_count net-guard "src host $APP or src host $P")
+	[ "$n" = 0 ] || fail "the app's traffic left before the configs were loaded: $(cap_show net-guard "src host $APP" | head -3)" || return 1
+	grep -q " 0 received" "$WORK/ping-guard.txt" || fail "the app reached $INET_NET under the guard" || return 1
+	# configs loaded: the guard goes, other traffic of the app flows again
+	swan_load gw "$GW_CONF" || return 1
+	wait_for 10 sh -c "! ip netns exec $(ns gw) ip route show table $TABLE_ID | grep -q '^prohibit default'" ||
+		fail "the start-up guard stayed after the configs were loaded" || return 1
+	grep -q "start-up guard lifted: the 2 CHILD_SA configs with sources are loaded" "$WORK/gw/charon.log" ||
+		fail "no log of the guard being lifted" || return 1
+	nsx app ping -n -q -c 2 -i 0.2 -W 1 $INET_NET > /dev/null ||
+		fail "the app cannot reach $INET_NET after the guard was lifted" || return 1
+	route_of $C | grep -q prohibit || fail "$C not refused after the guard: $(route_of $C)"
+}
+
 test_shutdown_removes_state()
 {
 	charon_kill gw TERM
@@ -228,5 +255,6 @@ run_test "rekey under traffic keeps the route, no loss" test_rekey_keeps_route
 run_test "make-before-break reauthentication under traffic keeps the route" test_reauth_keeps_route
 run_test "fail-closed: terminate under traffic, nothing leaks, initiate again" test_fail_closed_on_terminate
 run_test "SIGKILL and restart: no stale or duplicate rules and routes" test_stale_state_after_sigkill
+run_test "start-up guard: nothing leaves before the configs are loaded" test_startup_guard
 run_test "clean shutdown removes rules, routes and the nft table" test_shutdown_removes_state
 summary

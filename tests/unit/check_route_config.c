@@ -42,7 +42,7 @@ static route_config_test_t route_config_tests[] = {
 	  "rt", 100, 100, 0x4000000, 0xc000000, 0x8000000, 99, 0, NULL },
 	{ "table = 0x10000", "tunnel_route", 65536, 210, 0x4000000, 0xc000000, 0x8000000, 242, 0, NULL },
 	{ "mark = 0x10/0x30 \n bypass_mark = 0x20", "tunnel_route", 4242, 210, 0x10, 0x30, 0x20, 242, 0, NULL },
-	{ "fail_closed = no \n refresh_interval = 0", "tunnel_route", DEF, 0, NULL },
+	{ "fail_closed = no \n refresh_interval = 0 \n guard_timeout = 5", "tunnel_route", DEF, 0, NULL },
 	/* invalid table */
 	{ "table = 254", NULL, DEF, 0, "table = '254' is invalid: it is one of the kernel's tables" },
 	{ "table = 220", NULL, DEF, 0, "table = '220' is invalid: it is strongSwan's own routing table" },
@@ -163,6 +163,32 @@ START_TEST(test_sources_from_tunnel_nat)
 	list = config->get_sources(config, "extra");
 	ck_assert_uint_eq(array_count(list), 1);
 	ck_assert(has_range(list, 0x0a010607, 0x0a010607));
+
+	/* the children with sources, and every source */
+	{
+		enumerator_t *enumerator;
+		tunnel_route_range_t *range;
+		const char *name;
+		int children = 0, sources = 0;
+
+		enumerator = config->create_child_enumerator(config);
+		while (enumerator->enumerate(enumerator, &name))
+		{
+			ck_assert(streq(name, "claims") || streq(name, "claims-b") ||
+					  streq(name, "extra"));
+			children++;
+		}
+		enumerator->destroy(enumerator);
+		ck_assert_int_eq(children, 3);
+		enumerator = config->create_source_enumerator(config);
+		while (enumerator->enumerate(enumerator, &range))
+		{
+			ck_assert_uint_le(range->from, range->to);
+			sources++;
+		}
+		enumerator->destroy(enumerator);
+		ck_assert_int_eq(sources, 8);
+	}
 
 	/* invalid mappings give no sources, and tunnel-nat logs them, not us */
 	ck_assert(config->get_sources(config, "other") == NULL);
