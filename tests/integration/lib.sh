@@ -291,6 +291,14 @@ swan_load()
 
 charon_log() { cat "$WORK/$1/charon.log"; }
 
+# logged ROLE PATTERN: wait up to 5 s for charon to log a line matching a
+# grep pattern (swanctl --initiate may return on INSTALLED, before the
+# listeners' child_updown has run)
+logged()
+{
+	wait_for 5 grep -q -- "$2" "$WORK/$1/charon.log"
+}
+
 # --- probes -----------------------------------------------------------------
 
 # tcp_server ROLE IP PORT TAG: answer each line with "TAG <peer address> <line>"

@@ -132,7 +132,7 @@ test_reauth_make_before_break()
 	wait "$ping_pid"
 	ping_out=$(cat "$WORK/ping-reauth.txt")
 	wait_for 10 child_installed gw claims || fail "no installed CHILD_SA after reauth" || return 1
-	grep -q "translations of CHILD_SA claims{[0-9]*} installed" "$WORK/gw/charon.log" || return 1
+	logged gw "translations of CHILD_SA claims{[0-9]*} installed" || return 1
 	loss=$(echo "$ping_out" | grep -o '[0-9.]*% packet loss' | cut -d% -f1)
 	[ "$loss" = 0 ] || fail "packets lost across make-before-break reauthentication: $ping_out" || return 1
 	[ "$(nft_elems gw dnat4)" = 1 ] && [ "$(nft_elems gw snat4)" = 1 ] ||
@@ -151,7 +151,7 @@ test_netlink_error_no_half_state()
 	nsx gw nft add element ip tunnel_nat dnat4 \
 		"{ 198.51.100.0/24 . 192.0.2.100 : 10.9.9.9/32 }" || return 1
 	swan gw --initiate --child claims --timeout 20 > /dev/null 2>&1
-	if ! grep -q "tunnel-nat: CHILD_SA claims{[0-9]*} up: add element DNAT 198.51.100.10 . 192.0.2.100 => 10.1.0.10 (child claims) to map ip tunnel_nat dnat4 failed: " "$WORK/gw/charon.log"; then
+	if ! logged gw "tunnel-nat: CHILD_SA claims{[0-9]*} up: add element DNAT 198.51.100.10 . 192.0.2.100 => 10.1.0.10 (child claims) to map ip tunnel_nat dnat4 failed: "; then
 		fail "no log naming the element and the kernel's reason"
 		ok=1
 	fi
@@ -243,7 +243,7 @@ test_invalid_mapping_beside_valid()
 	grep -q "unknown key mappings.typo.prviate = '10.1.0.13'" "$WORK/gw/charon.log" ||
 		fail "no error naming the unknown key" || return 1
 	ensure_up || return 1
-	grep -q "public address 192.0.2.200/32 of mapping 'outside' is not within local_ts of child 'claims'" "$WORK/gw/charon.log" ||
+	logged gw "public address 192.0.2.200/32 of mapping 'outside' is not within local_ts of child 'claims'" ||
 		fail "no warning that P of mapping 'outside' is outside local_ts" || return 1
 	[ "$(nft_elems gw dnat4)" = 1 ] || fail "expected only the valid mapping installed" || return 1
 	test_clearinghouse_reaches_app && test_app_reaches_clearinghouse

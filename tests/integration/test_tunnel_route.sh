@@ -214,7 +214,7 @@ test_startup_guard()
 	swan_load gw "$GW_CONF" || return 1
 	wait_for 10 sh -c "! ip netns exec $(ns gw) ip route show table $TABLE_ID | grep -q '^prohibit default'" ||
 		fail "the start-up guard stayed after the configs were loaded" || return 1
-	grep -q "start-up guard lifted: the 2 CHILD_SA configs with sources are loaded" "$WORK/gw/charon.log" ||
+	logged gw "start-up guard lifted: the 2 CHILD_SA configs with sources are loaded" ||
 		fail "no log of the guard being lifted" || return 1
 	nsx app ping -n -q -c 2 -i 0.2 -W 1 $INET_NET > /dev/null ||
 		fail "the app cannot reach $INET_NET after the guard was lifted" || return 1
