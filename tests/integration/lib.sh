@@ -437,6 +437,31 @@ wire_check()
 	[ "$esp" -ge 10 ] || fail "expected the exchanges as ESP on the wire, saw $esp packets"
 }
 
+# sample_start FILE COMMAND...: run COMMAND every 50 ms into FILE, one line
+# "s <output>" per run, until sample_stop
+sample_start()
+{
+	local file=$1; shift
+	: > "$file"
+	( while :; do echo "s $("$@" 2>&1 | tr '\n' ' ')" >> "$file"; sleep 0.05; done ) &
+	SAMPLER=$!
+}
+
+sample_stop()
+{
+	kill "$SAMPLER" 2>/dev/null
+	wait "$SAMPLER" 2>/dev/null
+}
+
+# ping_loss FILE: packets lost in a ping summary
+ping_loss()
+{
+	local sent recv
+	sent=$(grep -o '[0-9]* packets transmitted' "$1" | cut -d' ' -f1)
+	recv=$(grep -o '[0-9]* received' "$1" | cut -d' ' -f1)
+	echo $(( ${sent:-0} - ${recv:-0} ))
+}
+
 # --- runner -----------------------------------------------------------------
 
 PASSED=0
