@@ -437,13 +437,14 @@ wire_check()
 	[ "$esp" -ge 10 ] || fail "expected the exchanges as ESP on the wire, saw $esp packets"
 }
 
-# sample_start FILE COMMAND...: run COMMAND every 50 ms into FILE, one line
-# "s <output>" per run, until sample_stop
+# sample_start FILE ROLE SHELL-COMMAND: in ROLE's namespace, run the command
+# every 20 ms into FILE, one line "s <output>" per run, until sample_stop
+# (one process in the namespace, so sampling stays fast under emulation)
 sample_start()
 {
-	local file=$1; shift
+	local file=$1 role=$2 cmd=$3
 	: > "$file"
-	( while :; do echo "s $("$@" 2>&1 | tr '\n' ' ')" >> "$file"; sleep 0.05; done ) &
+	nsx "$role" sh -c "while :; do echo \"s \$($cmd 2>&1 | tr '\n' ' ')\"; sleep 0.02; done" >> "$file" 2>/dev/null &
 	SAMPLER=$!
 }
 
