@@ -77,6 +77,8 @@ typedef struct {
 	array_t *ranges;
 	/** dest_t* of those ranges */
 	array_t *dests;
+	/** sa_t* of its installed CHILD_SAs (owned by the sas hashtable) */
+	array_t *sas;
 } child_t;
 
 /**
@@ -508,6 +510,7 @@ static child_t *get_child(private_tunnel_route_listener_t *this,
 			.name = strdup(name),
 			.ranges = array_create(0, 2),
 			.dests = array_create(0, 2),
+			.sas = array_create(0, 1),
 		);
 		this->children->put(this->children, child->name, child);
 	}
@@ -867,15 +870,26 @@ static bool resolve_target(private_tunnel_route_listener_t *this,
 static void sa_remove(private_tunnel_route_listener_t *this, change_t *c,
 					  uint32_t id)
 {
+	child_t *child;
 	dest_t *dest;
 	up_t *up;
-	sa_t *sa;
+	sa_t *sa, *other;
 	u_int i, j;
 
 	sa = this->sas->remove(this->sas, (void*)(uintptr_t)id);
 	if (!sa)
 	{
 		return;
+	}
+	child = this->children->get(this->children, sa->child);
+	for (i = 0; child && i < array_count(child->sas); i++)
+	{
+		array_get(child->sas, i, &other);
+		if (other == sa)
+		{
+			array_remove(child->sas, i, NULL);
+			break;
+		}
 	}
 	for (i = 0; i < array_count(sa->dests); i++)
 	{
@@ -901,14 +915,12 @@ static void sa_remove(private_tunnel_route_listener_t *this, change_t *c,
 /**
  * Known ranges of a child: configured, plus what its SAs negotiated
  */
-static array_t *child_known(private_tunnel_route_listener_t *this,
-							const char *name, array_t *configured)
+static array_t *child_known(child_t *child, array_t *configured)
 {
 	tunnel_route_range_t *range;
-	enumerator_t *enumerator;
 	array_t *ranges;
 	sa_t *sa;
-	u_int i;
+	u_int i, j;
 
 	ranges = array_create(0, 2);
 	for (i = 0; configured && i < array_count(configured); i++)
@@ -916,19 +928,15 @@ static array_t *child_known(private_tunnel_route_listener_t *this,
 		array_get(configured, i, &range);
 		ranges_add(ranges, range->from, range->to);
 	}
-	enumerator = this->sas->create_enumerator(this->sas);
-	while (enumerator->enumerate(enumerator, NULL, &sa))
+	for (i = 0; i < array_count(child->sas); i++)
 	{
-		if (streq(sa->child, name))
+		array_get(child->sas, i, &sa);
+		for (j = 0; j < array_count(sa->ranges); j++)
 		{
-			for (i = 0; i < array_count(sa->ranges); i++)
-			{
-				array_get(sa->ranges, i, &range);
-				ranges_add(ranges, range->from, range->to);
-			}
+			array_get(sa->ranges, j, &range);
+			ranges_add(ranges, range->from, range->to);
 		}
 	}
-	enumerator->destroy(enumerator);
 	return ranges;
 }
 
@@ -946,6 +954,7 @@ static void sa_up(private_tunnel_route_listener_t *this, change_t *c,
 	linked_list_t *list;
 	array_t *configured;
 	target_t target;
+	child_t *child;
 	dest_t *dest;
 	up_t *up;
 	sa_t *sa;
@@ -968,6 +977,8 @@ static void sa_up(private_tunnel_route_listener_t *this, change_t *c,
 	enumerator->destroy(enumerator);
 	sa_remove(this, c, id);
 	this->sas->put(this->sas, (void*)(uintptr_t)id, sa);
+	child = get_child(this, name);
+	array_insert(child->sas, ARRAY_TAIL, sa);
 
 	/* what the config says, plus what was negotiated */
 	configured = array_create(0, 1);
@@ -979,8 +990,7 @@ static void sa_up(private_tunnel_route_listener_t *this, change_t *c,
 	}
 	enumerator->destroy(enumerator);
 	list->destroy_offset(list, offsetof(traffic_selector_t, destroy));
-	set_child_ranges(this, c, get_child(this, name),
-					 child_known(this, name, configured));
+	set_child_ranges(this, c, child, child_known(child, configured));
 	ranges_destroy(configured);
 
 	if (!resolve_target(this, ike_sa, child_sa, &target))
@@ -1152,7 +1162,7 @@ static void apply_configured(private_tunnel_route_listener_t *this,
 	while (enumerator->enumerate(enumerator, NULL, &child))
 	{
 		set_child_ranges(this, &c, child,
-				child_known(this, child->name, found->get(found, child->name)));
+				child_known(child, found->get(found, child->name)));
 	}
 	enumerator->destroy(enumerator);
 	apply(this, &c, "tunnel-route: applying the configured CHILD_SAs");
@@ -1500,6 +1510,7 @@ CALLBACK(destroy_dest, void,
 CALLBACK(destroy_child, void,
 	child_t *child, const void *key)
 {
+	array_destroy(child->sas);
 	array_destroy(child->dests);
 	ranges_destroy(child->ranges);
 	free(child->name);
