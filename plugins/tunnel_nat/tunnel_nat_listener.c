@@ -16,6 +16,7 @@
 #include "tunnel_nat_nft.h"
 
 #include <tunnel_util.h>
+#include <nft_util.h>
 
 #include <arpa/inet.h>
 
@@ -79,11 +80,11 @@ static bool commit_change(commit_ctx_t *ctx, array_t *add, array_t *del)
 	bool ok;
 
 	batch = nl_batch_create();
-	tunnel_nat_nft_begin(batch);
+	nft_msg_begin(batch);
 	/* deletes first, a rekey may replace an element by an overlapping one */
 	tunnel_nat_nft_elems(batch, this->config->table, FALSE, del);
 	tunnel_nat_nft_elems(batch, this->config->table, TRUE, add);
-	tunnel_nat_nft_end(batch);
+	nft_msg_end(batch);
 	ok = this->socket->send(this->socket, batch, ctx->what);
 	batch->destroy(batch);
 	return ok;
@@ -109,10 +110,10 @@ static bool resync(private_tunnel_nat_listener_t *this, const char *what)
 	enumerator->destroy(enumerator);
 
 	batch = nl_batch_create();
-	tunnel_nat_nft_begin(batch);
+	nft_msg_begin(batch);
 	tunnel_nat_nft_flush(batch, this->config->table);
 	tunnel_nat_nft_elems(batch, this->config->table, TRUE, all);
-	tunnel_nat_nft_end(batch);
+	nft_msg_end(batch);
 	ok = this->socket->send(this->socket, batch, what);
 	batch->destroy(batch);
 	array_destroy(all);
@@ -149,25 +150,21 @@ static bool ts_range(traffic_selector_t *ts, uint32_t *from, uint32_t *to)
 /**
  * Warn if a mapping's public prefix is not within the configured local_ts
  */
-static void check_configured_ts(child_sa_t *child_sa,
+static void check_configured_ts(child_sa_t *child_sa, linked_list_t *configured,
 								tunnel_nat_mapping_t *map)
 {
-	child_cfg_t *cfg = child_sa->get_config(child_sa);
 	traffic_selector_t *ts;
 	enumerator_t *enumerator;
-	linked_list_t *list;
 	uint32_t from, to, last;
 	bool found = FALSE;
 
 	last = map->pub | ~tunnel_mask(map->prefixlen);
-	list = cfg->get_traffic_selectors(cfg, TRUE, NULL, NULL, FALSE);
-	enumerator = list->create_enumerator(list);
+	enumerator = configured->create_enumerator(configured);
 	while (!found && enumerator->enumerate(enumerator, &ts))
 	{
 		found = ts_range(ts, &from, &to) && from <= map->pub && last <= to;
 	}
 	enumerator->destroy(enumerator);
-	list->destroy_offset(list, offsetof(traffic_selector_t, destroy));
 	if (!found)
 	{
 		uint32_t pub = htonl(map->pub);
@@ -191,6 +188,8 @@ static array_t *build_elems(private_tunnel_nat_listener_t *this,
 	tunnel_nat_mapping_t *map;
 	traffic_selector_t *lts, *rts;
 	enumerator_t *mappings, *locals, *remotes;
+	linked_list_t *configured = NULL;
+	child_cfg_t *cfg;
 	array_t *elems = NULL;
 	uint32_t lfrom, lto, rfrom, rto;
 	char comment[TUNNEL_NAT_COMMENT_LEN];
@@ -202,10 +201,13 @@ static array_t *build_elems(private_tunnel_nat_listener_t *this,
 	while (mappings->enumerate(mappings, &map))
 	{
 		if (!elems)
-		{
+		{	/* the configured local_ts, once per event */
+			cfg = child_sa->get_config(child_sa);
+			configured = cfg->get_traffic_selectors(cfg, TRUE, NULL, NULL,
+													FALSE);
 			elems = array_create(0, 4);
 		}
-		check_configured_ts(child_sa, map);
+		check_configured_ts(child_sa, configured, map);
 		covered = FALSE;
 		locals = child_sa->create_ts_enumerator(child_sa, TRUE);
 		while (locals->enumerate(locals, &lts))
@@ -236,6 +238,11 @@ static array_t *build_elems(private_tunnel_nat_listener_t *this,
 		}
 	}
 	mappings->destroy(mappings);
+	if (configured)
+	{
+		configured->destroy_offset(configured,
+								   offsetof(traffic_selector_t, destroy));
+	}
 	return elems;
 }
 
@@ -369,9 +376,9 @@ METHOD(tunnel_nat_listener_t, start, bool,
 	snprintf(what, sizeof(what), "tunnel-nat: creating table ip %s",
 			 config->table);
 	batch = nl_batch_create();
-	tunnel_nat_nft_begin(batch);
+	nft_msg_begin(batch);
 	tunnel_nat_nft_table(batch, config->table, this->iface);
-	tunnel_nat_nft_end(batch);
+	nft_msg_end(batch);
 	ok = this->socket->send(this->socket, batch, what);
 	batch->destroy(batch);
 	if (ok)
@@ -402,9 +409,9 @@ METHOD(tunnel_nat_listener_t, stop, void,
 		snprintf(what, sizeof(what), "tunnel-nat: deleting table ip %s",
 				 this->config->table);
 		batch = nl_batch_create();
-		tunnel_nat_nft_begin(batch);
+		nft_msg_begin(batch);
 		tunnel_nat_nft_delete_table(batch, this->config->table);
-		tunnel_nat_nft_end(batch);
+		nft_msg_end(batch);
 		this->socket->send(this->socket, batch, what);
 		batch->destroy(batch);
 		this->config->destroy(this->config);

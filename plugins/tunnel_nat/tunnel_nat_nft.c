@@ -43,22 +43,6 @@ const char *tunnel_nat_map_names[] = {
 	[TUNNEL_NAT_SNAT] = "snat4",
 };
 
-/*
- * Described in header
- */
-void tunnel_nat_nft_begin(nl_batch_t *batch)
-{
-	nft_msg_begin(batch);
-}
-
-/*
- * Described in header
- */
-void tunnel_nat_nft_end(nl_batch_t *batch)
-{
-	nft_msg_end(batch);
-}
-
 static void add_nat(struct nftnl_rule *r, uint32_t type)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("nat");

@@ -36,16 +36,8 @@ extern const char *tunnel_nat_map_names[];
 #define TUNNEL_NAT_CHAIN_POST "postrouting"
 
 /**
- * Start an nftables transaction.
- */
-void tunnel_nat_nft_begin(nl_batch_t *batch);
-
-/**
- * End an nftables transaction.
- */
-void tunnel_nat_nft_end(nl_batch_t *batch);
-
-/**
+ * Messages go between nft_msg_begin() and nft_msg_end() (nft_util.h).
+ *
  * Add messages that create the table from scratch, replacing any table of
  * that name: add table, delete table, add table, its maps, chains and rules.
  *

@@ -289,8 +289,6 @@ swan_load()
 		{ cat "$WORK/$1/swanctl-load.log"; return 1; }
 }
 
-charon_log() { cat "$WORK/$1/charon.log"; }
-
 # logged ROLE PATTERN: wait up to 5 s for charon to log a line matching a
 # grep pattern (swanctl --initiate may return on INSTALLED, before the
 # listeners' child_updown has run)

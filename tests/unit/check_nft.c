@@ -28,6 +28,7 @@
 #include <libnftnl/udata.h>
 
 #include <tunnel_nat_nft.h>
+#include <nft_util.h>
 
 /**
  * The messages of a batch, in order
@@ -219,9 +220,9 @@ static void check_whole_table(const char *iface)
 {
 	nl_batch_t *batch = nl_batch_create();
 
-	tunnel_nat_nft_begin(batch);
+	nft_msg_begin(batch);
 	tunnel_nat_nft_table(batch, "tn_test", iface);
-	tunnel_nat_nft_end(batch);
+	nft_msg_end(batch);
 	split(batch);
 	ck_assert_int_eq(nmsgs, 11);
 	check_seq_and_acks();
@@ -255,9 +256,9 @@ START_TEST(test_delete_table)
 {
 	nl_batch_t *batch = nl_batch_create();
 
-	tunnel_nat_nft_begin(batch);
+	nft_msg_begin(batch);
 	tunnel_nat_nft_delete_table(batch, "tn_test");
-	tunnel_nat_nft_end(batch);
+	nft_msg_end(batch);
 	split(batch);
 	ck_assert_int_eq(nmsgs, 3);
 	check_seq_and_acks();
@@ -381,9 +382,9 @@ START_TEST(test_elems_few)
 	array_insert(list, ARRAY_TAIL, e[1]);
 	array_insert(list, ARRAY_TAIL, e[2]);
 
-	tunnel_nat_nft_begin(batch);
+	nft_msg_begin(batch);
 	tunnel_nat_nft_elems(batch, "tn_test", add, list);
-	tunnel_nat_nft_end(batch);
+	nft_msg_end(batch);
 	split(batch);
 	check_seq_and_acks();
 	/* one message per element, DNAT first, so errors name the element */
@@ -410,9 +411,9 @@ START_TEST(test_elems_many)
 		e[i]->dst_from = e[i]->dst_to = i;
 		array_insert(list, ARRAY_TAIL, e[i]);
 	}
-	tunnel_nat_nft_begin(batch);
+	nft_msg_begin(batch);
 	tunnel_nat_nft_elems(batch, "tn_test", TRUE, list);
-	tunnel_nat_nft_end(batch);
+	nft_msg_end(batch);
 	split(batch);
 	check_seq_and_acks();
 	/* 256 + 256 + 88 */
@@ -434,9 +435,9 @@ START_TEST(test_flush)
 	struct nftnl_set *s;
 	int i;
 
-	tunnel_nat_nft_begin(batch);
+	nft_msg_begin(batch);
 	tunnel_nat_nft_flush(batch, "tn_test");
-	tunnel_nat_nft_end(batch);
+	nft_msg_end(batch);
 	split(batch);
 	check_seq_and_acks();
 	ck_assert_int_eq(nmsgs, 4);
