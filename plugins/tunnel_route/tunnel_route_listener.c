@@ -73,13 +73,23 @@ typedef struct {
  */
 typedef struct {
 	char *name;
-	/** tunnel_route_range_t*, its known destinations, sorted */
-	array_t *ranges;
-	/** dest_t* of those ranges */
-	array_t *dests;
+	/** known_t*, its known destination ranges: configured or negotiated */
+	hashtable_t *known;
+	/** tunnel_route_range_t*, the configured ones, sorted */
+	array_t *configured;
 	/** sa_t* of its installed CHILD_SAs (owned by the sas hashtable) */
 	array_t *sas;
 } child_t;
+
+/**
+ * A known destination range of a child, with the number of reasons to know
+ * it (its config, and each CHILD_SA that negotiated it), so that a CHILD_SA
+ * event costs the same whatever the number of CHILD_SAs of the child.
+ */
+typedef struct {
+	tunnel_route_range_t range;
+	u_int refs;
+} known_t;
 
 /**
  * An installed CHILD_SA.
@@ -311,6 +321,24 @@ static void ranges_add(array_t *ranges, uint32_t from, uint32_t to)
 	}
 }
 
+/**
+ * A copy of a list of ranges (or an empty list for NULL)
+ */
+static array_t *ranges_copy(array_t *ranges)
+{
+	tunnel_route_range_t *range;
+	array_t *copy;
+	u_int i;
+
+	copy = array_create(0, array_count(ranges));
+	for (i = 0; i < array_count(ranges); i++)
+	{
+		array_get(ranges, i, &range);
+		ranges_add(copy, range->from, range->to);
+	}
+	return copy;
+}
+
 static bool ranges_equal(array_t *a, array_t *b)
 {
 	tunnel_route_range_t *x, *y;
@@ -424,78 +452,139 @@ static void pair_unref(private_tunnel_route_listener_t *this, change_t *c,
 }
 
 /**
- * Pairs of a child's sources and some destinations, and of any source and
- * those destinations (bypass)
+ * Pairs of a child's sources (in a config) and a destination range, and of
+ * any source and that range (bypass)
  */
-static void child_pairs(private_tunnel_route_listener_t *this, change_t *c,
-						child_t *child, array_t *ranges, bool ref)
+static void range_pairs(private_tunnel_route_listener_t *this, change_t *c,
+						tunnel_route_config_t *config, child_t *child,
+						tunnel_route_range_t *dst, bool ref)
 {
-	tunnel_route_range_t *src, *dst, any = { .from = 0, .to = 0xffffffff };
+	tunnel_route_range_t *src, any = { .from = 0, .to = 0xffffffff };
 	array_t *sources;
-	u_int i, j;
+	u_int i;
 
-	sources = this->config->get_sources(this->config, child->name);
-	for (j = 0; j < array_count(ranges); j++)
+	sources = config->get_sources(config, child->name);
+	for (i = 0; sources && i < array_count(sources); i++)
 	{
-		array_get(ranges, j, &dst);
-		for (i = 0; sources && i < array_count(sources); i++)
-		{
-			array_get(sources, i, &src);
-			if (ref)
-			{
-				pair_ref(this, c, FALSE, src, dst, child->name);
-			}
-			else
-			{
-				pair_unref(this, c, FALSE, src, dst);
-			}
-		}
+		array_get(sources, i, &src);
 		if (ref)
 		{
-			pair_ref(this, c, TRUE, &any, dst, child->name);
+			pair_ref(this, c, FALSE, src, dst, child->name);
 		}
 		else
 		{
-			pair_unref(this, c, TRUE, &any, dst);
+			pair_unref(this, c, FALSE, src, dst);
 		}
+	}
+	if (ref)
+	{
+		pair_ref(this, c, TRUE, &any, dst, child->name);
+	}
+	else
+	{
+		pair_unref(this, c, TRUE, &any, dst);
+	}
+}
+
+static u_int known_hash(const void *key)
+{
+	return chunk_hash(chunk_create((u_char*)key, sizeof(tunnel_route_range_t)));
+}
+
+static bool known_equals(const void *a, const void *b)
+{
+	return range_cmp(a, b, NULL) == 0;
+}
+
+/**
+ * Mark the destinations of a range as known (or no longer)
+ */
+static void range_dests(private_tunnel_route_listener_t *this, change_t *c,
+						tunnel_route_range_t *range, int delta)
+{
+	prefix_ctx_t ctx = { .this = this, .dests = array_create(0, 2) };
+	dest_t *dest;
+	u_int i;
+
+	tunnel_range_to_prefixes(range->from, range->to,
+							 (void*)collect_prefix, &ctx);
+	for (i = 0; i < array_count(ctx.dests); i++)
+	{
+		array_get(ctx.dests, i, &dest);
+		dest->known += delta;
+		touch(c, dest);
+	}
+	array_destroy(ctx.dests);
+}
+
+/**
+ * A child knows a destination range for one more reason
+ */
+static void known_ref(private_tunnel_route_listener_t *this, change_t *c,
+					  child_t *child, tunnel_route_range_t *range)
+{
+	known_t *known;
+
+	known = child->known->get(child->known, range);
+	if (!known)
+	{
+		INIT(known,
+			.range = *range,
+		);
+		child->known->put(child->known, &known->range, known);
+	}
+	if (known->refs++ == 0)
+	{
+		range_pairs(this, c, this->config, child, range, TRUE);
+		range_dests(this, c, range, 1);
 	}
 }
 
 /**
- * Give a child a new set of known destination ranges (takes ownership)
+ * A child knows a destination range for one reason less
  */
-static void set_child_ranges(private_tunnel_route_listener_t *this,
-							 change_t *c, child_t *child, array_t *ranges)
+static void known_unref(private_tunnel_route_listener_t *this, change_t *c,
+						child_t *child, tunnel_route_range_t *range)
 {
-	array_t *dests;
-	dest_t *dest;
+	known_t *known;
+
+	known = child->known->get(child->known, range);
+	if (known && --known->refs == 0)
+	{
+		range_pairs(this, c, this->config, child, &known->range, FALSE);
+		range_dests(this, c, &known->range, -1);
+		child->known->remove(child->known, &known->range);
+		free(known);
+	}
+}
+
+/**
+ * Give a child a new set of configured ranges (takes ownership)
+ */
+static void set_child_configured(private_tunnel_route_listener_t *this,
+								 change_t *c, child_t *child, array_t *ranges)
+{
+	tunnel_route_range_t *range;
 	u_int i;
 
-	if (ranges_equal(child->ranges, ranges))
+	if (ranges_equal(child->configured, ranges))
 	{
 		ranges_destroy(ranges);
 		return;
 	}
-	child_pairs(this, c, child, ranges, TRUE);
-	child_pairs(this, c, child, child->ranges, FALSE);
-
-	dests = ranges_to_dests(this, ranges);
-	for (i = 0; i < array_count(dests); i++)
+	/* new references first: what stays is never withdrawn */
+	for (i = 0; i < array_count(ranges); i++)
 	{
-		array_get(dests, i, &dest);
-		dest->known++;
-		touch(c, dest);
+		array_get(ranges, i, &range);
+		known_ref(this, c, child, range);
 	}
-	for (i = 0; i < array_count(child->dests); i++)
+	for (i = 0; i < array_count(child->configured); i++)
 	{
-		array_get(child->dests, i, &dest);
-		dest->known--;
-		touch(c, dest);
+		array_get(child->configured, i, &range);
+		known_unref(this, c, child, range);
 	}
-	array_destroy(child->dests);
-	ranges_destroy(child->ranges);
-	child->dests = dests;
-	child->ranges = ranges;
+	ranges_destroy(child->configured);
+	child->configured = ranges;
 }
 
 static child_t *get_child(private_tunnel_route_listener_t *this,
@@ -508,8 +597,8 @@ static child_t *get_child(private_tunnel_route_listener_t *this,
 	{
 		INIT(child,
 			.name = strdup(name),
-			.ranges = array_create(0, 2),
-			.dests = array_create(0, 2),
+			.known = hashtable_create(known_hash, known_equals, 4),
+			.configured = array_create(0, 2),
 			.sas = array_create(0, 1),
 		);
 		this->children->put(this->children, child->name, child);
@@ -870,6 +959,7 @@ static bool resolve_target(private_tunnel_route_listener_t *this,
 static void sa_remove(private_tunnel_route_listener_t *this, change_t *c,
 					  uint32_t id)
 {
+	tunnel_route_range_t *range;
 	child_t *child;
 	dest_t *dest;
 	up_t *up;
@@ -890,6 +980,11 @@ static void sa_remove(private_tunnel_route_listener_t *this, change_t *c,
 			array_remove(child->sas, i, NULL);
 			break;
 		}
+	}
+	for (i = 0; child && i < array_count(sa->ranges); i++)
+	{
+		array_get(sa->ranges, i, &range);
+		known_unref(this, c, child, range);
 	}
 	for (i = 0; i < array_count(sa->dests); i++)
 	{
@@ -913,34 +1008,6 @@ static void sa_remove(private_tunnel_route_listener_t *this, change_t *c,
 }
 
 /**
- * Known ranges of a child: configured, plus what its SAs negotiated
- */
-static array_t *child_known(child_t *child, array_t *configured)
-{
-	tunnel_route_range_t *range;
-	array_t *ranges;
-	sa_t *sa;
-	u_int i, j;
-
-	ranges = array_create(0, 2);
-	for (i = 0; configured && i < array_count(configured); i++)
-	{
-		array_get(configured, i, &range);
-		ranges_add(ranges, range->from, range->to);
-	}
-	for (i = 0; i < array_count(child->sas); i++)
-	{
-		array_get(child->sas, i, &sa);
-		for (j = 0; j < array_count(sa->ranges); j++)
-		{
-			array_get(sa->ranges, j, &range);
-			ranges_add(ranges, range->from, range->to);
-		}
-	}
-	return ranges;
-}
-
-/**
  * Install the routes of a CHILD_SA
  */
 static void sa_up(private_tunnel_route_listener_t *this, change_t *c,
@@ -949,6 +1016,7 @@ static void sa_up(private_tunnel_route_listener_t *this, change_t *c,
 	child_cfg_t *cfg = child_sa->get_config(child_sa);
 	uint32_t id = child_sa->get_unique_id(child_sa);
 	char *name = child_sa->get_name(child_sa);
+	tunnel_route_range_t *range;
 	traffic_selector_t *ts;
 	enumerator_t *enumerator;
 	linked_list_t *list;
@@ -990,8 +1058,12 @@ static void sa_up(private_tunnel_route_listener_t *this, change_t *c,
 	}
 	enumerator->destroy(enumerator);
 	list->destroy_offset(list, offsetof(traffic_selector_t, destroy));
-	set_child_ranges(this, c, child, child_known(child, configured));
-	ranges_destroy(configured);
+	set_child_configured(this, c, child, configured);
+	for (i = 0; i < array_count(sa->ranges); i++)
+	{
+		array_get(sa->ranges, i, &range);
+		known_ref(this, c, child, range);
+	}
 
 	if (!resolve_target(this, ike_sa, child_sa, &target))
 	{	/* leave its destinations refused */
@@ -1161,8 +1233,9 @@ static void apply_configured(private_tunnel_route_listener_t *this,
 	enumerator = this->children->create_enumerator(this->children);
 	while (enumerator->enumerate(enumerator, NULL, &child))
 	{
-		set_child_ranges(this, &c, child,
-				child_known(child, found->get(found, child->name)));
+		ranges = found->get(found, child->name);
+		set_child_configured(this, &c, child,
+							 ranges_copy(ranges));
 	}
 	enumerator->destroy(enumerator);
 	apply(this, &c, "tunnel-route: applying the configured CHILD_SAs");
@@ -1511,8 +1584,8 @@ CALLBACK(destroy_child, void,
 	child_t *child, const void *key)
 {
 	array_destroy(child->sas);
-	array_destroy(child->dests);
-	ranges_destroy(child->ranges);
+	child->known->destroy_function(child->known, (void*)free);
+	ranges_destroy(child->configured);
 	free(child->name);
 	free(child);
 }

@@ -1,0 +1,250 @@
+#!/bin/bash
+# Load lab: many CHILD_SAs through charon with both plugins loaded.
+#
+# Two hosts in namespaces: "gw" (our gateway: tunnel-nat, tunnel-route, and
+# strongSwan's load-tester as responder) and "peer" (load-tester initiating
+# IKE_SAs). Both run the load-tester with fake_kernel: IKE is real, the
+# CHILD_SA events are real bus events, only the kernel's IPsec SAs and
+# policies are faked (the host has no ESP). The plugins' nftables tables,
+# routes and rules are real, in the gateway's namespace.
+#
+# Each CHILD_SA gets its own remote traffic selector: the peer requests a
+# virtual IP, the gateway hands them out from a vici pool (10.64.0.0/16), so
+# N tunnels need N distinct translations and routes.
+#
+# Source this after lib.sh.
+#
+# Copyright (C) 2026 The tunnel-nat authors
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+LT_POOL=10.64.0.0/16
+LT_PEER=192.0.2.2
+LT_GW=192.0.2.1
+# the plugins' settings on the gateway; a test may change LT_MAPPINGS
+LT_MAPPINGS="lt { child = load-test
+public = $P
+private = $APP }"
+LT_GW_EXTRA=""
+
+lt_up()
+{
+	lab_add_ns gw
+	lab_add_ns peer
+	lab_link gw wan0 $LT_GW/24 peer eth0 $LT_PEER/24
+	lab_link gw lan0 $GW_LAN/24 peer lan0 10.1.0.200/24
+	ip -n "$(ns gw)" addr add $P/32 dev lo
+	nsx gw sysctl -qw net.ipv4.ip_forward=1
+}
+
+# lt_conf_gw: the gateway's strongswan.conf (plugins: $LT_GW_PLUGINS)
+lt_conf_gw()
+{
+	local dir=$WORK/gw
+	mkdir -p "$dir"
+	cat > "$dir/strongswan.conf" <<EOC
+charon {
+	load = random nonce openssl pem x509 pubkey pkcs1 sha1 sha2 hmac kdf aes gmp load-tester kernel-netlink socket-default vici ${LT_GW_PLUGINS:-tunnel-nat tunnel-route}
+	port = 500
+	port_nat_t = 4500
+	threads = 8
+	# the load-tester's peer opens thousands of IKE_SAs from one address
+	ikesa_table_size = 4096
+	ikesa_table_segments = 16
+	init_limit_half_open = 0
+	accept_private_algs = yes
+	filelog {
+		log {
+			path = $dir/charon.log
+			time_format = %T
+			flush_line = yes
+			default = ${LT_LOGLEVEL:-0}
+			cfg = 1
+			chd = ${LT_LOGLEVEL:-0}
+		}
+	}
+	plugins {
+		vici {
+			socket = unix:///run/gw.vici
+		}
+		load-tester {
+			enable = yes
+			fake_kernel = yes
+			# only the fake kernel and the PSK: its responder config
+			# is parked on an address that is not ours
+			initiators = 0
+			responder = 192.0.2.254
+			socket = unix:///run/gw.ldt
+		}
+		tunnel-nat {
+			mappings {
+				$LT_MAPPINGS
+			}
+		}
+		tunnel-route {
+			guard_timeout = 0
+		}
+		$LT_GW_EXTRA
+	}
+}
+EOC
+}
+
+lt_conf_peer()
+{
+	local dir=$WORK/peer
+	mkdir -p "$dir"
+	cat > "$dir/strongswan.conf" <<EOC
+charon {
+	load = random nonce openssl pem x509 pubkey pkcs1 sha1 sha2 hmac kdf aes gmp load-tester kernel-netlink socket-default vici
+	port = 500
+	port_nat_t = 4500
+	threads = 8
+	install_virtual_ip = no
+	accept_private_algs = yes
+	ikesa_table_size = 4096
+	ikesa_table_segments = 16
+	filelog {
+		log {
+			path = $dir/charon.log
+			time_format = %T
+			flush_line = yes
+			default = 0
+		}
+	}
+	plugins {
+		vici {
+			socket = unix:///run/peer.vici
+		}
+		load-tester {
+			enable = yes
+			fake_kernel = yes
+			initiators = 0
+			responder = $LT_GW
+			initiator = $LT_PEER
+			initiator_auth = psk
+			responder_auth = psk
+			proposal = aes128-sha256-modpnull
+			esp = aes128-sha256
+			initiator_tsr = $P/32
+			request_virtual_ip = yes
+			socket = unix:///run/peer.ldt
+		}
+	}
+}
+EOC
+}
+
+# lt_start_gw: start the gateway's charon, load its connection and pool.
+# The gateway answers with a swanctl connection (the load-tester's own
+# responder config is parked on an address nobody uses), so that the
+# baseline can give the CHILD_SAs an updown script ($LT_UPDOWN).
+lt_start_gw()
+{
+	[ -f "$WORK/gw/strongswan.conf" ] || lt_conf_gw
+	charon_start gw || return 1
+	cat > "$WORK/gw/swanctl.conf" <<EOC
+connections {
+	lt {
+		local_addrs = $LT_GW
+		proposals = aes128-sha256-modpnull
+		pools = lt
+		local {
+			auth = psk
+			id = srv.strongswan.org
+		}
+		remote {
+			auth = psk
+			id = %any
+		}
+		children {
+			load-test {
+				local_ts = $P/32
+				esp_proposals = aes128-sha256
+				$( [ -n "${LT_UPDOWN:-}" ] && echo "updown = $LT_UPDOWN" )
+			}
+		}
+	}
+}
+pools {
+	lt {
+		addrs = $LT_POOL
+	}
+}
+EOC
+	swan gw --load-all --noprompt --file "$WORK/gw/swanctl.conf" > "$WORK/gw/load.log" 2>&1 ||
+		{ cat "$WORK/gw/load.log"; return 1; }
+}
+
+lt_start()
+{
+	lt_conf_peer
+	lt_start_gw && charon_start peer
+}
+
+# lt_initiate COUNT: the peer initiates COUNT IKE_SAs (one CHILD_SA each) and
+# waits until all are established or failed; prints the load-tester's
+# progress characters ('+' established, '-' failed)
+lt_initiate()
+{
+	echo "$1 ${2:-0}" | nsenter -t "${CHARON_PID[peer]}" -m -n \
+		socat -t 600 - UNIX-CONNECT:/run/peer.ldt 2>&1 | tr -d '.\n'
+}
+
+# lt_terminate: the peer deletes all its IKE_SAs, wait until the gateway
+# has none left
+lt_terminate()
+{
+	swan peer --terminate --ike load-test --force --timeout 600 > /dev/null 2>&1
+	wait_for 120 lt_gw_none
+}
+
+lt_gw_none()
+{
+	[ "$(lt_live | wc -l)" = 0 ]
+}
+
+# lt_live: the remote TS (virtual IPs) of the gateway's INSTALLED CHILD_SAs
+lt_live()
+{
+	swan gw --list-sas --raw 2>/dev/null |
+		grep -o 'state=INSTALLED[^}]*remote-ts=\[[^]]*\]' |
+		sed 's/.*remote-ts=\[\([^]/]*\).*/\1/' | sort
+}
+
+# jq: an address, prefix or range of nft's JSON as text
+LT_JQ='def addr: if type == "string" then . elif .prefix then
+	"\(.prefix.addr)/\(.prefix.len)" else "\(.range[0])-\(.range[1])" end; '
+
+# lt_state: compare what the plugins installed with the live CHILD_SAs;
+# prints a line per mismatch, returns non-zero if there is one
+lt_state()
+{
+	local live=$WORK/live.txt d=$WORK/state bad=0 rules
+	mkdir -p "$d"
+	lt_live > "$live"
+	nsx gw nft -j list map ip tunnel_nat dnat4 2>/dev/null |
+		jq -r "$LT_JQ"'.nftables[] | select(.map) | .map.elem // [] | .[] |
+			.[0].elem.val.concat[0] | addr' | sort > "$d/dnat"
+	nsx gw nft -j list map ip tunnel_nat snat4 2>/dev/null |
+		jq -r "$LT_JQ"'.nftables[] | select(.map) | .map.elem // [] | .[] |
+			.[0].elem.val.concat[1] | addr' | sort > "$d/snat"
+	nsx gw nft -j list set ip tunnel_route pairs 2>/dev/null |
+		jq -r "$LT_JQ"'.nftables[] | select(.set) | .set.elem // [] | .[] |
+			.elem.val.concat | select(.[0] == "'$APP'") | .[1] | addr' |
+		sort > "$d/pairs"
+	nsx gw ip -4 route show table 4242 proto 242 | awk '{print $1}' | sort > "$d/routes"
+	rules=$(nsx gw ip rule show | grep -c 'proto 242')
+	for f in dnat snat pairs routes; do
+		if ! cmp -s "$live" "$d/$f"; then
+			log "    $f: $(wc -l < "$d/$f") entries, live CHILD_SAs: $(wc -l < "$live");" \
+				"missing: $(comm -23 "$live" "$d/$f" | head -3 | tr '\n' ' ')" \
+				"extra: $(comm -13 "$live" "$d/$f" | head -3 | tr '\n' ' ')"
+			bad=1
+		fi
+	done
+	if [ "$rules" != 2 ]; then
+		log "    FIB rules with proto 242: $rules, expected 2"
+		bad=1
+	fi
+	return $bad
+}
