@@ -97,7 +97,7 @@ void nft_msg_replace_table(nl_batch_t *batch, const char *name)
 }
 
 void nft_msg_concat_set(nl_batch_t *batch, const char *table, const char *name,
-						uint32_t id, bool map)
+						uint32_t id, bool map, bool interval)
 {
 	struct nftnl_udata_buf *udata;
 	struct nftnl_set *s;
@@ -109,7 +109,8 @@ void nft_msg_concat_set(nl_batch_t *batch, const char *table, const char *name,
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_INTERVAL | NFT_SET_CONCAT |
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_CONCAT |
+					  (interval ? NFT_SET_INTERVAL : 0) |
 					  (map ? NFT_SET_MAP : 0));
 	/* ipv4_addr . ipv4_addr */
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE,
@@ -297,9 +298,12 @@ static struct nftnl_set_elem *elem_alloc(nft_concat_elem_t *elem, bool add)
 	key[0] = htonl(elem->key_from[0]);
 	key[1] = htonl(elem->key_from[1]);
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof(key));
-	key[0] = htonl(elem->key_to[0]);
-	key[1] = htonl(elem->key_to[1]);
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key, sizeof(key));
+	if (!elem->exact)
+	{
+		key[0] = htonl(elem->key_to[0]);
+		key[1] = htonl(elem->key_to[1]);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key, sizeof(key));
+	}
 	if (add && elem->has_data)
 	{
 		data[0] = htonl(elem->data[0]);

@@ -40,6 +40,8 @@ typedef struct {
 	const char *comment;
 	/** description for log messages, may be NULL */
 	const char *desc;
+	/** for a set of exact pairs: key_to is not sent */
+	bool exact;
 } nft_concat_elem_t;
 
 /**
@@ -72,14 +74,18 @@ void nft_msg_delete_table(nl_batch_t *batch, const char *name);
 void nft_msg_replace_table(nl_batch_t *batch, const char *name);
 
 /**
- * Create a set (or map to a prefix) keyed by ipv4_addr . ipv4_addr, with
- * interval flags.
+ * Create a set (or map to a prefix) keyed by ipv4_addr . ipv4_addr.
+ *
+ * An interval set (pipapo in the kernel) holds ranges, and its lookup cost
+ * grows with the number of elements; an exact one (a hash) holds single
+ * address pairs at a cost independent of their number.
  *
  * @param id		set id, unique in the transaction
  * @param map		TRUE for a map with "interval ipv4_addr" data
+ * @param interval	TRUE for a set of ranges, FALSE for exact pairs
  */
 void nft_msg_concat_set(nl_batch_t *batch, const char *table, const char *name,
-						uint32_t id, bool map);
+						uint32_t id, bool map, bool interval);
 
 /**
  * Create a base chain.

@@ -17,6 +17,7 @@
 
 #include <tunnel_util.h>
 #include <nft_util.h>
+#include <event_stats.h>
 
 #include <arpa/inet.h>
 
@@ -60,7 +61,29 @@ struct private_tunnel_nat_listener_t {
 	 * Serializes events, state and netlink transactions
 	 */
 	mutex_t *mutex;
+
+	/**
+	 * Time spent per event, if latency_log is set
+	 */
+	event_stats_t *stats;
+
+	/**
+	 * Where to write it when stopping
+	 */
+	char *latency_log;
 };
+
+/**
+ * Record the time an event took (the caller holds the mutex)
+ */
+static void record(private_tunnel_nat_listener_t *this, event_kind_t kind,
+				   uint64_t start)
+{
+	if (this->stats)
+	{
+		this->stats->add(this->stats, kind, event_stats_now() - start);
+	}
+}
 
 /**
  * What a commit is about, for logs
@@ -255,6 +278,7 @@ METHOD(listener_t, child_updown, bool,
 	private_tunnel_nat_listener_t *this, ike_sa_t *ike_sa, child_sa_t *child_sa,
 	bool up)
 {
+	uint64_t start = event_stats_now();
 	uint32_t id = child_sa->get_unique_id(child_sa);
 	array_t *elems = NULL;
 	char what[BUF_LEN];
@@ -298,6 +322,7 @@ METHOD(listener_t, child_updown, bool,
 		this->state->forget(this->state, id, NULL);
 		resync(this, what);
 	}
+	record(this, up ? EVENT_UP : EVENT_DOWN, start);
 	this->mutex->unlock(this->mutex);
 	return TRUE;
 }
@@ -306,6 +331,7 @@ METHOD(listener_t, child_rekey, bool,
 	private_tunnel_nat_listener_t *this, ike_sa_t *ike_sa, child_sa_t *old,
 	child_sa_t *new)
 {
+	uint64_t start = event_stats_now();
 	uint32_t old_id = old->get_unique_id(old), new_id = new->get_unique_id(new);
 	array_t *elems;
 	char what[BUF_LEN];
@@ -332,6 +358,7 @@ METHOD(listener_t, child_rekey, bool,
 		}
 		elems_destroy(elems);
 	}
+	record(this, EVENT_REKEY, start);
 	this->mutex->unlock(this->mutex);
 	return TRUE;
 }
@@ -372,6 +399,11 @@ METHOD(tunnel_nat_listener_t, start, bool,
 	this->config = config;
 	free(this->iface);
 	this->iface = inbound_iface(this);
+	free(this->latency_log);
+	this->latency_log = strdupnull(lib->settings->get_str(lib->settings,
+							"%s.plugins.tunnel-nat.latency_log", NULL, lib->ns));
+	DESTROY_IF(this->stats);
+	this->stats = this->latency_log ? event_stats_create() : NULL;
 
 	snprintf(what, sizeof(what), "tunnel-nat: creating table ip %s",
 			 config->table);
@@ -417,6 +449,12 @@ METHOD(tunnel_nat_listener_t, stop, void,
 		this->config->destroy(this->config);
 		this->config = NULL;
 	}
+	if (this->stats)
+	{
+		this->stats->write(this->stats, this->latency_log);
+		this->stats->destroy(this->stats);
+		this->stats = NULL;
+	}
 	this->state->destroy(this->state);
 	this->state = tunnel_nat_state_create();
 	this->mutex->unlock(this->mutex);
@@ -426,9 +464,11 @@ METHOD(tunnel_nat_listener_t, destroy, void,
 	private_tunnel_nat_listener_t *this)
 {
 	DESTROY_IF(this->config);
+	DESTROY_IF(this->stats);
 	this->state->destroy(this->state);
 	this->mutex->destroy(this->mutex);
 	free(this->iface);
+	free(this->latency_log);
 	free(this);
 }
 

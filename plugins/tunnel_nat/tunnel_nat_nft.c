@@ -34,14 +34,39 @@
 #define PRIO_SRCNAT 100
 
 /**
- * Set ids within the table creating transaction
+ * The maps, per kind of translation: exact address pairs in a hash (the
+ * common case, a lookup cost independent of their number), ranges in an
+ * interval map. Set ids within the table creating transaction.
  */
-#define SET_ID_BASE 1
+typedef struct {
+	const char *name;
+	uint32_t id;
+	bool interval;
+} map_def_t;
+
+static const map_def_t maps[2][2] = {
+	[TUNNEL_NAT_DNAT] = {
+		{ "dnat4", 1, FALSE },
+		{ "dnat4_ranges", 2, TRUE },
+	},
+	[TUNNEL_NAT_SNAT] = {
+		{ "snat4", 3, FALSE },
+		{ "snat4_ranges", 4, TRUE },
+	},
+};
 
 const char *tunnel_nat_map_names[] = {
 	[TUNNEL_NAT_DNAT] = "dnat4",
 	[TUNNEL_NAT_SNAT] = "snat4",
 };
+
+/**
+ * Whether an element goes to the map of exact pairs
+ */
+static bool elem_exact(tunnel_nat_elem_t *elem)
+{
+	return elem->src_from == elem->src_to && elem->dst_from == elem->dst_to;
+}
 
 static void add_nat(struct nftnl_rule *r, uint32_t type)
 {
@@ -59,8 +84,8 @@ static void add_nat(struct nftnl_rule *r, uint32_t type)
  * [inbound match] ip saddr . ip daddr => lookup map => dnat/snat prefix
  */
 static void nat_rule(nl_batch_t *batch, const char *table, const char *chain,
-					 tunnel_nat_map_t map, const char *iface,
-					 const char *comment)
+					 tunnel_nat_map_t map, const map_def_t *def,
+					 const char *iface, const char *comment)
 {
 	struct nftnl_rule *r;
 	char ifname[IFNAMSIZ] = {};
@@ -82,7 +107,7 @@ static void nat_rule(nl_batch_t *batch, const char *table, const char *chain,
 		}
 	}
 	nft_expr_saddr_daddr(r);
-	nft_expr_lookup(r, tunnel_nat_map_names[map], SET_ID_BASE + map, TRUE);
+	nft_expr_lookup(r, def->name, def->id, TRUE);
 	add_nat(r, map == TUNNEL_NAT_DNAT ? NFT_NAT_DNAT : NFT_NAT_SNAT);
 	nft_msg_rule(batch, r, comment);
 }
@@ -93,20 +118,39 @@ static void nat_rule(nl_batch_t *batch, const char *table, const char *chain,
 void tunnel_nat_nft_table(nl_batch_t *batch, const char *table,
 						  const char *iface)
 {
+	char comment[128];
+	int m, k;
+
 	nft_msg_replace_table(batch, table);
-	nft_msg_concat_set(batch, table, tunnel_nat_map_names[TUNNEL_NAT_DNAT],
-					   SET_ID_BASE + TUNNEL_NAT_DNAT, TRUE);
-	nft_msg_concat_set(batch, table, tunnel_nat_map_names[TUNNEL_NAT_SNAT],
-					   SET_ID_BASE + TUNNEL_NAT_SNAT, TRUE);
+	for (m = 0; m < 2; m++)
+	{
+		for (k = 0; k < 2; k++)
+		{
+			nft_msg_concat_set(batch, table, maps[m][k].name, maps[m][k].id,
+							   TRUE, maps[m][k].interval);
+		}
+	}
 	nft_msg_chain(batch, table, TUNNEL_NAT_CHAIN_PRE, NF_INET_PRE_ROUTING,
 				  PRIO_DSTNAT, "nat");
 	nft_msg_chain(batch, table, TUNNEL_NAT_CHAIN_POST, NF_INET_POST_ROUTING,
 				  PRIO_SRCNAT, "nat");
-	nat_rule(batch, table, TUNNEL_NAT_CHAIN_PRE, TUNNEL_NAT_DNAT, iface,
-			 iface ? "tunnel-nat: DNAT of packets decrypted on this interface"
-				   : "tunnel-nat: DNAT of packets decrypted by IPsec");
-	nat_rule(batch, table, TUNNEL_NAT_CHAIN_POST, TUNNEL_NAT_SNAT, NULL,
-			 "tunnel-nat: SNAT of mapped private hosts to their public address");
+	/* exact pairs first; a NAT statement ends the chain for the packet */
+	for (k = 0; k < 2; k++)
+	{
+		snprintf(comment, sizeof(comment), "tunnel-nat: DNAT of packets "
+				 "decrypted %s%s", iface ? "on this interface" : "by IPsec",
+				 k ? ", address ranges" : "");
+		nat_rule(batch, table, TUNNEL_NAT_CHAIN_PRE, TUNNEL_NAT_DNAT,
+				 &maps[TUNNEL_NAT_DNAT][k], iface, comment);
+	}
+	for (k = 0; k < 2; k++)
+	{
+		snprintf(comment, sizeof(comment), "tunnel-nat: SNAT of mapped "
+				 "private hosts to their public address%s",
+				 k ? ", address ranges" : "");
+		nat_rule(batch, table, TUNNEL_NAT_CHAIN_POST, TUNNEL_NAT_SNAT,
+				 &maps[TUNNEL_NAT_SNAT][k], NULL, comment);
+	}
 }
 
 /*
@@ -122,15 +166,22 @@ void tunnel_nat_nft_delete_table(nl_batch_t *batch, const char *table)
  */
 void tunnel_nat_nft_flush(nl_batch_t *batch, const char *table)
 {
-	nft_msg_flush_set(batch, table, tunnel_nat_map_names[TUNNEL_NAT_DNAT]);
-	nft_msg_flush_set(batch, table, tunnel_nat_map_names[TUNNEL_NAT_SNAT]);
+	int m, k;
+
+	for (m = 0; m < 2; m++)
+	{
+		for (k = 0; k < 2; k++)
+		{
+			nft_msg_flush_set(batch, table, maps[m][k].name);
+		}
+	}
 }
 
 /**
  * Put the elements of one map in messages
  */
 static void elems_msgs(nl_batch_t *batch, const char *table, bool add,
-					   tunnel_nat_map_t map, array_t *elems)
+					   tunnel_nat_map_t map, bool interval, array_t *elems)
 {
 	tunnel_nat_elem_t *elem;
 	nft_concat_elem_t *out;
@@ -142,7 +193,7 @@ static void elems_msgs(nl_batch_t *batch, const char *table, bool add,
 	for (i = 0; i < array_count(elems); i++)
 	{
 		array_get(elems, i, &elem);
-		if (elem->map != map)
+		if (elem->map != map || elem_exact(elem) == interval)
 		{
 			continue;
 		}
@@ -156,10 +207,11 @@ static void elems_msgs(nl_batch_t *batch, const char *table, bool add,
 			.has_data = TRUE,
 			.comment = elem->comment,
 			.desc = descs[n],
+			.exact = !interval,
 		};
 		n++;
 	}
-	nft_msg_concat_elems(batch, table, tunnel_nat_map_names[map], add, out, n);
+	nft_msg_concat_elems(batch, table, maps[map][interval].name, add, out, n);
 	free(descs);
 	free(out);
 }
@@ -170,6 +222,8 @@ static void elems_msgs(nl_batch_t *batch, const char *table, bool add,
 void tunnel_nat_nft_elems(nl_batch_t *batch, const char *table, bool add,
 						  array_t *elems)
 {
-	elems_msgs(batch, table, add, TUNNEL_NAT_DNAT, elems);
-	elems_msgs(batch, table, add, TUNNEL_NAT_SNAT, elems);
+	elems_msgs(batch, table, add, TUNNEL_NAT_DNAT, FALSE, elems);
+	elems_msgs(batch, table, add, TUNNEL_NAT_DNAT, TRUE, elems);
+	elems_msgs(batch, table, add, TUNNEL_NAT_SNAT, FALSE, elems);
+	elems_msgs(batch, table, add, TUNNEL_NAT_SNAT, TRUE, elems);
 }

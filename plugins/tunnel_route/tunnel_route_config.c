@@ -27,7 +27,7 @@
  */
 static const char *plugin_keys[] = {
 	"load", "table", "priority", "mark", "bypass_mark", "protocol", "nft_table",
-	"fail_closed", "refresh_interval", "guard_timeout", "tunnel_nat_sources",
+	"fail_closed", "refresh_interval", "guard_timeout", "tunnel_nat_sources", "latency_log",
 };
 
 typedef struct private_tunnel_route_config_t private_tunnel_route_config_t;

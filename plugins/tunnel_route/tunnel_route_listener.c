@@ -28,6 +28,7 @@
 #include <threading/condvar.h>
 #include <threading/thread.h>
 #include <tunnel_util.h>
+#include <event_stats.h>
 
 typedef struct private_tunnel_route_listener_t private_tunnel_route_listener_t;
 
@@ -190,7 +191,29 @@ struct private_tunnel_route_listener_t {
 	 * When the guard was put in place
 	 */
 	time_t guard_started;
+
+	/**
+	 * Time spent per event, if latency_log is set
+	 */
+	event_stats_t *stats;
+
+	/**
+	 * Where to write it when stopping
+	 */
+	char *latency_log;
 };
+
+/**
+ * Record the time an event took (the caller holds the mutex)
+ */
+static void record(private_tunnel_route_listener_t *this, event_kind_t kind,
+				   uint64_t start)
+{
+	if (this->stats)
+	{
+		this->stats->add(this->stats, kind, event_stats_now() - start);
+	}
+}
 
 /**
  * A change being built: dests and pairs touched
@@ -1087,6 +1110,7 @@ METHOD(listener_t, child_updown, bool,
 	private_tunnel_route_listener_t *this, ike_sa_t *ike_sa,
 	child_sa_t *child_sa, bool up)
 {
+	uint64_t start = event_stats_now();
 	uint32_t id = child_sa->get_unique_id(child_sa);
 	char what[BUF_LEN];
 	change_t c;
@@ -1123,6 +1147,7 @@ METHOD(listener_t, child_updown, bool,
 		apply(this, &c, what);
 	}
 	change_done(&c);
+	record(this, up ? EVENT_UP : EVENT_DOWN, start);
 	this->mutex->unlock(this->mutex);
 	return TRUE;
 }
@@ -1131,6 +1156,7 @@ METHOD(listener_t, child_rekey, bool,
 	private_tunnel_route_listener_t *this, ike_sa_t *ike_sa,
 	child_sa_t *old, child_sa_t *new)
 {
+	uint64_t start = event_stats_now();
 	char what[BUF_LEN];
 	change_t c;
 
@@ -1150,6 +1176,7 @@ METHOD(listener_t, child_rekey, bool,
 	sa_remove(this, &c, old->get_unique_id(old));
 	apply(this, &c, what);
 	change_done(&c);
+	record(this, EVENT_REKEY, start);
 	this->mutex->unlock(this->mutex);
 	return TRUE;
 }
@@ -1521,6 +1548,11 @@ METHOD(tunnel_route_listener_t, start, bool,
 	}
 	this->mutex->lock(this->mutex);
 	this->config = config;
+	free(this->latency_log);
+	this->latency_log = strdupnull(lib->settings->get_str(lib->settings,
+						"%s.plugins.tunnel-route.latency_log", NULL, lib->ns));
+	DESTROY_IF(this->stats);
+	this->stats = this->latency_log ? event_stats_create() : NULL;
 	remove_stale(this);
 
 	batch = nl_batch_create();
@@ -1652,6 +1684,12 @@ METHOD(tunnel_route_listener_t, stop, void,
 	}
 	clear_state(this);
 	this->guarding = FALSE;
+	if (this->stats)
+	{
+		this->stats->write(this->stats, this->latency_log);
+		this->stats->destroy(this->stats);
+		this->stats = NULL;
+	}
 	this->mutex->unlock(this->mutex);
 }
 
@@ -1660,6 +1698,8 @@ METHOD(tunnel_route_listener_t, destroy, void,
 {
 	destroy_state(this);
 	DESTROY_IF(this->config);
+	DESTROY_IF(this->stats);
+	free(this->latency_log);
 	this->condvar->destroy(this->condvar);
 	this->mutex->destroy(this->mutex);
 	free(this);

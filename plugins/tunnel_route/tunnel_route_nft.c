@@ -59,9 +59,9 @@ void tunnel_route_nft_table(nl_batch_t *batch, const char *table,
 							uint32_t mark, uint32_t bypass_mark, uint32_t mask)
 {
 	nft_msg_replace_table(batch, table);
-	nft_msg_concat_set(batch, table, TUNNEL_ROUTE_SET, 1, FALSE);
-	nft_msg_concat_set(batch, table, TUNNEL_ROUTE_BYPASS_SET, 2, FALSE);
-	nft_msg_concat_set(batch, table, TUNNEL_ROUTE_GUARD_SET, 3, FALSE);
+	nft_msg_concat_set(batch, table, TUNNEL_ROUTE_SET, 1, FALSE, TRUE);
+	nft_msg_concat_set(batch, table, TUNNEL_ROUTE_BYPASS_SET, 2, FALSE, TRUE);
+	nft_msg_concat_set(batch, table, TUNNEL_ROUTE_GUARD_SET, 3, FALSE, TRUE);
 	nft_msg_chain(batch, table, "prerouting", NF_INET_PRE_ROUTING,
 				  PRIO_MANGLE, "filter");
 	nft_msg_chain(batch, table, "output", NF_INET_LOCAL_OUT, PRIO_MANGLE,

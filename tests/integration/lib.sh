@@ -341,11 +341,16 @@ udp_send()
 	echo "$5" | nsx "$1" socat -u - UDP-SENDTO:"$3":"$4",bind="$2" 2>/dev/null
 }
 
-# nft_elems ROLE MAP: number of elements in the plugin's map
+# nft_elems ROLE MAP: number of elements in the plugin's map (exact pairs
+# in MAP, ranges in MAP_ranges)
 nft_elems()
 {
-	nsx "$1" nft -j list map ip "${TABLE:-tunnel_nat}" "$2" 2>/dev/null |
-		jq '[.nftables[] | select(.map) | .map.elem // [] | length] | add // 0'
+	local t=${TABLE:-tunnel_nat} a b
+	a=$(nsx "$1" nft -j list map ip "$t" "$2" 2>/dev/null |
+		jq '[.nftables[] | select(.map) | .map.elem // [] | length] | add // 0')
+	b=$(nsx "$1" nft -j list map ip "$t" "$2_ranges" 2>/dev/null |
+		jq '[.nftables[] | select(.map) | .map.elem // [] | length] | add // 0')
+	echo $(( ${a:-0} + ${b:-0} ))
 }
 
 # nft_table_exists ROLE

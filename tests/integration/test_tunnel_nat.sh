@@ -154,11 +154,11 @@ test_netlink_error_no_half_state()
 	local n ok=0
 	ensure_up || return 1
 	swan gw --terminate --child claims --timeout 10 > /dev/null || return 1
-	# another tool put an element in our map that overlaps ours: the kernel
-	# refuses our DNAT element, so the SNAT element of the same transaction
-	# must not be installed either
+	# another tool put an element with our key and other data in our map:
+	# the kernel refuses our DNAT element, so the SNAT element of the same
+	# transaction must not be installed either
 	nsx gw nft add element ip tunnel_nat dnat4 \
-		"{ 198.51.100.0/24 . 192.0.2.100 : 10.9.9.9/32 }" || return 1
+		"{ 198.51.100.10 . 192.0.2.100 : 10.9.9.9/32 }" || return 1
 	swan gw --initiate --child claims --timeout 20 > /dev/null 2>&1
 	if ! logged gw "tunnel-nat: CHILD_SA claims{[0-9]*} up: add element DNAT 198.51.100.10 . 192.0.2.100 => 10.1.0.10 (child claims) to map ip tunnel_nat dnat4 failed: "; then
 		fail "no log naming the element and the kernel's reason"
@@ -172,7 +172,7 @@ test_netlink_error_no_half_state()
 	fi
 	kill -0 "${CHARON_PID[gw]}" || { fail "charon died"; return 1; }
 	# clean up whatever happened, so the next tests start from a sane state
-	nsx gw nft delete element ip tunnel_nat dnat4 "{ 198.51.100.0/24 . 192.0.2.100 }"
+	nsx gw nft delete element ip tunnel_nat dnat4 "{ 198.51.100.10 . 192.0.2.100 }"
 	swan gw --terminate --child claims --timeout 10 > /dev/null 2>&1
 	[ $ok = 0 ] && ensure_up && test_clearinghouse_reaches_app
 }
@@ -186,9 +186,9 @@ test_terminate_removes_translations()
 	json=$(nsx gw nft -j list table ip tunnel_nat) || fail "table is gone" || return 1
 	n=$(echo "$json" | jq '[.nftables[] | select(.map) | .map.elem // [] | length] | add')
 	[ "$n" = 0 ] || fail "$n translations left after terminate: $json" || return 1
-	# rules stay, one per chain
+	# rules stay, two per chain (exact pairs, ranges)
 	n=$(echo "$json" | jq '[.nftables[] | select(.rule)] | length')
-	[ "$n" = 2 ] || fail "expected 2 rules, found $n" || return 1
+	[ "$n" = 4 ] || fail "expected 4 rules, found $n" || return 1
 	out=$(tcp_ask ch $C $P 7000 "after terminate")
 	[ -z "$out" ] || fail "the app still answered without the tunnel: '$out'" || return 1
 	ensure_up && test_clearinghouse_reaches_app
@@ -205,7 +205,7 @@ test_sigkill_restart_replaces_stale_table()
 	n=$(echo "$json" | jq '[.nftables[] | select(.map) | .map.elem // [] | length] | add')
 	[ "$n" = 0 ] || fail "stale translations survived the restart: $json" || return 1
 	n=$(echo "$json" | jq '[.nftables[] | select(.rule)] | length')
-	[ "$n" = 2 ] || fail "expected 2 rules after restart, found $n" || return 1
+	[ "$n" = 4 ] || fail "expected 4 rules after restart, found $n" || return 1
 	[ "$(nsx gw nft list tables | grep -c tunnel_nat)" = 1 ] || fail "duplicate tables" || return 1
 	swan_load gw gateway || fail "loading the gateway config failed" || return 1
 	ensure_up && test_clearinghouse_reaches_app && test_app_reaches_clearinghouse

@@ -215,6 +215,18 @@ lt_live()
 LT_JQ='def addr: if type == "string" then . elif .prefix then
 	"\(.prefix.addr)/\(.prefix.len)" else "\(.range[0])-\(.range[1])" end; '
 
+# lt_map_keys MAP FIELD: one field of the keys of tunnel-nat's map (exact
+# pairs) and of its ranges map, sorted
+lt_map_keys()
+{
+	local m
+	for m in "$1" "$1_ranges"; do
+		nsx gw nft -j list map ip tunnel_nat "$m" 2>/dev/null |
+			jq -r "$LT_JQ"'.nftables[] | select(.map) | .map.elem // [] | .[] |
+				.[0] | (.elem.val // .) | .concat['"$2"'] | addr'
+	done | sort
+}
+
 # lt_state: compare what the plugins installed with the live CHILD_SAs;
 # prints a line per mismatch, returns non-zero if there is one
 lt_state()
@@ -222,12 +234,8 @@ lt_state()
 	local live=$WORK/live.txt d=$WORK/state bad=0 rules
 	mkdir -p "$d"
 	lt_live > "$live"
-	nsx gw nft -j list map ip tunnel_nat dnat4 2>/dev/null |
-		jq -r "$LT_JQ"'.nftables[] | select(.map) | .map.elem // [] | .[] |
-			.[0].elem.val.concat[0] | addr' | sort > "$d/dnat"
-	nsx gw nft -j list map ip tunnel_nat snat4 2>/dev/null |
-		jq -r "$LT_JQ"'.nftables[] | select(.map) | .map.elem // [] | .[] |
-			.[0].elem.val.concat[1] | addr' | sort > "$d/snat"
+	lt_map_keys dnat4 0 > "$d/dnat"
+	lt_map_keys snat4 1 > "$d/snat"
 	nsx gw nft -j list set ip tunnel_route pairs 2>/dev/null |
 		jq -r "$LT_JQ"'.nftables[] | select(.set) | .set.elem // [] | .[] |
 			.elem.val.concat | select(.[0] == "'$APP'") | .[1] | addr' |

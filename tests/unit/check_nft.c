@@ -103,7 +103,7 @@ static int udata_cb(const struct nftnl_udata *attr, void *data)
 	return 0;
 }
 
-static void check_map(struct nlmsghdr *nlh, const char *name)
+static void check_map(struct nlmsghdr *nlh, const char *name, bool ranges)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	const void *udata;
@@ -113,8 +113,10 @@ static void check_map(struct nlmsghdr *nlh, const char *name)
 	ck_assert_int_eq(nftnl_set_nlmsg_parse(nlh, s), 0);
 	ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_TABLE), "tn_test");
 	ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_NAME), name);
+	/* exact pairs in a hash, ranges in an interval map */
 	ck_assert_uint_eq(nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
-					  NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT);
+					  NFT_SET_MAP | NFT_SET_CONCAT |
+					  (ranges ? NFT_SET_INTERVAL : 0));
 	/* ipv4_addr . ipv4_addr as nft encodes it */
 	ck_assert_uint_eq(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), (7 << 6) | 7);
 	ck_assert_uint_eq(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 8);
@@ -224,18 +226,23 @@ static void check_whole_table(const char *iface)
 	tunnel_nat_nft_table(batch, "tn_test", iface);
 	nft_msg_end(batch);
 	split(batch);
-	ck_assert_int_eq(nmsgs, 11);
+	ck_assert_int_eq(nmsgs, 15);
 	check_seq_and_acks();
 	/* replace in one transaction: add (no error if it exists), delete, create */
 	check_table(msgs[1], NFT_MSG_NEWTABLE, NLM_F_CREATE);
 	check_table(msgs[2], NFT_MSG_DELTABLE, 0);
 	check_table(msgs[3], NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
-	check_map(msgs[4], "dnat4");
-	check_map(msgs[5], "snat4");
-	check_chain(msgs[6], "prerouting", NF_INET_PRE_ROUTING, -100);
-	check_chain(msgs[7], "postrouting", NF_INET_POST_ROUTING, 100);
-	check_rule(msgs[8], "prerouting", "in", iface, NFT_NAT_DNAT, "dnat4");
-	check_rule(msgs[9], "postrouting", NULL, NULL, NFT_NAT_SNAT, "snat4");
+	check_map(msgs[4], "dnat4", FALSE);
+	check_map(msgs[5], "dnat4_ranges", TRUE);
+	check_map(msgs[6], "snat4", FALSE);
+	check_map(msgs[7], "snat4_ranges", TRUE);
+	check_chain(msgs[8], "prerouting", NF_INET_PRE_ROUTING, -100);
+	check_chain(msgs[9], "postrouting", NF_INET_POST_ROUTING, 100);
+	/* two rules per chain, whatever the number of tunnels: exact first */
+	check_rule(msgs[10], "prerouting", "in", iface, NFT_NAT_DNAT, "dnat4");
+	check_rule(msgs[11], "prerouting", "in", iface, NFT_NAT_DNAT, "dnat4_ranges");
+	check_rule(msgs[12], "postrouting", NULL, NULL, NFT_NAT_SNAT, "snat4");
+	check_rule(msgs[13], "postrouting", NULL, NULL, NFT_NAT_SNAT, "snat4_ranges");
 	ck_assert_str_eq(batch->describe(batch, 2), "delete stale table ip tn_test");
 	batch->destroy(batch);
 }
@@ -341,10 +348,17 @@ static int check_elems(struct nlmsghdr *nlh, bool add, const char *map,
 		ck_assert_uint_eq(len, 8);
 		ck_assert_uint_eq(ntohl(key[0]), e[i]->src_from);
 		ck_assert_uint_eq(ntohl(key[1]), e[i]->dst_from);
-		key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY_END, &len);
-		ck_assert_uint_eq(len, 8);
-		ck_assert_uint_eq(ntohl(key[0]), e[i]->src_to);
-		ck_assert_uint_eq(ntohl(key[1]), e[i]->dst_to);
+		if (e[i]->src_from == e[i]->src_to && e[i]->dst_from == e[i]->dst_to)
+		{	/* exact pair, hash map: no interval end */
+			ck_assert(!nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_KEY_END));
+		}
+		else
+		{
+			key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY_END, &len);
+			ck_assert_uint_eq(len, 8);
+			ck_assert_uint_eq(ntohl(key[0]), e[i]->src_to);
+			ck_assert_uint_eq(ntohl(key[1]), e[i]->dst_to);
+		}
 		if (add)
 		{
 			data = nftnl_set_elem_get(el, NFTNL_SET_ELEM_DATA, &len);
@@ -389,10 +403,42 @@ START_TEST(test_elems_few)
 	check_seq_and_acks();
 	/* one message per element, DNAT first, so errors name the element */
 	ck_assert_int_eq(nmsgs, 5);
-	ck_assert_int_eq(check_elems(msgs[1], add, "dnat4", e, 1), 1);
-	ck_assert_int_eq(check_elems(msgs[2], add, "dnat4", e, 2), 1);
-	ck_assert_int_eq(check_elems(msgs[3], add, "snat4", e, 0), 1);
+	ck_assert_int_eq(check_elems(msgs[1], add, "dnat4_ranges", e, 1), 1);
+	ck_assert_int_eq(check_elems(msgs[2], add, "dnat4_ranges", e, 2), 1);
+	ck_assert_int_eq(check_elems(msgs[3], add, "snat4_ranges", e, 0), 1);
 	ck_assert(strstr(batch->describe(batch, 1), "DNAT 198.51.100.2-198.51.100.255 . 192.0.2.100/30 => 10.1.0.0/30 (child c2)"));
+	batch->destroy(batch);
+	array_destroy_function(list, (void*)free, NULL);
+}
+END_TEST
+
+START_TEST(test_elems_exact)
+{
+	nl_batch_t *batch = nl_batch_create();
+	tunnel_nat_elem_t *e[3];
+	array_t *list = array_create(0, 0);
+
+	/* a host pair goes to the exact map, a range pair to the ranges map */
+	e[0] = new_elem(TUNNEL_NAT_DNAT, 1);
+	e[0]->src_to = e[0]->src_from;
+	e[0]->dst_to = e[0]->dst_from;
+	e[1] = new_elem(TUNNEL_NAT_DNAT, 2);
+	e[2] = new_elem(TUNNEL_NAT_SNAT, 3);
+	e[2]->src_to = e[2]->src_from;
+	e[2]->dst_to = e[2]->dst_from;
+	array_insert(list, ARRAY_TAIL, e[0]);
+	array_insert(list, ARRAY_TAIL, e[1]);
+	array_insert(list, ARRAY_TAIL, e[2]);
+
+	nft_msg_begin(batch);
+	tunnel_nat_nft_elems(batch, "tn_test", TRUE, list);
+	nft_msg_end(batch);
+	split(batch);
+	check_seq_and_acks();
+	ck_assert_int_eq(nmsgs, 5);
+	ck_assert_int_eq(check_elems(msgs[1], TRUE, "dnat4", e, 0), 1);
+	ck_assert_int_eq(check_elems(msgs[2], TRUE, "dnat4_ranges", e, 1), 1);
+	ck_assert_int_eq(check_elems(msgs[3], TRUE, "snat4", e, 2), 1);
 	batch->destroy(batch);
 	array_destroy_function(list, (void*)free, NULL);
 }
@@ -420,10 +466,10 @@ START_TEST(test_elems_many)
 	ck_assert_int_eq(nmsgs, 5);
 	for (i = 1; i < 4; i++)
 	{
-		seen += check_elems(msgs[i], TRUE, "dnat4", e, seen);
+		seen += check_elems(msgs[i], TRUE, "dnat4_ranges", e, seen);
 	}
 	ck_assert_int_eq(seen, 600);
-	ck_assert_str_eq(batch->describe(batch, 3), "add 88 elements to map ip tn_test dnat4");
+	ck_assert_str_eq(batch->describe(batch, 3), "add 88 elements to map ip tn_test dnat4_ranges");
 	batch->destroy(batch);
 	array_destroy_function(list, (void*)free, NULL);
 }
@@ -440,14 +486,16 @@ START_TEST(test_flush)
 	nft_msg_end(batch);
 	split(batch);
 	check_seq_and_acks();
-	ck_assert_int_eq(nmsgs, 4);
-	for (i = 1; i <= 2; i++)
+	const char *names[] = { "", "dnat4", "dnat4_ranges", "snat4",
+							"snat4_ranges" };
+
+	ck_assert_int_eq(nmsgs, 6);
+	for (i = 1; i <= 4; i++)
 	{
 		ck_assert_uint_eq(nft_type(msgs[i]), NFT_MSG_DELSETELEM);
 		s = nftnl_set_alloc();
 		ck_assert_int_eq(nftnl_set_elems_nlmsg_parse(msgs[i], s), 0);
-		ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_NAME),
-						 i == 1 ? "dnat4" : "snat4");
+		ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_NAME), names[i]);
 		/* no elements: the kernel removes them all */
 		ck_assert(nftnl_set_elems_iter_next(nftnl_set_elems_iter_create(s)) == NULL);
 		nftnl_set_free(s);
@@ -469,6 +517,7 @@ Suite *make_nft_suite(void)
 
 	tc = tcase_create("elements");
 	tcase_add_loop_test(tc, test_elems_few, 0, 2);
+	tcase_add_test(tc, test_elems_exact);
 	tcase_add_test(tc, test_elems_many);
 	tcase_add_test(tc, test_flush);
 	suite_add_tcase(s, tc);
