@@ -34,7 +34,7 @@ static const char *mapping_keys[] = { "child", "public", "private" };
  * Top-level keys of the plugin's section (load is charon's own)
  */
 static const char *plugin_keys[] = { "load", "table", "inbound_interface",
-									  "latency_log" };
+									  "latency_log", "conntrack" };
 
 /**
  * Log a configuration error, if logging is on

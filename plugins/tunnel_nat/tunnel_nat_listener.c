@@ -14,6 +14,7 @@
 
 #include "tunnel_nat_listener.h"
 #include "tunnel_nat_nft.h"
+#include "tunnel_nat_ct.h"
 
 #include <tunnel_util.h>
 #include <nft_util.h>
@@ -24,6 +25,7 @@
 #include <daemon.h>
 #include <networking/tun_device.h>
 #include <threading/mutex.h>
+#include <processing/jobs/callback_job.h>
 
 typedef struct private_tunnel_nat_listener_t private_tunnel_nat_listener_t;
 
@@ -63,6 +65,11 @@ struct private_tunnel_nat_listener_t {
 	mutex_t *mutex;
 
 	/**
+	 * Delete conntrack entries made stale by a change
+	 */
+	bool conntrack;
+
+	/**
 	 * Time spent per event, if latency_log is set
 	 */
 	event_stats_t *stats;
@@ -94,6 +101,76 @@ typedef struct {
 } commit_ctx_t;
 
 /**
+ * Conntrack entries to clean up after a change
+ */
+typedef struct {
+	array_t *added;
+	array_t *removed;
+	char what[BUF_LEN];
+} ct_job_t;
+
+static array_t *copy_elems(array_t *elems)
+{
+	tunnel_nat_elem_t *elem, *copy;
+	array_t *out;
+	u_int i;
+
+	out = array_create(0, array_count(elems));
+	for (i = 0; i < array_count(elems); i++)
+	{
+		array_get(elems, i, &elem);
+		copy = malloc_thing(tunnel_nat_elem_t);
+		*copy = *elem;
+		array_insert(out, ARRAY_TAIL, copy);
+	}
+	return out;
+}
+
+static void ct_job_destroy(ct_job_t *job)
+{
+	array_destroy_function(job->added, (void*)free, NULL);
+	array_destroy_function(job->removed, (void*)free, NULL);
+	free(job);
+}
+
+static job_requeue_t ct_job_run(ct_job_t *job)
+{
+	int deleted;
+
+	deleted = tunnel_nat_ct_flush(job->added, job->removed, job->what);
+	if (deleted > 0)
+	{
+		DBG1(DBG_CHD, "%s: deleted %d conntrack entries of flows whose "
+			 "translation changed", job->what, deleted);
+	}
+	return JOB_REQUEUE_NONE;
+}
+
+/**
+ * Queue the conntrack clean-up of a change: it reads the whole conntrack
+ * table, which is no work for a listener hook under the bus lock
+ */
+static void queue_ct(private_tunnel_nat_listener_t *this, array_t *add,
+					 array_t *del, const char *what)
+{
+	ct_job_t *job;
+
+	if (!this->conntrack || (!array_count(add) && !array_count(del)))
+	{
+		return;
+	}
+	INIT(job,
+		.added = copy_elems(add),
+		.removed = copy_elems(del),
+	);
+	snprintf(job->what, sizeof(job->what), "%s", what);
+	lib->processor->queue_job(lib->processor,
+		(job_t*)callback_job_create_with_prio((callback_job_cb_t)ct_job_run,
+							job, (callback_job_cleanup_t)ct_job_destroy, NULL,
+							JOB_PRIO_HIGH));
+}
+
+/**
  * Commit a change as one nftables transaction
  */
 static bool commit_change(commit_ctx_t *ctx, array_t *add, array_t *del)
@@ -110,6 +187,10 @@ static bool commit_change(commit_ctx_t *ctx, array_t *add, array_t *del)
 	nft_msg_end(batch);
 	ok = this->socket->send(this->socket, batch, ctx->what);
 	batch->destroy(batch);
+	if (ok)
+	{
+		queue_ct(this, add, del, ctx->what);
+	}
 	return ok;
 }
 
@@ -404,6 +485,8 @@ METHOD(tunnel_nat_listener_t, start, bool,
 							"%s.plugins.tunnel-nat.latency_log", NULL, lib->ns));
 	DESTROY_IF(this->stats);
 	this->stats = this->latency_log ? event_stats_create() : NULL;
+	this->conntrack = lib->settings->get_bool(lib->settings,
+							"%s.plugins.tunnel-nat.conntrack", TRUE, lib->ns);
 
 	snprintf(what, sizeof(what), "tunnel-nat: creating table ip %s",
 			 config->table);

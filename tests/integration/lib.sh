@@ -33,6 +33,8 @@ GW_CONF=gateway
 LAB_ID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tnlab.XXXXXX")
 declare -A CHARON_PID=()
+# CHARON_WRAP[ROLE]: command to run ROLE's charon under (e.g. valgrind)
+declare -A CHARON_WRAP=()
 LAB_NS=()
 
 # The scenario's addresses (documentation ranges and 10/8 only)
@@ -243,13 +245,13 @@ charon_start()
 	local role=$1 dir=$WORK/$1 pid
 	[ -f "$dir/strongswan.conf" ] || charon_conf "$role"
 	ip netns exec "$(ns "$role")" unshare -m --propagation private sh -c \
-		"mount -t tmpfs none /run && STRONGSWAN_CONF=$dir/strongswan.conf exec $CHARON" \
+		"mount -t tmpfs none /run && STRONGSWAN_CONF=$dir/strongswan.conf exec ${CHARON_WRAP[$role]:-} $CHARON" \
 		>> "$dir/charon.stdout" 2>&1 &
 	pid=$!
 	# no job notices ("Killed") when a test kills it on purpose
 	disown "$pid"
 	CHARON_PID[$role]=$pid
-	for _ in $(seq 100); do
+	for _ in $(seq "${CHARON_START_WAIT:-100}"); do
 		if nsenter -t "$pid" -m test -S "/run/$role.vici" 2>/dev/null; then
 			return 0
 		fi
@@ -507,6 +509,10 @@ fail()
 run_test()
 {
 	local name=$1 fn=$2 start end
+	# ONLY=REGEX: run only the tests whose function matches (debugging)
+	if [ -n "${ONLY:-}" ] && ! [[ $fn =~ $ONLY ]]; then
+		return 0
+	fi
 	start=$(date +%s.%N)
 	if "$fn"; then
 		end=$(date +%s.%N)

@@ -211,6 +211,42 @@ test_sigkill_restart_replaces_stale_table()
 	ensure_up && test_clearinghouse_reaches_app && test_app_reaches_clearinghouse
 }
 
+# A UDP flow the app starts while the tunnel is down is tracked untranslated
+# (here it leaves toward C over another route). When the tunnel comes up,
+# tunnel-nat deletes that entry: the flow's next packets are translated and
+# take the tunnel, with no wait for the entry to time out (30 s and more).
+test_conntrack_hygiene()
+{
+	local sink=$WORK/ct-sink.txt sender n first deleted ok=0 t0 t1
+	swan gw --terminate --child claims --timeout 10 > /dev/null 2>&1
+	if [ "$BACKEND" = libipsec ]; then
+		# without the tunnel, C is reachable through "inet"
+		ip -n "$(ns gw)" route add $C/32 via $INET_NET || return 1
+	fi
+	rm -f "$sink"
+	udp_sink ch $C 9999 "$sink" || fail "no UDP sink" || return 1
+	# one datagram every 50 ms, always from port 5555: one flow (a socat per
+	# datagram, so that ICMP errors of the path before the tunnel do not
+	# stop the sender)
+	nsx app sh -c "i=0; while [ \$i -lt 600 ]; do i=\$((i + 1));
+		echo \$i | socat -u - UDP-SENDTO:$C:9999,bind=$APP:5555,reuseaddr 2>/dev/null;
+		sleep 0.05; done" &
+	sender=$!
+	sleep 1
+	t0=$(date +%s.%N)
+	ensure_up || ok=1
+	# packets from P through the tunnel: well before any conntrack timeout
+	wait_for 3 grep -q "^$P " "$sink" || { fail "no packet of the flow arrived from $P within 3 s after up"; ok=1; }
+	t1=$(date +%s.%N)
+	kill "$sender" 2>/dev/null; wait "$sender" 2>/dev/null
+	[ "$BACKEND" = libipsec ] && ip -n "$(ns gw)" route del $C/32 via $INET_NET
+	deleted=$(grep -o "deleted [0-9]* conntrack entries" "$WORK/gw/charon.log" | tail -n1 | awk '{print $2}')
+	first=$(grep -m1 "^$P " "$sink" | awk '{print $2}')
+	log "    conntrack entries deleted on up: ${deleted:-none}; first packet from P: #${first:-none}, $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s after initiating"
+	[ "${deleted:-0}" -ge 1 ] || { fail "no conntrack entry deleted"; ok=1; }
+	[ $ok = 0 ]
+}
+
 test_invalid_mapping_beside_valid()
 {
 	charon_kill gw TERM
@@ -325,5 +361,6 @@ run_test "swanctl --terminate removes the translations" test_terminate_removes_t
 run_test "SIGKILL and restart: stale table replaced, tunnel works" test_sigkill_restart_replaces_stale_table
 run_test "invalid mappings beside a valid one" test_invalid_mapping_beside_valid
 run_test "two partners map the same P, one goes down" test_two_partners_same_public
+run_test "conntrack: a flow started while down is translated on up" test_conntrack_hygiene
 run_test "missing CAP_NET_ADMIN reported at load" test_no_cap_net_admin
 summary

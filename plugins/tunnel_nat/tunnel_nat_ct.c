@@ -1,0 +1,158 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "tunnel_nat_ct.h"
+
+#include <errno.h>
+#include <arpa/inet.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+
+#include <utils/debug.h>
+
+static inline bool in(uint32_t a, uint32_t from, uint32_t to)
+{
+	return from <= a && a <= to;
+}
+
+/*
+ * Described in header
+ */
+bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added, uint32_t osrc,
+						 uint32_t odst, uint32_t rsrc, uint32_t rdst)
+{
+	bool translated;
+
+	if (!in(osrc, elem->src_from, elem->src_to) ||
+		!in(odst, elem->dst_from, elem->dst_to))
+	{
+		return FALSE;
+	}
+	/* the translated address shows in the reply direction: SNAT changes
+	 * where replies go to, DNAT where they come from */
+	if (elem->map == TUNNEL_NAT_SNAT)
+	{
+		translated = in(rdst, elem->nat_from, elem->nat_to);
+	}
+	else
+	{
+		translated = in(rsrc, elem->nat_from, elem->nat_to);
+	}
+	return added ? !translated : translated;
+}
+
+/**
+ * What the dump looks for, and what it found
+ */
+typedef struct {
+	array_t *added;
+	array_t *removed;
+	/** struct nf_conntrack*, clones of stale entries */
+	array_t *stale;
+} ct_ctx_t;
+
+static bool stale_in(array_t *elems, bool added, uint32_t osrc, uint32_t odst,
+					 uint32_t rsrc, uint32_t rdst)
+{
+	tunnel_nat_elem_t *elem;
+	u_int i;
+
+	for (i = 0; i < array_count(elems); i++)
+	{
+		array_get(elems, i, &elem);
+		if (tunnel_nat_ct_stale(elem, added, osrc, odst, rsrc, rdst))
+		{
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+static int dump_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
+				   void *data)
+{
+	ct_ctx_t *ctx = data;
+	uint32_t osrc, odst, rsrc, rdst;
+
+	if (nfct_get_attr_u8(ct, ATTR_L3PROTO) != AF_INET)
+	{
+		return NFCT_CB_CONTINUE;
+	}
+	osrc = ntohl(nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC));
+	odst = ntohl(nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_DST));
+	rsrc = ntohl(nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC));
+	rdst = ntohl(nfct_get_attr_u32(ct, ATTR_REPL_IPV4_DST));
+	if (stale_in(ctx->added, TRUE, osrc, odst, rsrc, rdst) ||
+		stale_in(ctx->removed, FALSE, osrc, odst, rsrc, rdst))
+	{
+		array_insert(ctx->stale, ARRAY_TAIL, nfct_clone(ct));
+	}
+	return NFCT_CB_CONTINUE;
+}
+
+/*
+ * Described in header
+ */
+int tunnel_nat_ct_flush(array_t *added, array_t *removed, const char *what)
+{
+	ct_ctx_t ctx = {
+		.added = added,
+		.removed = removed,
+		.stale = array_create(0, 0),
+	};
+	struct nfct_handle *h;
+	struct nf_conntrack *ct;
+	uint32_t family = AF_INET;
+	int deleted = 0;
+
+	if (!array_count(added) && !array_count(removed))
+	{
+		array_destroy(ctx.stale);
+		return 0;
+	}
+	h = nfct_open(CONNTRACK, 0);
+	if (!h)
+	{
+		DBG1(DBG_CHD, "%s: opening conntrack netlink socket failed: %s",
+			 what, strerror(errno));
+		array_destroy(ctx.stale);
+		return -1;
+	}
+	nfct_callback_register(h, NFCT_T_ALL, dump_cb, &ctx);
+	if (nfct_query(h, NFCT_Q_DUMP, &family) < 0)
+	{
+		DBG1(DBG_CHD, "%s: reading the conntrack table failed: %s", what,
+			 strerror(errno));
+		deleted = -1;
+	}
+	nfct_callback_unregister(h);
+	while (array_remove(ctx.stale, ARRAY_HEAD, &ct))
+	{
+		if (deleted >= 0)
+		{
+			if (nfct_query(h, NFCT_Q_DESTROY, ct) == 0)
+			{
+				deleted++;
+			}
+			else if (errno != ENOENT)
+			{	/* ENOENT: it timed out meanwhile */
+				DBG1(DBG_CHD, "%s: deleting a conntrack entry failed: %s",
+					 what, strerror(errno));
+			}
+		}
+		nfct_destroy(ct);
+	}
+	array_destroy(ctx.stale);
+	nfct_close(h);
+	return deleted;
+}

@@ -1,0 +1,58 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * @defgroup tunnel_nat_ct tunnel_nat_ct
+ * @{ @ingroup tunnel_nat
+ */
+
+#ifndef TUNNEL_NAT_CT_H_
+#define TUNNEL_NAT_CT_H_
+
+#include "tunnel_nat_state.h"
+
+/**
+ * Whether a conntrack entry is stale after translations were added or
+ * removed, so that deleting it lets the flow's next packet be translated
+ * (or no longer translated) and routed anew.
+ *
+ * - added element: the entry matches its key but is not translated by it
+ *   (tracked before the tunnel was up, or translated otherwise)
+ * - removed element: the entry carries its translation
+ *
+ * @param elem		element added or removed
+ * @param added		TRUE if added, FALSE if removed
+ * @param osrc		original source address (host order)
+ * @param odst		original destination address
+ * @param rsrc		reply source address
+ * @param rdst		reply destination address
+ * @return			TRUE if the entry is to be deleted
+ */
+bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added, uint32_t osrc,
+						 uint32_t odst, uint32_t rsrc, uint32_t rdst);
+
+/**
+ * Delete the conntrack entries made stale by a change, through
+ * libnetfilter_conntrack: one dump of the IPv4 table, then one delete per
+ * stale entry. Entries of other flows are not touched.
+ *
+ * @param added		tunnel_nat_elem_t, elements added
+ * @param removed	tunnel_nat_elem_t, elements removed
+ * @param what		what changed, for log messages
+ * @return			number of entries deleted, -1 if the table could not be
+ *					read (logged)
+ */
+int tunnel_nat_ct_flush(array_t *added, array_t *removed, const char *what);
+
+#endif /** TUNNEL_NAT_CT_H_ @}*/
