@@ -109,14 +109,20 @@ void nft_msg_concat_set(nl_batch_t *batch, const char *table, const char *name,
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_CONCAT |
-					  (interval ? NFT_SET_INTERVAL : 0) |
+	/* the concat flag and field description make the kernel pick pipapo,
+	 * whose updates and lookups cost more the more elements it holds: only
+	 * for ranges. Exact pairs get a hash. */
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
+					  (interval ? NFT_SET_INTERVAL | NFT_SET_CONCAT : 0) |
 					  (map ? NFT_SET_MAP : 0));
 	/* ipv4_addr . ipv4_addr */
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE,
 					  NFT_TYPE_IPADDR << NFT_TYPE_BITS | NFT_TYPE_IPADDR);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 2 * sizeof(uint32_t));
-	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
+	if (interval)
+	{
+		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
+	}
 
 	udata = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 	nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_KEYBYTEORDER,
@@ -136,6 +142,34 @@ void nft_msg_concat_set(nl_batch_t *batch, const char *table, const char *name,
 	nlh = msg_hdr(batch, 512, NFT_MSG_NEWSET, NLM_F_CREATE);
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	batch->push(batch, nlh, "add %s ip %s %s", map ? "map" : "set", table, name);
+	nftnl_set_free(s);
+}
+
+void nft_msg_addr_set(nl_batch_t *batch, const char *table, const char *name,
+					  uint32_t id)
+{
+	struct nftnl_udata_buf *udata;
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+
+	s = nftnl_set_alloc();
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_IPV4);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, 0);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, NFT_TYPE_IPADDR);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, sizeof(uint32_t));
+	udata = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_KEYBYTEORDER,
+						NFT_BYTEORDER_BIG_ENDIAN);
+	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(udata),
+					   nftnl_udata_buf_len(udata));
+	nftnl_udata_buf_free(udata);
+
+	nlh = msg_hdr(batch, 512, NFT_MSG_NEWSET, NLM_F_CREATE);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	batch->push(batch, nlh, "add set ip %s %s", table, name);
 	nftnl_set_free(s);
 }
 
@@ -297,8 +331,9 @@ static struct nftnl_set_elem *elem_alloc(nft_concat_elem_t *elem, bool add)
 	e = nftnl_set_elem_alloc();
 	key[0] = htonl(elem->key_from[0]);
 	key[1] = htonl(elem->key_from[1]);
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof(key));
-	if (!elem->exact)
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key,
+					   elem->single ? sizeof(key[0]) : sizeof(key));
+	if (!elem->exact && !elem->single)
 	{
 		key[0] = htonl(elem->key_to[0]);
 		key[1] = htonl(elem->key_to[1]);

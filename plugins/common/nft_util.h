@@ -42,6 +42,8 @@ typedef struct {
 	const char *desc;
 	/** for a set of exact pairs: key_to is not sent */
 	bool exact;
+	/** for a set of single addresses (nft_msg_addr_set()): key_from[0] */
+	bool single;
 } nft_concat_elem_t;
 
 /**
@@ -86,6 +88,14 @@ void nft_msg_replace_table(nl_batch_t *batch, const char *name);
  */
 void nft_msg_concat_set(nl_batch_t *batch, const char *table, const char *name,
 						uint32_t id, bool map, bool interval);
+
+/**
+ * Create a set of single IPv4 addresses (a hash).
+ *
+ * @param id		set id, unique in the transaction
+ */
+void nft_msg_addr_set(nl_batch_t *batch, const char *table, const char *name,
+					  uint32_t id);
 
 /**
  * Create a base chain.

@@ -70,6 +70,23 @@ struct private_tunnel_nat_listener_t {
 	bool conntrack;
 
 	/**
+	 * Changes whose conntrack entries are yet to be cleaned up, copies of
+	 * tunnel_nat_elem_t
+	 */
+	array_t *ct_added, *ct_removed;
+
+	/**
+	 * Number of changes collected, and whether a job is queued for them
+	 */
+	u_int ct_changes;
+	bool ct_queued;
+
+	/**
+	 * Protects the above
+	 */
+	mutex_t *ct_mutex;
+
+	/**
 	 * Time spent per event, if latency_log is set
 	 */
 	event_stats_t *stats;
@@ -101,73 +118,85 @@ typedef struct {
 } commit_ctx_t;
 
 /**
- * Conntrack entries to clean up after a change
+ * Delay of the conntrack clean-up after a change, in ms
  */
-typedef struct {
-	array_t *added;
-	array_t *removed;
-	char what[BUF_LEN];
-} ct_job_t;
+#define CT_DELAY_MS 50
 
-static array_t *copy_elems(array_t *elems)
+static void copy_elems(array_t *to, array_t *elems)
 {
 	tunnel_nat_elem_t *elem, *copy;
-	array_t *out;
 	u_int i;
 
-	out = array_create(0, array_count(elems));
 	for (i = 0; i < array_count(elems); i++)
 	{
 		array_get(elems, i, &elem);
 		copy = malloc_thing(tunnel_nat_elem_t);
 		*copy = *elem;
-		array_insert(out, ARRAY_TAIL, copy);
+		array_insert(to, ARRAY_TAIL, copy);
 	}
-	return out;
 }
 
-static void ct_job_destroy(ct_job_t *job)
+/**
+ * Clean up the conntrack entries of the changes collected so far, one dump
+ * of the conntrack table for all of them
+ */
+static job_requeue_t ct_job_run(private_tunnel_nat_listener_t *this)
 {
-	array_destroy_function(job->added, (void*)free, NULL);
-	array_destroy_function(job->removed, (void*)free, NULL);
-	free(job);
-}
-
-static job_requeue_t ct_job_run(ct_job_t *job)
-{
+	array_t *added, *removed;
 	int deleted;
+	u_int changes;
 
-	deleted = tunnel_nat_ct_flush(job->added, job->removed, job->what);
+	this->ct_mutex->lock(this->ct_mutex);
+	added = this->ct_added;
+	removed = this->ct_removed;
+	changes = this->ct_changes;
+	this->ct_added = array_create(0, 0);
+	this->ct_removed = array_create(0, 0);
+	this->ct_changes = 0;
+	this->ct_queued = FALSE;
+	this->ct_mutex->unlock(this->ct_mutex);
+
+	deleted = tunnel_nat_ct_flush(added, removed, "tunnel-nat");
 	if (deleted > 0)
 	{
-		DBG1(DBG_CHD, "%s: deleted %d conntrack entries of flows whose "
-			 "translation changed", job->what, deleted);
+		DBG1(DBG_CHD, "tunnel-nat: deleted %d conntrack entries of flows whose "
+			 "translation changed (%u changes)", deleted, changes);
 	}
+	array_destroy_function(added, (void*)free, NULL);
+	array_destroy_function(removed, (void*)free, NULL);
 	return JOB_REQUEUE_NONE;
 }
 
 /**
- * Queue the conntrack clean-up of a change: it reads the whole conntrack
- * table, which is no work for a listener hook under the bus lock
+ * Queue the conntrack clean-up of a change. It reads the whole conntrack
+ * table, which is no work for a listener hook under the bus lock: a job does
+ * it, for all the changes made until it runs.
  */
 static void queue_ct(private_tunnel_nat_listener_t *this, array_t *add,
-					 array_t *del, const char *what)
+					 array_t *del)
 {
-	ct_job_t *job;
+	bool queue;
 
 	if (!this->conntrack || (!array_count(add) && !array_count(del)))
 	{
 		return;
 	}
-	INIT(job,
-		.added = copy_elems(add),
-		.removed = copy_elems(del),
-	);
-	snprintf(job->what, sizeof(job->what), "%s", what);
-	lib->processor->queue_job(lib->processor,
-		(job_t*)callback_job_create_with_prio((callback_job_cb_t)ct_job_run,
-							job, (callback_job_cleanup_t)ct_job_destroy, NULL,
-							JOB_PRIO_HIGH));
+	this->ct_mutex->lock(this->ct_mutex);
+	copy_elems(this->ct_added, add);
+	copy_elems(this->ct_removed, del);
+	this->ct_changes++;
+	queue = !this->ct_queued;
+	this->ct_queued = TRUE;
+	this->ct_mutex->unlock(this->ct_mutex);
+	if (queue)
+	{	/* a short delay gathers the changes of a burst of events into one
+		 * walk of the conntrack table, which competes with everything else
+		 * for the CPU and the conntrack locks */
+		lib->scheduler->schedule_job_ms(lib->scheduler,
+			(job_t*)callback_job_create_with_prio(
+							(callback_job_cb_t)ct_job_run, this, NULL, NULL,
+							JOB_PRIO_HIGH), CT_DELAY_MS);
+	}
 }
 
 /**
@@ -189,7 +218,7 @@ static bool commit_change(commit_ctx_t *ctx, array_t *add, array_t *del)
 	batch->destroy(batch);
 	if (ok)
 	{
-		queue_ct(this, add, del, ctx->what);
+		queue_ct(this, add, del);
 	}
 	return ok;
 }
@@ -550,6 +579,9 @@ METHOD(tunnel_nat_listener_t, destroy, void,
 	DESTROY_IF(this->stats);
 	this->state->destroy(this->state);
 	this->mutex->destroy(this->mutex);
+	this->ct_mutex->destroy(this->ct_mutex);
+	array_destroy_function(this->ct_added, (void*)free, NULL);
+	array_destroy_function(this->ct_removed, (void*)free, NULL);
 	free(this->iface);
 	free(this->latency_log);
 	free(this);
@@ -575,6 +607,9 @@ tunnel_nat_listener_t *tunnel_nat_listener_create(nl_socket_t *socket)
 		.socket = socket,
 		.state = tunnel_nat_state_create(),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+		.ct_mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+		.ct_added = array_create(0, 0),
+		.ct_removed = array_create(0, 0),
 	);
 	return &this->public;
 }

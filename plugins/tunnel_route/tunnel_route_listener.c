@@ -700,28 +700,49 @@ static nft_concat_elem_t pair_elem(pair_t *pair)
 	};
 }
 
+/**
+ * The set a pair goes to: exact ones to hashes, ranges to interval sets
+ */
+static const char *pair_set(pair_t *pair)
+{
+	if (pair->bypass)
+	{
+		return pair->dst.from == pair->dst.to ? TUNNEL_ROUTE_BYPASS_HOSTS_SET
+											  : TUNNEL_ROUTE_BYPASS_SET;
+	}
+	return pair->src.from == pair->src.to && pair->dst.from == pair->dst.to
+				? TUNNEL_ROUTE_HOSTS_SET : TUNNEL_ROUTE_SET;
+}
+
 static void pairs_msgs(private_tunnel_route_listener_t *this, nl_batch_t *batch,
 					   array_t *pairs, bool add)
 {
+	static const char *sets[] = { TUNNEL_ROUTE_BYPASS_HOSTS_SET,
+		TUNNEL_ROUTE_BYPASS_SET, TUNNEL_ROUTE_HOSTS_SET, TUNNEL_ROUTE_SET };
 	nft_concat_elem_t *elems;
 	pair_t *pair;
-	u_int i, n;
-	int bypass;
+	u_int i, n, s;
 
 	elems = calloc(array_count(pairs) ?: 1, sizeof(*elems));
-	for (bypass = 0; bypass <= 1; bypass++)
+	for (s = 0; s < countof(sets); s++)
 	{
 		for (i = n = 0; i < array_count(pairs); i++)
 		{
 			array_get(pairs, i, &pair);
-			if (pair->bypass == bypass)
+			if (streq(pair_set(pair), sets[s]))
 			{
-				elems[n++] = pair_elem(pair);
+				elems[n] = pair_elem(pair);
+				if (s == 0)
+				{	/* ip daddr */
+					elems[n].key_from[0] = pair->dst.from;
+					elems[n].single = TRUE;
+				}
+				elems[n].exact = s == 2;
+				n++;
 			}
 		}
-		nft_msg_concat_elems(batch, this->config->nft_table,
-							 bypass ? TUNNEL_ROUTE_BYPASS_SET : TUNNEL_ROUTE_SET,
-							 add, elems, n);
+		nft_msg_concat_elems(batch, this->config->nft_table, sets[s], add,
+							 elems, n);
 	}
 	free(elems);
 }
@@ -751,6 +772,9 @@ static bool resync_pairs(private_tunnel_route_listener_t *this, const char *what
 	nft_msg_begin(batch);
 	nft_msg_flush_set(batch, this->config->nft_table, TUNNEL_ROUTE_SET);
 	nft_msg_flush_set(batch, this->config->nft_table, TUNNEL_ROUTE_BYPASS_SET);
+	nft_msg_flush_set(batch, this->config->nft_table, TUNNEL_ROUTE_HOSTS_SET);
+	nft_msg_flush_set(batch, this->config->nft_table,
+					  TUNNEL_ROUTE_BYPASS_HOSTS_SET);
 	pairs_msgs(this, batch, all, TRUE);
 	nft_msg_end(batch);
 	ok = this->nfnl->send(this->nfnl, batch, what);

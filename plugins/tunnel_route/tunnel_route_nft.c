@@ -29,7 +29,14 @@ static void mark_rule(nl_batch_t *batch, const char *table, const char *chain,
 	struct nftnl_rule *r;
 
 	r = nft_rule_alloc(table, chain);
-	nft_expr_saddr_daddr(r);
+	if (id == 4)
+	{	/* ip daddr @bypass_hosts */
+		nft_expr_payload4(r, 16, NFT_REG_1);
+	}
+	else
+	{	/* ip saddr . ip daddr @set */
+		nft_expr_saddr_daddr(r);
+	}
 	nft_expr_lookup(r, set, id, FALSE);
 	/* meta mark set meta mark & ~mask | mark */
 	nft_expr_meta_load(r, NFT_META_MARK, NFT_REG_1);
@@ -41,12 +48,20 @@ static void mark_rule(nl_batch_t *batch, const char *table, const char *chain,
 static void mark_rules(nl_batch_t *batch, const char *table, const char *chain,
 					   uint32_t mark, uint32_t bypass_mark, uint32_t mask)
 {
+	/* single addresses and pairs in hashes, ranges in interval sets: the
+	 * common case costs the same whatever the number of tunnels */
+	mark_rule(batch, table, chain, TUNNEL_ROUTE_BYPASS_HOSTS_SET, 4,
+			  bypass_mark, mask, "tunnel-route: other traffic to a tunnel's "
+			  "destinations uses the main table");
 	mark_rule(batch, table, chain, TUNNEL_ROUTE_BYPASS_SET, 2, bypass_mark,
 			  mask, "tunnel-route: other traffic to a tunnel's destinations "
-			  "uses the main table");
-	mark_rule(batch, table, chain, TUNNEL_ROUTE_SET, 1, mark, mask,
+			  "uses the main table, ranges");
+	mark_rule(batch, table, chain, TUNNEL_ROUTE_HOSTS_SET, 5, mark, mask,
 			  "tunnel-route: a tunnel's sources to its destinations use the "
 			  "tunnel's routing table");
+	mark_rule(batch, table, chain, TUNNEL_ROUTE_SET, 1, mark, mask,
+			  "tunnel-route: a tunnel's sources to its destinations use the "
+			  "tunnel's routing table, ranges");
 	mark_rule(batch, table, chain, TUNNEL_ROUTE_GUARD_SET, 3, mark, mask,
 			  "tunnel-route: start-up guard, until the tunnels' destinations "
 			  "are known");
@@ -62,6 +77,8 @@ void tunnel_route_nft_table(nl_batch_t *batch, const char *table,
 	nft_msg_concat_set(batch, table, TUNNEL_ROUTE_SET, 1, FALSE, TRUE);
 	nft_msg_concat_set(batch, table, TUNNEL_ROUTE_BYPASS_SET, 2, FALSE, TRUE);
 	nft_msg_concat_set(batch, table, TUNNEL_ROUTE_GUARD_SET, 3, FALSE, TRUE);
+	nft_msg_addr_set(batch, table, TUNNEL_ROUTE_BYPASS_HOSTS_SET, 4);
+	nft_msg_concat_set(batch, table, TUNNEL_ROUTE_HOSTS_SET, 5, FALSE, FALSE);
 	nft_msg_chain(batch, table, "prerouting", NF_INET_PRE_ROUTING,
 				  PRIO_MANGLE, "filter");
 	nft_msg_chain(batch, table, "output", NF_INET_LOCAL_OUT, PRIO_MANGLE,

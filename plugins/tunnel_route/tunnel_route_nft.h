@@ -29,10 +29,20 @@
 #define TUNNEL_ROUTE_SET "pairs"
 
 /**
+ * Name of the set of exact source . destination pairs (a hash)
+ */
+#define TUNNEL_ROUTE_HOSTS_SET "pairs_hosts"
+
+/**
  * Name of the set of (any . destination) pairs: the rest of the traffic to
  * a tunnel's destinations, which gets the bypass mark
  */
 #define TUNNEL_ROUTE_BYPASS_SET "bypass"
+
+/**
+ * Name of the set of single destination addresses to bypass (a hash)
+ */
+#define TUNNEL_ROUTE_BYPASS_HOSTS_SET "bypass_hosts"
 
 /**
  * Name of the set of (source . any) pairs of the start-up guard: until the

@@ -53,7 +53,7 @@ test_fail_closed_before_first_up()
 {
 	local out
 	# the plugin has learned the loaded configs
-	wait_for 10 sh -c "ip netns exec $(ns gw) nft list set ip tunnel_route pairs | grep -q '$APP . $C'" ||
+	wait_for 10 sh -c "ip netns exec $(ns gw) nft list set ip tunnel_route pairs_hosts | grep -q '$APP . $C'" ||
 		fail "the configured pair $APP . $C never showed up in the nft set" || return 1
 	cap_start gw net0 net-before || return 1
 	app_udp_stream 10
@@ -76,7 +76,7 @@ test_constant_rules()
 	n=$(our_rules)
 	[ "$n" = 2 ] || fail "rule count grew to $n with two tunnels up" || return 1
 	n=$(nsx gw nft -j list table ip tunnel_route | jq '[.nftables[] | select(.rule)] | length')
-	[ "$n" = 6 ] || fail "expected 6 nft rules (3 per chain), found $n"
+	[ "$n" = 10 ] || fail "expected 10 nft rules (5 per chain: bypass hosts and ranges, pairs hosts and ranges, guard), found $n"
 }
 
 test_app_to_c_through_tunnel()

@@ -231,15 +231,16 @@ lt_map_keys()
 # prints a line per mismatch, returns non-zero if there is one
 lt_state()
 {
-	local live=$WORK/live.txt d=$WORK/state bad=0 rules
+	local live=$WORK/live.txt d=$WORK/state bad=0 rules m
 	mkdir -p "$d"
 	lt_live > "$live"
 	lt_map_keys dnat4 0 > "$d/dnat"
 	lt_map_keys snat4 1 > "$d/snat"
-	nsx gw nft -j list set ip tunnel_route pairs 2>/dev/null |
-		jq -r "$LT_JQ"'.nftables[] | select(.set) | .set.elem // [] | .[] |
-			.elem.val.concat | select(.[0] == "'$APP'") | .[1] | addr' |
-		sort > "$d/pairs"
+	for m in pairs pairs_hosts; do
+		nsx gw nft -j list set ip tunnel_route $m 2>/dev/null |
+			jq -r "$LT_JQ"'.nftables[] | select(.set) | .set.elem // [] | .[] |
+				(.elem.val // .) | .concat | select(.[0] == "'$APP'") | .[1] | addr'
+	done | sort > "$d/pairs"
 	nsx gw ip -4 route show table 4242 proto 242 | awk '{print $1}' | sort > "$d/routes"
 	rules=$(nsx gw ip rule show | grep -c 'proto 242')
 	for f in dnat snat pairs routes; do

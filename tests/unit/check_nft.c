@@ -115,8 +115,10 @@ static void check_map(struct nlmsghdr *nlh, const char *name, bool ranges)
 	ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_NAME), name);
 	/* exact pairs in a hash, ranges in an interval map */
 	ck_assert_uint_eq(nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
-					  NFT_SET_MAP | NFT_SET_CONCAT |
-					  (ranges ? NFT_SET_INTERVAL : 0));
+					  NFT_SET_MAP |
+					  (ranges ? NFT_SET_INTERVAL | NFT_SET_CONCAT : 0));
+	/* the concat description makes the kernel pick pipapo: ranges only */
+	ck_assert(nftnl_set_is_set(s, NFTNL_SET_DESC_CONCAT) == ranges);
 	/* ipv4_addr . ipv4_addr as nft encodes it */
 	ck_assert_uint_eq(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), (7 << 6) | 7);
 	ck_assert_uint_eq(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 8);
