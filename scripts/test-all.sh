@@ -63,6 +63,15 @@ for suite in tests/integration/test_*.sh; do
 	run_suite "$suite (backend libipsec)" 900 bash "$suite"
 done
 
+# many CHILD_SAs (strongSwan's load-tester, fake_kernel): churn with a crash
+# and restart, the same under valgrind (smaller), the benchmark's smoke run
+run_suite "churn: 3 rounds of 200 CHILD_SAs, SIGKILL and restart" 1200 \
+	tests/load/test_churn.sh
+run_suite "churn under valgrind" 1200 \
+	env CHURN_N=40 CHURN_ROUNDS=2 VALGRIND=1 tests/load/test_churn.sh
+run_suite "benchmark smoke run, N=100 (correctness only)" 600 \
+	tests/load/bench.sh --smoke 100
+
 # Debian's kernel in a VM: kernel-netlink, real ESP, XFRM interfaces
 run_suite "kernel XFRM suite in the VM" 3000 tests/vm/run.sh
 

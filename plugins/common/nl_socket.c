@@ -308,6 +308,12 @@ METHOD(nl_socket_t, dump, bool,
 	return ok;
 }
 
+METHOD(nl_socket_t, get_portid, uint32_t,
+	private_nl_socket_t *this)
+{
+	return this->portid;
+}
+
 METHOD(nl_socket_t, destroy, void,
 	private_nl_socket_t *this)
 {
@@ -333,6 +339,7 @@ nl_socket_t *nl_socket_create(int protocol)
 			.send = _send_,
 			.send_acked = _send_acked,
 			.dump = _dump,
+			.get_portid = _get_portid,
 			.destroy = _destroy,
 		},
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),

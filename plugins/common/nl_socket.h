@@ -79,6 +79,14 @@ struct nl_socket_t {
 				 void *data, const char *what);
 
 	/**
+	 * The socket's netlink port id: events the kernel sends about the
+	 * changes made through this socket carry it.
+	 *
+	 * @return			port id
+	 */
+	uint32_t (*get_portid)(nl_socket_t *this);
+
+	/**
 	 * Destroy the socket.
 	 */
 	void (*destroy)(nl_socket_t *this);

@@ -19,8 +19,10 @@
 #include <tunnel_util.h>
 #include <nft_util.h>
 #include <event_stats.h>
+#include <nl_monitor.h>
 
 #include <arpa/inet.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include <daemon.h>
 #include <networking/tun_device.h>
@@ -85,6 +87,11 @@ struct private_tunnel_nat_listener_t {
 	 * Protects the above
 	 */
 	mutex_t *ct_mutex;
+
+	/**
+	 * Watches for deletions of our table by other programs
+	 */
+	nl_monitor_t *monitor;
 
 	/**
 	 * Time spent per event, if latency_log is set
@@ -473,6 +480,55 @@ METHOD(listener_t, child_rekey, bool,
 	return TRUE;
 }
 
+CALLBACK(monitor_filter, bool,
+	private_tunnel_nat_listener_t *this, const struct nlmsghdr *nlh)
+{
+	/* the name is fixed while the monitor runs */
+	return nl_monitor_nft_deleted(nlh, this->config->table);
+}
+
+/**
+ * Restore the table with all current translations, one transaction
+ */
+CALLBACK(monitor_heal, void,
+	private_tunnel_nat_listener_t *this, const char *why)
+{
+	enumerator_t *enumerator;
+	tunnel_nat_elem_t *elem;
+	nl_batch_t *batch;
+	array_t *all;
+	char what[BUF_LEN];
+
+	this->mutex->lock(this->mutex);
+	if (!this->config)
+	{
+		this->mutex->unlock(this->mutex);
+		return;
+	}
+	all = array_create(0, this->state->get_count(this->state));
+	enumerator = this->state->create_enumerator(this->state);
+	while (enumerator->enumerate(enumerator, &elem))
+	{
+		array_insert(all, ARRAY_TAIL, elem);
+	}
+	enumerator->destroy(enumerator);
+	snprintf(what, sizeof(what), "tunnel-nat: restoring table ip %s",
+			 this->config->table);
+	batch = nl_batch_create();
+	nft_msg_begin(batch);
+	tunnel_nat_nft_table(batch, this->config->table, this->iface);
+	tunnel_nat_nft_elems(batch, this->config->table, TRUE, all);
+	nft_msg_end(batch);
+	if (this->socket->send(this->socket, batch, what))
+	{
+		DBG1(DBG_CFG, "tunnel-nat: table ip %s was %s: restored it with its "
+			 "%u translations", this->config->table, why, array_count(all));
+	}
+	batch->destroy(batch);
+	array_destroy(all);
+	this->mutex->unlock(this->mutex);
+}
+
 /**
  * Find the interface decrypted packets arrive on, NULL for meta secpath
  */
@@ -527,6 +583,12 @@ METHOD(tunnel_nat_listener_t, start, bool,
 	batch->destroy(batch);
 	if (ok)
 	{
+		uint32_t groups[] = { NFNLGRP_NFTABLES, 0 };
+		uint32_t ignore[] = { this->socket->get_portid(this->socket), 0 };
+
+		this->monitor = nl_monitor_create(NETLINK_NETFILTER, groups, ignore,
+										  monitor_filter, monitor_heal, this,
+										  "tunnel-nat");
 		DBG1(DBG_CFG, "tunnel-nat: table ip %s ready, %u mappings, DNAT of "
 			 "packets %s%s", config->table, array_count(config->mappings),
 			 this->iface ? "arriving on " : "decrypted by IPsec (meta secpath)",
@@ -547,6 +609,9 @@ METHOD(tunnel_nat_listener_t, stop, void,
 	nl_batch_t *batch;
 	char what[BUF_LEN];
 
+	/* not under our lock: a restore in progress takes it */
+	DESTROY_IF(this->monitor);
+	this->monitor = NULL;
 	this->mutex->lock(this->mutex);
 	if (this->config)
 	{

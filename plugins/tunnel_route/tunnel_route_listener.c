@@ -29,6 +29,8 @@
 #include <threading/thread.h>
 #include <tunnel_util.h>
 #include <event_stats.h>
+#include <nl_monitor.h>
+#include <linux/netfilter/nfnetlink.h>
 
 typedef struct private_tunnel_route_listener_t private_tunnel_route_listener_t;
 
@@ -191,6 +193,11 @@ struct private_tunnel_route_listener_t {
 	 * When the guard was put in place
 	 */
 	time_t guard_started;
+
+	/**
+	 * Watch for deletions of our nftables table, rules and routes
+	 */
+	nl_monitor_t *nft_monitor, *rt_monitor;
 
 	/**
 	 * Time spent per event, if latency_log is set
@@ -1558,6 +1565,189 @@ static void our_rules(private_tunnel_route_listener_t *this, nl_batch_t *batch)
 	tunnel_route_rtnl_rule(batch, TRUE, &rule);
 }
 
+CALLBACK(nft_filter, bool,
+	private_tunnel_route_listener_t *this, const struct nlmsghdr *nlh)
+{
+	return nl_monitor_nft_deleted(nlh, this->config->nft_table);
+}
+
+CALLBACK(rt_filter, bool,
+	private_tunnel_route_listener_t *this, const struct nlmsghdr *nlh)
+{
+	tunnel_route_route_t route;
+	tunnel_route_rule_t rule;
+	struct nlmsghdr *copy;
+	bool ours = FALSE;
+
+	if (nlh->nlmsg_type != RTM_DELRULE && nlh->nlmsg_type != RTM_DELROUTE)
+	{
+		return FALSE;
+	}
+	/* the parsers read what a dump returns */
+	copy = malloc(nlh->nlmsg_len);
+	memcpy(copy, nlh, nlh->nlmsg_len);
+	if (nlh->nlmsg_type == RTM_DELRULE)
+	{
+		copy->nlmsg_type = RTM_NEWRULE;
+		ours = tunnel_route_rtnl_parse_rule(copy, &rule) &&
+			   (rule.protocol == this->config->protocol ||
+				rule.table == this->config->table);
+	}
+	else
+	{
+		copy->nlmsg_type = RTM_NEWROUTE;
+		ours = tunnel_route_rtnl_parse_route(copy, &route) &&
+			   route.table == this->config->table;
+	}
+	free(copy);
+	return ours;
+}
+
+/**
+ * Count our rules, and collect them for deletion
+ */
+typedef struct {
+	tunnel_route_config_t *config;
+	nl_batch_t *batch;
+	u_int count;
+} rules_t;
+
+static void count_rule(const struct nlmsghdr *nlh, rules_t *rules)
+{
+	tunnel_route_rule_t rule;
+
+	if (tunnel_route_rtnl_parse_rule(nlh, &rule) &&
+		rule.protocol == rules->config->protocol)
+	{
+		tunnel_route_rtnl_rule(rules->batch, FALSE, &rule);
+		rules->count++;
+	}
+}
+
+/**
+ * Restore the nftables table, the rules and the routes after another
+ * program deleted some of them
+ */
+CALLBACK(heal, void,
+	private_tunnel_route_listener_t *this, const char *why)
+{
+	tunnel_route_route_t route;
+	rules_t rules;
+	enumerator_t *enumerator;
+	nl_batch_t *batch;
+	array_t *all, *guard;
+	pair_t *pair;
+	dest_t *dest;
+	char buf[256], desc[128];
+	u_int routes = 0, i;
+	bool ok;
+
+	this->mutex->lock(this->mutex);
+	if (!this->config)
+	{
+		this->mutex->unlock(this->mutex);
+		return;
+	}
+	/* the table with its sets, in one transaction */
+	all = array_create(0, 0);
+	enumerator = this->pairs->create_enumerator(this->pairs);
+	while (enumerator->enumerate(enumerator, NULL, &pair))
+	{
+		if (pair->installed)
+		{
+			array_insert(all, ARRAY_TAIL, pair);
+		}
+	}
+	enumerator->destroy(enumerator);
+	batch = nl_batch_create();
+	nft_msg_begin(batch);
+	tunnel_route_nft_table(batch, this->config->nft_table, this->config->mark,
+						   this->config->bypass_mark, this->config->mask);
+	pairs_msgs(this, batch, all, TRUE);
+	if (this->guarding)
+	{
+		guard = guard_elems(this);
+		for (i = 0; i < array_count(guard); i++)
+		{
+			tunnel_route_range_t *range;
+			nft_concat_elem_t elem;
+
+			array_get(guard, i, &range);
+			elem = (nft_concat_elem_t){
+				.key_from = { range->from, 0 },
+				.key_to = { range->to, 0xffffffff },
+				.comment = "start-up guard",
+				.desc = "start-up guard",
+			};
+			nft_msg_concat_elems(batch, this->config->nft_table,
+								 TUNNEL_ROUTE_GUARD_SET, TRUE, &elem, 1);
+		}
+		ranges_destroy(guard);
+	}
+	nft_msg_end(batch);
+	ok = this->nfnl->send(this->nfnl, batch, "tunnel-route: restoring table");
+	batch->destroy(batch);
+
+	/* the rules: unless both are there, replace what is left */
+	rules = (rules_t){ .config = this->config, .batch = nl_batch_create() };
+	this->rtnl->dump(this->rtnl, tunnel_route_rtnl_dump_req(buf, RTM_GETRULE),
+					 (nl_dump_cb_t)count_rule, &rules,
+					 "tunnel-route: listing rules");
+	if (rules.count != 2)
+	{
+		if (rules.count)
+		{
+			this->rtnl->send(this->rtnl, rules.batch,
+							 "tunnel-route: removing incomplete rules");
+		}
+		batch = nl_batch_create();
+		our_rules(this, batch);
+		ok = this->rtnl->send(this->rtnl, batch,
+							  "tunnel-route: restoring rules") && ok;
+		batch->destroy(batch);
+	}
+	rules.batch->destroy(rules.batch);
+
+	/* the routes, replaced (no gap where they still exist) */
+	batch = nl_batch_create();
+	enumerator = this->dests->create_enumerator(this->dests);
+	while (enumerator->enumerate(enumerator, NULL, &dest))
+	{
+		if (!target_none(&dest->installed))
+		{
+			route = make_route(this, dest, &dest->installed);
+			describe_route(dest, &dest->installed, desc, sizeof(desc));
+			tunnel_route_rtnl_route(batch, TRUE, &route, desc);
+			routes++;
+		}
+	}
+	enumerator->destroy(enumerator);
+	if (this->guarding)
+	{
+		route = (tunnel_route_route_t){
+			.table = this->config->table,
+			.protocol = this->config->protocol,
+			.prohibit = TRUE,
+		};
+		tunnel_route_rtnl_route(batch, TRUE, &route, "prohibit default");
+		routes++;
+	}
+	if (routes)
+	{
+		ok = this->rtnl->send(this->rtnl, batch,
+							  "tunnel-route: restoring routes") && ok;
+	}
+	batch->destroy(batch);
+	DBG1(DBG_CFG, "tunnel-route: state was %s: %s table ip %s with %u "
+		 "pairs, %s, %u routes in table %u", why,
+		 ok ? "restored" : "restoring failed partly (see above),",
+		 this->config->nft_table, array_count(all),
+		 rules.count == 2 ? "rules intact" : "2 rules", routes,
+		 this->config->table);
+	array_destroy(all);
+	this->mutex->unlock(this->mutex);
+}
+
 METHOD(tunnel_route_listener_t, start, bool,
 	private_tunnel_route_listener_t *this)
 {
@@ -1617,6 +1807,17 @@ METHOD(tunnel_route_listener_t, start, bool,
 		 config->protocol, config->nft_table,
 		 config->fail_closed ? "on" : "off");
 	this->stopping = FALSE;
+	{
+		uint32_t nft_groups[] = { NFNLGRP_NFTABLES, 0 };
+		uint32_t rt_groups[] = { RTNLGRP_IPV4_RULE, RTNLGRP_IPV4_ROUTE, 0 };
+		uint32_t ignore[] = { this->nfnl->get_portid(this->nfnl),
+							  this->rtnl->get_portid(this->rtnl), 0 };
+
+		this->nft_monitor = nl_monitor_create(NETLINK_NETFILTER, nft_groups,
+								ignore, nft_filter, heal, this, "tunnel-route");
+		this->rt_monitor = nl_monitor_create(NETLINK_ROUTE, rt_groups,
+								ignore, rt_filter, heal, this, "tunnel-route");
+	}
 	if (config->refresh)
 	{
 		if (config->fail_closed && config->guard_timeout)
@@ -1683,6 +1884,10 @@ METHOD(tunnel_route_listener_t, stop, void,
 {
 	nl_batch_t *batch;
 
+	/* not under our lock: a restore in progress takes it */
+	DESTROY_IF(this->nft_monitor);
+	DESTROY_IF(this->rt_monitor);
+	this->nft_monitor = this->rt_monitor = NULL;
 	this->mutex->lock(this->mutex);
 	this->stopping = TRUE;
 	this->condvar->signal(this->condvar);

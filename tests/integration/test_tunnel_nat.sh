@@ -247,6 +247,39 @@ test_conntrack_hygiene()
 	[ $ok = 0 ]
 }
 
+# heal_after COMMAND: run an nft command in the gateway, then time until the
+# plugin's DNAT translation is back (microseconds), from inside the namespace
+heal_after()
+{
+	nsx gw sh -c "t0=\$(date +%s%N); nft $1 || exit 2
+		while ! nft list map ip tunnel_nat dnat4 2>/dev/null | grep -q ': $APP/32'; do
+			[ \$(( \$(date +%s%N) - t0 )) -gt 5000000000 ] && exit 1
+		done
+		echo \$(( (\$(date +%s%N) - t0) / 1000 ))"
+}
+
+test_heal_flush_ruleset()
+{
+	local us
+	ensure_up || return 1
+	us=$(heal_after "flush ruleset") || fail "translations not restored within 5 s after nft flush ruleset" || return 1
+	log "    restored $us us after nft flush ruleset"
+	logged gw "tunnel-nat: table ip tunnel_nat was changed by another program.*restored it with its 2 translations" ||
+		fail "no log of the restore" || return 1
+	[ "$(nft_elems gw dnat4)" = 1 ] && [ "$(nft_elems gw snat4)" = 1 ] ||
+		fail "restored state is not whole: $(nsx gw nft list table ip tunnel_nat)" || return 1
+	test_clearinghouse_reaches_app && test_app_reaches_clearinghouse
+}
+
+test_heal_delete_table()
+{
+	local us
+	ensure_up || return 1
+	us=$(heal_after "delete table ip tunnel_nat") || fail "translations not restored within 5 s after nft delete table" || return 1
+	log "    restored $us us after nft delete table ip tunnel_nat"
+	test_clearinghouse_reaches_app
+}
+
 test_invalid_mapping_beside_valid()
 {
 	charon_kill gw TERM
@@ -362,5 +395,7 @@ run_test "SIGKILL and restart: stale table replaced, tunnel works" test_sigkill_
 run_test "invalid mappings beside a valid one" test_invalid_mapping_beside_valid
 run_test "two partners map the same P, one goes down" test_two_partners_same_public
 run_test "conntrack: a flow started while down is translated on up" test_conntrack_hygiene
+run_test "self-healing: nft flush ruleset, translations restored" test_heal_flush_ruleset
+run_test "self-healing: nft delete table, translations restored" test_heal_delete_table
 run_test "missing CAP_NET_ADMIN reported at load" test_no_cap_net_admin
 summary

@@ -16,6 +16,7 @@ trap 'exit 1' INT TERM
 
 TABLE_ID=4242
 PROTO=242
+PRIO=210
 # where a tunnel's inner traffic leaves: kernel-libipsec's TUN device, the
 # XFRM interface, or (policy-based XFRM) the interface toward the peer
 TUN_IF=ipsec0
@@ -45,6 +46,13 @@ app_udp_stream()
 {
 	nsx app sh -c "for i in \$(seq $1); do echo tick | socat -u - UDP-SENDTO:$C:7009,bind=$APP 2>/dev/null; sleep 0.05; done" &
 	APP_STREAM=$!
+}
+
+# healed: both rules, the route to C and the pair are back
+healed()
+{
+	[ "$(our_rules)" = 2 ] && route_of $C | grep -q . &&
+		nsx gw nft list set ip tunnel_route pairs_hosts 2>/dev/null | grep -q "$APP . $C"
 }
 
 # --- tests ------------------------------------------------------------------
@@ -187,6 +195,27 @@ test_fail_closed_on_terminate()
 	[ "$out" = "ch $P again" ] || fail "traffic did not flow again after --initiate: '$out'"
 }
 
+# A firewall manager flushes nftables, someone deletes our rules and routes:
+# tunnel-route notices (netlink events) and puts everything back
+test_heal_all_deleted()
+{
+	local t0 t1
+	ensure_up || return 1
+	healed || fail "not in order before the test" || return 1
+	t0=$(date +%s%N)
+	nsx gw nft flush ruleset
+	nsx gw ip rule del priority $PRIO
+	nsx gw ip rule del priority $PRIO
+	nsx gw ip route flush table $TABLE_ID
+	wait_for 5 healed || fail "not restored within 5 s: rules $(our_rules), route '$(route_of $C)'" || return 1
+	t1=$(date +%s%N)
+	log "    restored within $(( (t1 - t0) / 1000000 )) ms (polled from outside the namespace)"
+	logged gw "tunnel-route: state was changed by another program.*restored" ||
+		fail "no log of the restore" || return 1
+	[ "$(our_rules)" = 2 ] || fail "$(our_rules) rules after the restore" || return 1
+	test_app_to_c_through_tunnel
+}
+
 test_stale_state_after_sigkill()
 {
 	local n
@@ -264,6 +293,7 @@ run_test "wire check: the untrusted link carries only ESP" test_wire_only_esp
 run_test "rekey under traffic keeps the route, no loss" test_rekey_keeps_route
 run_test "make-before-break reauthentication under traffic keeps the route" test_reauth_keeps_route
 run_test "fail-closed: terminate under traffic, nothing leaks, initiate again" test_fail_closed_on_terminate
+run_test "self-healing: nft flush ruleset, rules and routes deleted" test_heal_all_deleted
 run_test "SIGKILL and restart: no stale or duplicate rules and routes" test_stale_state_after_sigkill
 run_test "start-up guard: nothing leaves before the configs are loaded" test_startup_guard
 run_test "clean shutdown removes rules, routes and the nft table" test_shutdown_removes_state

@@ -69,7 +69,7 @@ test_round()
 	old=$(peer_ike_ids)
 	terminate_ids $old &
 	local killer=$!
-	res=$(lt_initiate "$N" 0)
+	res=$(lt_initiate "$N" 1)
 	wait "$killer"
 	settle
 	live=$(lt_live | wc -l)

@@ -1,0 +1,268 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "nl_monitor.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <utils/debug.h>
+#include <threading/thread.h>
+
+typedef struct private_nl_monitor_t private_nl_monitor_t;
+
+/**
+ * How long events must stop coming before a restore, in ms
+ */
+#define QUIET_MS 20
+
+/**
+ * Most port ids to ignore
+ */
+#define MAX_IGNORE 4
+
+struct private_nl_monitor_t {
+
+	/**
+	 * Public interface.
+	 */
+	nl_monitor_t public;
+
+	/**
+	 * Socket joined to the groups
+	 */
+	struct mnl_socket *nl;
+
+	/**
+	 * Port ids of the plugin's own sockets
+	 */
+	uint32_t ignore[MAX_IGNORE];
+
+	nl_monitor_filter_t filter;
+	nl_monitor_heal_t heal;
+	void *data;
+	char *name;
+
+	/**
+	 * The thread reading events
+	 */
+	thread_t *thread;
+};
+
+/**
+ * Read what is pending; TRUE if an event asks for a restore (or events
+ * were lost)
+ */
+static bool read_events(private_nl_monitor_t *this, char *why, size_t len)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE * 2];
+	struct nlmsghdr *nlh;
+	ssize_t n;
+	bool relevant = FALSE;
+	int i, rem;
+
+	n = recv(mnl_socket_get_fd(this->nl), buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0)
+	{
+		if (errno == ENOBUFS)
+		{	/* the kernel dropped events: can't tell what changed */
+			snprintf(why, len, "netlink events were lost (ENOBUFS)");
+			return TRUE;
+		}
+		return FALSE;
+	}
+	rem = n;
+	for (nlh = (struct nlmsghdr*)buf; mnl_nlmsg_ok(nlh, rem);
+		 nlh = mnl_nlmsg_next(nlh, &rem))
+	{
+		for (i = 0; i < MAX_IGNORE && this->ignore[i]; i++)
+		{
+			if (nlh->nlmsg_pid == this->ignore[i])
+			{
+				break;
+			}
+		}
+		if (i < MAX_IGNORE && this->ignore[i])
+		{
+			continue;
+		}
+		if (this->filter(this->data, nlh))
+		{
+			if (!relevant)
+			{
+				snprintf(why, len, "changed by another program (netlink port "
+						 "%u)", nlh->nlmsg_pid);
+			}
+			relevant = TRUE;
+		}
+	}
+	return relevant;
+}
+
+static void *monitor(private_nl_monitor_t *this)
+{
+	struct pollfd pfd = {
+		.fd = mnl_socket_get_fd(this->nl),
+		.events = POLLIN,
+	};
+	char why[128];
+	bool heal = FALSE, old;
+	int ret;
+
+	while (TRUE)
+	{
+		/* block until events come; once one asks for a restore, wait until
+		 * they stop for a moment (a flush comes as many events) */
+		old = thread_cancelability(TRUE);
+		ret = poll(&pfd, 1, heal ? QUIET_MS : -1);
+		thread_cancelability(old);
+		if (ret > 0)
+		{
+			heal = read_events(this, why, sizeof(why)) || heal;
+		}
+		else if (ret == 0 && heal)
+		{
+			heal = FALSE;
+			this->heal(this->data, why);
+		}
+		else if (ret < 0 && errno != EINTR)
+		{
+			DBG1(DBG_CFG, "%s: polling netlink events failed: %s", this->name,
+				 strerror(errno));
+			sleep(1);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Described in header
+ */
+bool nl_monitor_nft_deleted(const struct nlmsghdr *nlh, const char *table)
+{
+	const struct nfgenmsg *nfg;
+	const struct nlattr *attr;
+
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
+	{
+		return FALSE;
+	}
+	switch (NFNL_MSG_TYPE(nlh->nlmsg_type))
+	{
+		case NFT_MSG_DELTABLE:
+		case NFT_MSG_DELCHAIN:
+		case NFT_MSG_DELRULE:
+		case NFT_MSG_DELSET:
+		case NFT_MSG_DELSETELEM:
+			break;
+		default:
+			return FALSE;
+	}
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*nfg)))
+	{
+		return FALSE;
+	}
+	nfg = mnl_nlmsg_get_payload(nlh);
+	if (nfg->nfgen_family != NFPROTO_IPV4)
+	{
+		return FALSE;
+	}
+	/* the table's name is attribute 1 in all of these messages
+	 * (NFTA_TABLE_NAME, NFTA_CHAIN_TABLE, NFTA_RULE_TABLE, NFTA_SET_TABLE,
+	 * NFTA_SET_ELEM_LIST_TABLE) */
+	mnl_attr_for_each(attr, nlh, sizeof(*nfg))
+	{
+		if (mnl_attr_get_type(attr) == 1 &&
+			mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+		{
+			return streq(mnl_attr_get_str(attr), table);
+		}
+	}
+	return FALSE;
+}
+
+METHOD(nl_monitor_t, destroy, void,
+	private_nl_monitor_t *this)
+{
+	if (this->thread)
+	{
+		this->thread->cancel(this->thread);
+		this->thread->join(this->thread);
+	}
+	mnl_socket_close(this->nl);
+	free(this->name);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+nl_monitor_t *nl_monitor_create(int protocol, const uint32_t *groups,
+								const uint32_t *ignore,
+								nl_monitor_filter_t filter,
+								nl_monitor_heal_t heal, void *data,
+								const char *name)
+{
+	private_nl_monitor_t *this;
+	int i, size = 4 * 1024 * 1024;
+
+	INIT(this,
+		.public = {
+			.destroy = _destroy,
+		},
+		.filter = filter,
+		.heal = heal,
+		.data = data,
+		.name = strdup(name),
+	);
+	for (i = 0; ignore[i] && i < MAX_IGNORE; i++)
+	{
+		this->ignore[i] = ignore[i];
+	}
+	this->nl = mnl_socket_open(protocol);
+	if (!this->nl || mnl_socket_bind(this->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+	{
+		DBG1(DBG_CFG, "%s: opening a netlink socket for events failed: %s",
+			 name, strerror(errno));
+		if (this->nl)
+		{
+			mnl_socket_close(this->nl);
+		}
+		free(this->name);
+		free(this);
+		return NULL;
+	}
+	/* a flush of many elements makes many events */
+	setsockopt(mnl_socket_get_fd(this->nl), SOL_SOCKET, SO_RCVBUFFORCE,
+			   &size, sizeof(size));
+	for (i = 0; groups[i]; i++)
+	{
+		if (mnl_socket_setsockopt(this->nl, NETLINK_ADD_MEMBERSHIP, (void*)&groups[i],
+								  sizeof(groups[i])) < 0)
+		{
+			DBG1(DBG_CFG, "%s: joining netlink group %u failed: %s", name,
+				 groups[i], strerror(errno));
+			mnl_socket_close(this->nl);
+			free(this->name);
+			free(this);
+			return NULL;
+		}
+	}
+	this->thread = thread_create((thread_main_t)monitor, this);
+	return &this->public;
+}

@@ -1,0 +1,89 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+/**
+ * @defgroup nl_monitor nl_monitor
+ * @{ @ingroup tunnel_common
+ */
+
+#ifndef NL_MONITOR_H_
+#define NL_MONITOR_H_
+
+#include <library.h>
+#include <linux/netlink.h>
+
+typedef struct nl_monitor_t nl_monitor_t;
+
+/**
+ * Tell whether an event concerns the plugin's state (a deletion of
+ * something it installed). Events caused through the plugin's own sockets
+ * never get here.
+ *
+ * @param data		user data
+ * @param nlh		event
+ * @return			TRUE if the state must be checked and restored
+ */
+typedef bool (*nl_monitor_filter_t)(void *data, const struct nlmsghdr *nlh);
+
+/**
+ * Restore the state, called from the monitor's thread once the events
+ * that asked for it have stopped coming for a moment.
+ *
+ * @param data		user data
+ * @param why		what happened, for log messages
+ */
+typedef void (*nl_monitor_heal_t)(void *data, const char *why);
+
+/**
+ * A thread listening to netlink multicast events (nftables, routing rules
+ * and routes), so that the plugins notice at once when another program
+ * deletes what they installed ("nft flush ruleset", "ip rule flush").
+ */
+struct nl_monitor_t {
+
+	/**
+	 * Stop the thread and destroy the monitor.
+	 */
+	void (*destroy)(nl_monitor_t *this);
+};
+
+/**
+ * Start monitoring.
+ *
+ * @param protocol	NETLINK_NETFILTER or NETLINK_ROUTE
+ * @param groups	multicast groups to join, 0 terminated
+ * @param ignore	port ids whose events are the plugin's own, 0 terminated
+ * @param filter	decides which events ask for a restore
+ * @param heal		restores
+ * @param data		user data for filter and heal
+ * @param name		name for log messages
+ * @return			monitor, NULL if the socket could not be opened (logged)
+ */
+nl_monitor_t *nl_monitor_create(int protocol, const uint32_t *groups,
+								const uint32_t *ignore,
+								nl_monitor_filter_t filter,
+								nl_monitor_heal_t heal, void *data,
+								const char *name);
+
+/**
+ * Whether an nftables event deletes something in a table of family ip
+ * (the table, a chain, a rule, a set or set elements).
+ *
+ * @param nlh		event
+ * @param table		name of the table
+ * @return			TRUE if so
+ */
+bool nl_monitor_nft_deleted(const struct nlmsghdr *nlh, const char *table);
+
+#endif /** NL_MONITOR_H_ @}*/
