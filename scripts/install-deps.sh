@@ -15,7 +15,8 @@ sw_version=${STRONGSWAN_VERSION:-5.9.8}
 
 PACKAGES="build-essential autoconf automake libtool pkg-config bzip2 ca-certificates
 libnftnl-dev libmnl-dev libnetfilter-conntrack-dev check libssl-dev libgmp-dev
-nftables iproute2 iputils-ping tcpdump socat procps psmisc kmod jq util-linux valgrind"
+nftables iproute2 iputils-ping tcpdump socat procps psmisc kmod jq util-linux valgrind
+clang libclang-rt-14-dev"
 
 missing=""
 for p in $PACKAGES; do

@@ -71,6 +71,9 @@ run_suite "churn under valgrind" 1200 \
 	env CHURN_N=40 CHURN_ROUNDS=2 VALGRIND=1 tests/load/test_churn.sh
 run_suite "benchmark smoke run, N=100 (correctness only)" 600 \
 	tests/load/bench.sh --smoke 100
+# hostile settings: the regression cases, then a bounded fuzzing run
+run_suite "settings fuzzer (libFuzzer, ${FUZZ_SECONDS:-60}s)" 900 \
+	tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
 
 # Debian's kernel in a VM: kernel-netlink, real ESP, XFRM interfaces
 run_suite "kernel XFRM suite in the VM" 3000 tests/vm/run.sh

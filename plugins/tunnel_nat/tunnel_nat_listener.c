@@ -27,6 +27,7 @@
 #include <daemon.h>
 #include <networking/tun_device.h>
 #include <threading/mutex.h>
+#include <collections/hashtable.h>
 #include <processing/jobs/callback_job.h>
 
 typedef struct private_tunnel_nat_listener_t private_tunnel_nat_listener_t;
@@ -67,6 +68,11 @@ struct private_tunnel_nat_listener_t {
 	mutex_t *mutex;
 
 	/**
+	 * sa_rec_t of the CHILD_SAs owning translations, by unique id
+	 */
+	hashtable_t *sas;
+
+	/**
 	 * Delete conntrack entries made stale by a change
 	 */
 	bool conntrack;
@@ -92,6 +98,11 @@ struct private_tunnel_nat_listener_t {
 	 * Watches for deletions of our table by other programs
 	 */
 	nl_monitor_t *monitor;
+
+	/**
+	 * Name of our table, for the monitor's thread (fixed while it runs)
+	 */
+	char table[128];
 
 	/**
 	 * Time spent per event, if latency_log is set
@@ -320,62 +331,131 @@ static void check_configured_ts(child_sa_t *child_sa, linked_list_t *configured,
 }
 
 /**
- * Build the elements a CHILD_SA needs, NULL if it has no mappings
+ * A pair of negotiated traffic selector ranges of a CHILD_SA
  */
-static array_t *build_elems(private_tunnel_nat_listener_t *this,
-							child_sa_t *child_sa)
+typedef struct {
+	uint32_t lfrom, lto, rfrom, rto;
+} ts_pair_t;
+
+/**
+ * What the translations of an installed CHILD_SA are built from, kept so
+ * that a reload can rebuild them
+ */
+typedef struct {
+	char *name;
+	/** ts_pair_t */
+	array_t *pairs;
+} sa_rec_t;
+
+static void sa_rec_destroy(sa_rec_t *rec)
+{
+	array_destroy(rec->pairs);
+	free(rec->name);
+	free(rec);
+}
+
+/**
+ * Record the negotiated selectors of a CHILD_SA
+ */
+static sa_rec_t *sa_rec_create(child_sa_t *child_sa)
+{
+	traffic_selector_t *lts, *rts;
+	enumerator_t *locals, *remotes;
+	sa_rec_t *rec;
+	ts_pair_t pair;
+
+	INIT(rec,
+		.name = strdup(child_sa->get_name(child_sa)),
+		.pairs = array_create(sizeof(ts_pair_t), 1),
+	);
+	locals = child_sa->create_ts_enumerator(child_sa, TRUE);
+	while (locals->enumerate(locals, &lts))
+	{
+		if (!ts_range(lts, &pair.lfrom, &pair.lto))
+		{
+			continue;
+		}
+		remotes = child_sa->create_ts_enumerator(child_sa, FALSE);
+		while (remotes->enumerate(remotes, &rts))
+		{
+			if (ts_range(rts, &pair.rfrom, &pair.rto))
+			{
+				array_insert(rec->pairs, ARRAY_TAIL, &pair);
+			}
+		}
+		remotes->destroy(remotes);
+	}
+	locals->destroy(locals);
+	return rec;
+}
+
+/**
+ * Build the elements a CHILD_SA needs under a config, NULL if it has no
+ * mappings there
+ */
+static array_t *rec_elems(tunnel_nat_config_t *config, sa_rec_t *rec,
+						  uint32_t id, bool log)
 {
 	tunnel_nat_mapping_t *map;
-	traffic_selector_t *lts, *rts;
-	enumerator_t *mappings, *locals, *remotes;
-	linked_list_t *configured = NULL;
-	child_cfg_t *cfg;
+	enumerator_t *mappings;
 	array_t *elems = NULL;
-	uint32_t lfrom, lto, rfrom, rto;
+	ts_pair_t pair;
 	char comment[TUNNEL_NAT_COMMENT_LEN];
 	bool covered;
+	u_int i;
 
-	snprintf(comment, sizeof(comment), "child %s", child_sa->get_name(child_sa));
+	snprintf(comment, sizeof(comment), "child %s", rec->name);
+	mappings = config->create_mapping_enumerator(config, rec->name);
+	while (mappings->enumerate(mappings, &map))
+	{
+		if (!elems)
+		{
+			elems = array_create(0, 4);
+		}
+		covered = FALSE;
+		for (i = 0; i < array_count(rec->pairs); i++)
+		{
+			array_get(rec->pairs, i, &pair);
+			if (tunnel_nat_mapping_elems(map, pair.lfrom, pair.lto,
+										 pair.rfrom, pair.rto, comment,
+										 elems))
+			{
+				covered = TRUE;
+			}
+		}
+		if (!covered && log)
+		{
+			DBG1(DBG_CHD, "tunnel-nat: negotiated traffic selectors of "
+				 "CHILD_SA %s{%u} do not cover mapping '%s', not applied",
+				 rec->name, id, map->name);
+		}
+	}
+	mappings->destroy(mappings);
+	return elems;
+}
+
+/**
+ * Warn about mappings whose public side is outside the configured local_ts
+ */
+static void check_mappings(private_tunnel_nat_listener_t *this,
+						   child_sa_t *child_sa)
+{
+	tunnel_nat_mapping_t *map;
+	enumerator_t *mappings;
+	linked_list_t *configured = NULL;
+	child_cfg_t *cfg;
+
 	mappings = this->config->create_mapping_enumerator(this->config,
 											child_sa->get_name(child_sa));
 	while (mappings->enumerate(mappings, &map))
 	{
-		if (!elems)
+		if (!configured)
 		{	/* the configured local_ts, once per event */
 			cfg = child_sa->get_config(child_sa);
 			configured = cfg->get_traffic_selectors(cfg, TRUE, NULL, NULL,
 													FALSE);
-			elems = array_create(0, 4);
 		}
 		check_configured_ts(child_sa, configured, map);
-		covered = FALSE;
-		locals = child_sa->create_ts_enumerator(child_sa, TRUE);
-		while (locals->enumerate(locals, &lts))
-		{
-			if (!ts_range(lts, &lfrom, &lto))
-			{
-				continue;
-			}
-			remotes = child_sa->create_ts_enumerator(child_sa, FALSE);
-			while (remotes->enumerate(remotes, &rts))
-			{
-				if (ts_range(rts, &rfrom, &rto) &&
-					tunnel_nat_mapping_elems(map, lfrom, lto, rfrom, rto,
-											 comment, elems))
-				{
-					covered = TRUE;
-				}
-			}
-			remotes->destroy(remotes);
-		}
-		locals->destroy(locals);
-		if (!covered)
-		{
-			DBG1(DBG_CHD, "tunnel-nat: negotiated traffic selectors of "
-				 "CHILD_SA %s{%u} do not cover mapping '%s', not applied",
-				 child_sa->get_name(child_sa),
-				 child_sa->get_unique_id(child_sa), map->name);
-		}
 	}
 	mappings->destroy(mappings);
 	if (configured)
@@ -383,7 +463,41 @@ static array_t *build_elems(private_tunnel_nat_listener_t *this,
 		configured->destroy_offset(configured,
 								   offsetof(traffic_selector_t, destroy));
 	}
-	return elems;
+}
+
+/**
+ * Build the elements a CHILD_SA needs, NULL if it has no mappings; records
+ * the CHILD_SA in rec
+ */
+static array_t *build_elems(private_tunnel_nat_listener_t *this,
+							child_sa_t *child_sa, sa_rec_t **rec)
+{
+	check_mappings(this, child_sa);
+	*rec = sa_rec_create(child_sa);
+	return rec_elems(this->config, *rec, child_sa->get_unique_id(child_sa),
+					 TRUE);
+}
+
+/**
+ * Remember (or forget, rec NULL) the record of a CHILD_SA
+ */
+static void set_rec(private_tunnel_nat_listener_t *this, uint32_t id,
+					sa_rec_t *rec)
+{
+	sa_rec_t *old;
+
+	if (rec)
+	{
+		old = this->sas->put(this->sas, (void*)(uintptr_t)id, rec);
+	}
+	else
+	{
+		old = this->sas->remove(this->sas, (void*)(uintptr_t)id);
+	}
+	if (old)
+	{
+		sa_rec_destroy(old);
+	}
 }
 
 static void elems_destroy(array_t *elems)
@@ -411,12 +525,19 @@ METHOD(listener_t, child_updown, bool,
 			 child_sa->get_name(child_sa), id, up ? "up" : "down");
 	if (up)
 	{
-		elems = build_elems(this, child_sa);
-		if (elems)
+		sa_rec_t *rec;
+
+		elems = build_elems(this, child_sa, &rec);
+		if (!elems)
+		{
+			sa_rec_destroy(rec);
+		}
+		else
 		{
 			if (this->state->update(this->state, 0, id, elems,
 									(tunnel_nat_commit_t)commit_change, &ctx))
 			{
+				set_rec(this, id, rec);
 				DBG1(DBG_CHD, "tunnel-nat: translations of CHILD_SA %s{%u} "
 					 "installed (%u in table ip %s)",
 					 child_sa->get_name(child_sa), id,
@@ -427,11 +548,13 @@ METHOD(listener_t, child_updown, bool,
 				DBG1(DBG_CHD, "tunnel-nat: installing translations of "
 					 "CHILD_SA %s{%u} failed, none installed",
 					 child_sa->get_name(child_sa), id);
+				sa_rec_destroy(rec);
 			}
 			elems_destroy(elems);
 		}
 	}
-	else if (!this->state->update(this->state, id, 0, NULL,
+	else if (set_rec(this, id, NULL),
+			 !this->state->update(this->state, id, 0, NULL,
 								  (tunnel_nat_commit_t)commit_change, &ctx))
 	{
 		/* the SA is gone either way: drop its state and make the kernel
@@ -451,6 +574,7 @@ METHOD(listener_t, child_rekey, bool,
 	uint64_t start = event_stats_now();
 	uint32_t old_id = old->get_unique_id(old), new_id = new->get_unique_id(new);
 	array_t *elems;
+	sa_rec_t *rec;
 	char what[BUF_LEN];
 	commit_ctx_t ctx = { .this = this, .what = what };
 
@@ -460,8 +584,12 @@ METHOD(listener_t, child_rekey, bool,
 		this->mutex->unlock(this->mutex);
 		return TRUE;
 	}
-	elems = build_elems(this, new);
-	if (elems)
+	elems = build_elems(this, new, &rec);
+	if (!elems)
+	{
+		sa_rec_destroy(rec);
+	}
+	else
 	{
 		snprintf(what, sizeof(what), "tunnel-nat: CHILD_SA %s{%u} rekeyed to "
 				 "{%u}", new->get_name(new), old_id, new_id);
@@ -472,6 +600,16 @@ METHOD(listener_t, child_rekey, bool,
 			this->state->rename(this->state, old_id, new_id);
 			DBG1(DBG_CHD, "tunnel-nat: kept the translations of CHILD_SA "
 				 "%s{%u} for {%u}", new->get_name(new), old_id, new_id);
+			sa_rec_destroy(rec);
+			rec = this->sas->remove(this->sas, (void*)(uintptr_t)old_id);
+		}
+		else
+		{
+			set_rec(this, old_id, NULL);
+		}
+		if (rec)
+		{
+			set_rec(this, new_id, rec);
 		}
 		elems_destroy(elems);
 	}
@@ -483,8 +621,7 @@ METHOD(listener_t, child_rekey, bool,
 CALLBACK(monitor_filter, bool,
 	private_tunnel_nat_listener_t *this, const struct nlmsghdr *nlh)
 {
-	/* the name is fixed while the monitor runs */
-	return nl_monitor_nft_deleted(nlh, this->config->table);
+	return nl_monitor_nft_deleted(nlh, this->table);
 }
 
 /**
@@ -586,6 +723,8 @@ METHOD(tunnel_nat_listener_t, start, bool,
 		uint32_t groups[] = { NFNLGRP_NFTABLES, 0 };
 		uint32_t ignore[] = { this->socket->get_portid(this->socket), 0 };
 
+		snprintf(this->table, sizeof(this->table), "%s", config->table);
+
 		this->monitor = nl_monitor_create(NETLINK_NETFILTER, groups, ignore,
 										  monitor_filter, monitor_heal, this,
 										  "tunnel-nat");
@@ -597,6 +736,131 @@ METHOD(tunnel_nat_listener_t, start, bool,
 	else
 	{
 		this->config = NULL;
+		config->destroy(config);
+	}
+	this->mutex->unlock(this->mutex);
+	return ok;
+}
+
+static bool commit_nothing(void *user, array_t *add, array_t *del)
+{
+	return TRUE;
+}
+
+/**
+ * Elements in a state that are not in another
+ */
+static array_t *state_minus(tunnel_nat_state_t *a, tunnel_nat_state_t *b)
+{
+	enumerator_t *enumerator;
+	tunnel_nat_elem_t *elem;
+	array_t *out;
+
+	out = array_create(0, 0);
+	enumerator = a->create_enumerator(a);
+	while (enumerator->enumerate(enumerator, &elem))
+	{
+		if (!b->get_refs(b, elem))
+		{
+			array_insert(out, ARRAY_TAIL, elem);
+		}
+	}
+	enumerator->destroy(enumerator);
+	return out;
+}
+
+METHOD(tunnel_nat_listener_t, reload, bool,
+	private_tunnel_nat_listener_t *this)
+{
+	tunnel_nat_config_t *config;
+	tunnel_nat_state_t *state;
+	enumerator_t *enumerator;
+	array_t *elems, *add, *del;
+	sa_rec_t *rec;
+	void *key;
+	commit_ctx_t ctx = { .this = this,
+						 .what = "tunnel-nat: applying reloaded settings" };
+	bool ok;
+
+	config = tunnel_nat_config_load(lib->settings, lib->ns, TRUE);
+	if (!config)
+	{
+		DBG1(DBG_CFG, "tunnel-nat: reloaded settings rejected, the current "
+			 "mappings stay in force");
+		return FALSE;
+	}
+	this->mutex->lock(this->mutex);
+	if (!this->config)
+	{
+		this->mutex->unlock(this->mutex);
+		config->destroy(config);
+		return FALSE;
+	}
+	if (config->errors ||
+		!streq(config->table, this->config->table) ||
+		!streq(config->inbound_interface ?: "",
+			   this->config->inbound_interface ?: ""))
+	{
+		if (config->errors)
+		{
+			DBG1(DBG_CFG, "tunnel-nat: %u invalid settings (see above), "
+				 "reloaded settings rejected, the current mappings stay in "
+				 "force", config->errors);
+		}
+		else
+		{
+			DBG1(DBG_CFG, "tunnel-nat: changing table or inbound_interface "
+				 "needs a restart, reloaded settings rejected, the current "
+				 "mappings stay in force");
+		}
+		this->mutex->unlock(this->mutex);
+		config->destroy(config);
+		return FALSE;
+	}
+
+	/* what the live CHILD_SAs need under the new mappings */
+	state = tunnel_nat_state_create();
+	enumerator = this->sas->create_enumerator(this->sas);
+	while (enumerator->enumerate(enumerator, &key, &rec))
+	{
+		elems = rec_elems(config, rec, (uintptr_t)key, TRUE);
+		if (elems)
+		{
+			state->update(state, 0, (uintptr_t)key, elems, commit_nothing,
+						  NULL);
+			elems_destroy(elems);
+		}
+	}
+	enumerator->destroy(enumerator);
+
+	/* one transaction for the difference; what stays is not touched */
+	add = state_minus(state, this->state);
+	del = state_minus(this->state, state);
+	ok = commit_change(&ctx, add, del);
+	if (ok)
+	{
+		DBG1(DBG_CFG, "tunnel-nat: reloaded settings: %u mappings, %u "
+			 "translations added, %u removed, %u kept",
+			 array_count(config->mappings), array_count(add),
+			 array_count(del), state->get_count(state) - array_count(add));
+	}
+	else
+	{
+		DBG1(DBG_CFG, "tunnel-nat: applying the reloaded settings failed, "
+			 "the current mappings stay in force");
+	}
+	array_destroy(add);
+	array_destroy(del);
+	if (ok)
+	{
+		this->state->destroy(this->state);
+		this->state = state;
+		this->config->destroy(this->config);
+		this->config = config;
+	}
+	else
+	{
+		state->destroy(state);
 		config->destroy(config);
 	}
 	this->mutex->unlock(this->mutex);
@@ -634,6 +898,8 @@ METHOD(tunnel_nat_listener_t, stop, void,
 	}
 	this->state->destroy(this->state);
 	this->state = tunnel_nat_state_create();
+	this->sas->destroy_function(this->sas, (void*)sa_rec_destroy);
+	this->sas = hashtable_create(tunnel_id_hash, tunnel_id_equals, 32);
 	this->mutex->unlock(this->mutex);
 }
 
@@ -643,6 +909,7 @@ METHOD(tunnel_nat_listener_t, destroy, void,
 	DESTROY_IF(this->config);
 	DESTROY_IF(this->stats);
 	this->state->destroy(this->state);
+	this->sas->destroy_function(this->sas, (void*)sa_rec_destroy);
 	this->mutex->destroy(this->mutex);
 	this->ct_mutex->destroy(this->ct_mutex);
 	array_destroy_function(this->ct_added, (void*)free, NULL);
@@ -666,11 +933,13 @@ tunnel_nat_listener_t *tunnel_nat_listener_create(nl_socket_t *socket)
 				.child_rekey = _child_rekey,
 			},
 			.start = _start,
+			.reload = _reload,
 			.stop = _stop,
 			.destroy = _destroy,
 		},
 		.socket = socket,
 		.state = tunnel_nat_state_create(),
+		.sas = hashtable_create(tunnel_id_hash, tunnel_id_equals, 32),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.ct_mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.ct_added = array_create(0, 0),

@@ -46,6 +46,15 @@ struct tunnel_nat_listener_t {
 	bool (*start)(tunnel_nat_listener_t *this);
 
 	/**
+	 * Apply reloaded settings to the live CHILD_SAs in one transaction:
+	 * added, removed and changed mappings; unchanged translations are not
+	 * touched. Invalid settings are rejected as a whole.
+	 *
+	 * @return			TRUE if applied
+	 */
+	bool (*reload)(tunnel_nat_listener_t *this);
+
+	/**
 	 * Delete the nftables table and forget all state.
 	 */
 	void (*stop)(tunnel_nat_listener_t *this);

@@ -200,6 +200,12 @@ struct private_tunnel_route_listener_t {
 	nl_monitor_t *nft_monitor, *rt_monitor;
 
 	/**
+	 * What they look for (fixed while they run)
+	 */
+	char nft_table[128];
+	uint32_t table, protocol;
+
+	/**
 	 * Time spent per event, if latency_log is set
 	 */
 	event_stats_t *stats;
@@ -1568,7 +1574,7 @@ static void our_rules(private_tunnel_route_listener_t *this, nl_batch_t *batch)
 CALLBACK(nft_filter, bool,
 	private_tunnel_route_listener_t *this, const struct nlmsghdr *nlh)
 {
-	return nl_monitor_nft_deleted(nlh, this->config->nft_table);
+	return nl_monitor_nft_deleted(nlh, this->nft_table);
 }
 
 CALLBACK(rt_filter, bool,
@@ -1590,14 +1596,13 @@ CALLBACK(rt_filter, bool,
 	{
 		copy->nlmsg_type = RTM_NEWRULE;
 		ours = tunnel_route_rtnl_parse_rule(copy, &rule) &&
-			   (rule.protocol == this->config->protocol ||
-				rule.table == this->config->table);
+			   (rule.protocol == this->protocol || rule.table == this->table);
 	}
 	else
 	{
 		copy->nlmsg_type = RTM_NEWROUTE;
 		ours = tunnel_route_rtnl_parse_route(copy, &route) &&
-			   route.table == this->config->table;
+			   route.table == this->table;
 	}
 	free(copy);
 	return ours;
@@ -1813,6 +1818,11 @@ METHOD(tunnel_route_listener_t, start, bool,
 		uint32_t ignore[] = { this->nfnl->get_portid(this->nfnl),
 							  this->rtnl->get_portid(this->rtnl), 0 };
 
+		snprintf(this->nft_table, sizeof(this->nft_table), "%s",
+				 config->nft_table);
+		this->table = config->table;
+		this->protocol = config->protocol;
+
 		this->nft_monitor = nl_monitor_create(NETLINK_NETFILTER, nft_groups,
 								ignore, nft_filter, heal, this, "tunnel-route");
 		this->rt_monitor = nl_monitor_create(NETLINK_ROUTE, rt_groups,
@@ -1828,6 +1838,147 @@ METHOD(tunnel_route_listener_t, start, bool,
 	}
 	this->mutex->unlock(this->mutex);
 	return TRUE;
+}
+
+/**
+ * Keep the running values of settings that need a restart, and say so
+ */
+static void keep_restart_settings(tunnel_route_config_t *old,
+								  tunnel_route_config_t *new)
+{
+#define KEEP(field, key) \
+	if (old->field != new->field) \
+	{ \
+		DBG1(DBG_CFG, "tunnel-route: changing %s needs a restart, keeping %u", \
+			 key, (u_int)old->field); \
+		new->field = old->field; \
+	}
+	KEEP(table, "table");
+	KEEP(priority, "priority");
+	KEEP(mark, "mark");
+	KEEP(mask, "mark (mask)");
+	KEEP(bypass_mark, "bypass_mark");
+	KEEP(protocol, "protocol");
+	KEEP(fail_closed, "fail_closed");
+	KEEP(refresh, "refresh_interval");
+	KEEP(guard_timeout, "guard_timeout");
+#undef KEEP
+	if (!streq(old->nft_table, new->nft_table))
+	{
+		DBG1(DBG_CFG, "tunnel-route: changing nft_table needs a restart, "
+			 "keeping %s", old->nft_table);
+		free(new->nft_table);
+		new->nft_table = strdup(old->nft_table);
+	}
+}
+
+/**
+ * Route the installed CHILD_SAs of children that had no sources before
+ */
+static void adopt_children(private_tunnel_route_listener_t *this,
+						   tunnel_route_config_t *old)
+{
+	enumerator_t *ikes, *children;
+	child_sa_t *child_sa;
+	ike_sa_t *ike_sa;
+	char *name, what[BUF_LEN];
+	change_t c;
+	u_int count = 0;
+
+	/* no lock of ours while IKE_SAs are checked out, as in the hooks */
+	ikes = charon->ike_sa_manager->create_enumerator(charon->ike_sa_manager,
+													 TRUE);
+	while (ikes->enumerate(ikes, &ike_sa))
+	{
+		children = ike_sa->create_child_sa_enumerator(ike_sa);
+		while (children->enumerate(children, &child_sa))
+		{
+			name = child_sa->get_name(child_sa);
+			if (child_sa->get_state(child_sa) != CHILD_INSTALLED ||
+				old->get_sources(old, name))
+			{
+				continue;
+			}
+			this->mutex->lock(this->mutex);
+			if (this->config && this->config->get_sources(this->config, name))
+			{
+				snprintf(what, sizeof(what), "tunnel-route: CHILD_SA %s{%u} "
+						 "gets sources", name,
+						 child_sa->get_unique_id(child_sa));
+				change_init(&c);
+				sa_up(this, &c, ike_sa, child_sa, what);
+				apply(this, &c, what);
+				change_done(&c);
+				count++;
+			}
+			this->mutex->unlock(this->mutex);
+		}
+		children->destroy(children);
+	}
+	ikes->destroy(ikes);
+	if (count)
+	{
+		DBG1(DBG_CFG, "tunnel-route: routed %u installed CHILD_SAs that got "
+			 "sources", count);
+	}
+}
+
+METHOD(tunnel_route_listener_t, reload, bool,
+	private_tunnel_route_listener_t *this)
+{
+	tunnel_route_config_t *config, *old;
+	enumerator_t *children, *known;
+	known_t *k;
+	child_t *child;
+	change_t c;
+	bool ok;
+
+	config = tunnel_route_config_load(lib->settings, lib->ns);
+	if (!config || config->errors)
+	{
+		DBG1(DBG_CFG, "tunnel-route: reloaded settings rejected (see above), "
+			 "the current sources stay in force");
+		DESTROY_IF(config);
+		return FALSE;
+	}
+	this->mutex->lock(this->mutex);
+	old = this->config;
+	if (!old)
+	{
+		this->mutex->unlock(this->mutex);
+		config->destroy(config);
+		return FALSE;
+	}
+	keep_restart_settings(old, config);
+	/* the pairs of every known destination under the new sources: new
+	 * references first, so that what stays is never withdrawn */
+	change_init(&c);
+	children = this->children->create_enumerator(this->children);
+	while (children->enumerate(children, NULL, &child))
+	{
+		known = child->known->create_enumerator(child->known);
+		while (known->enumerate(known, NULL, &k))
+		{
+			range_pairs(this, &c, config, child, &k->range, TRUE);
+			range_pairs(this, &c, old, child, &k->range, FALSE);
+		}
+		known->destroy(known);
+	}
+	children->destroy(children);
+	this->config = config;
+	ok = apply(this, &c, "tunnel-route: applying reloaded settings");
+	change_done(&c);
+	DBG1(DBG_CFG, "tunnel-route: reloaded settings: sources of %u CHILD_SA "
+		 "configs applied", this->children->get_count(this->children));
+	this->mutex->unlock(this->mutex);
+	/* the scanner picks up the configured destinations of new children;
+	 * route their installed CHILD_SAs now */
+	adopt_children(this, old);
+	this->mutex->lock(this->mutex);
+	this->condvar->signal(this->condvar);
+	this->mutex->unlock(this->mutex);
+	old->destroy(old);
+	return ok;
 }
 
 CALLBACK(destroy_dest, void,
@@ -1949,6 +2100,7 @@ tunnel_route_listener_t *tunnel_route_listener_create(nl_socket_t *rtnl,
 				.child_rekey = _child_rekey,
 			},
 			.start = _start,
+			.reload = _reload,
 			.stop = _stop,
 			.destroy = _destroy,
 		},

@@ -49,6 +49,15 @@ struct tunnel_route_listener_t {
 	void (*stop)(tunnel_route_listener_t *this);
 
 	/**
+	 * Apply reloaded sources to the live state in one nftables transaction;
+	 * settings that need a restart keep their running values (logged).
+	 * Invalid settings are rejected as a whole.
+	 *
+	 * @return			TRUE if applied
+	 */
+	bool (*reload)(tunnel_route_listener_t *this);
+
+	/**
 	 * Destroy the listener.
 	 */
 	void (*destroy)(tunnel_route_listener_t *this);

@@ -72,6 +72,12 @@ static bool plugin_cb(private_tunnel_route_plugin_t *this,
 	return TRUE;
 }
 
+METHOD(plugin_t, reload, bool,
+	private_tunnel_route_plugin_t *this)
+{
+	return this->listener->reload(this->listener);
+}
+
 METHOD(plugin_t, get_features, int,
 	private_tunnel_route_plugin_t *this, plugin_feature_t *features[])
 {
@@ -123,6 +129,7 @@ plugin_t *tunnel_route_plugin_create()
 			.plugin = {
 				.get_name = _get_name,
 				.get_features = _get_features,
+				.reload = _reload,
 				.destroy = _destroy,
 			},
 		},

@@ -205,6 +205,10 @@ charon_conf()
 	if [ "$BACKEND" = libipsec ]; then
 		plugins="kernel-libipsec $plugins"
 	fi
+	# the plugins' settings: copies a test may edit before --reload-settings
+	if [ "$role" = gw ]; then
+		cp "$CONFDIR/gateway/tunnel-nat.conf" "$CONFDIR/gateway/tunnel-route.conf" "$dir/"
+	fi
 	if [ "$role" = gw ]; then
 		plugins="$plugins tunnel-nat"
 		[ "${LAB_ROUTE:-0}" = 1 ] && plugins="$plugins tunnel-route"
@@ -231,8 +235,8 @@ charon {
 		vici {
 			socket = unix:///run/$role.vici
 		}
-$( [ "$role" = gw ] && echo "		include $CONFDIR/gateway/tunnel-nat.conf" )
-$( [ "$role" = gw ] && [ "${LAB_ROUTE:-0}" = 1 ] && echo "		include $CONFDIR/gateway/tunnel-route.conf" )
+$( [ "$role" = gw ] && echo "		include $dir/tunnel-nat.conf" )
+$( [ "$role" = gw ] && [ "${LAB_ROUTE:-0}" = 1 ] && echo "		include $dir/tunnel-route.conf" )
 	}
 $extra
 }

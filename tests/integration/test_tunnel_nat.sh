@@ -260,13 +260,14 @@ heal_after()
 
 test_heal_flush_ruleset()
 {
-	local us
+	local us d s
 	ensure_up || return 1
+	d=$(nft_elems gw dnat4); s=$(nft_elems gw snat4)
 	us=$(heal_after "flush ruleset") || fail "translations not restored within 5 s after nft flush ruleset" || return 1
 	log "    restored $us us after nft flush ruleset"
-	logged gw "tunnel-nat: table ip tunnel_nat was changed by another program.*restored it with its 2 translations" ||
+	logged gw "tunnel-nat: table ip tunnel_nat was changed by another program.*restored it with its $((d + s)) translations" ||
 		fail "no log of the restore" || return 1
-	[ "$(nft_elems gw dnat4)" = 1 ] && [ "$(nft_elems gw snat4)" = 1 ] ||
+	[ "$(nft_elems gw dnat4)" = "$d" ] && [ "$(nft_elems gw snat4)" = "$s" ] ||
 		fail "restored state is not whole: $(nsx gw nft list table ip tunnel_nat)" || return 1
 	test_clearinghouse_reaches_app && test_app_reaches_clearinghouse
 }
@@ -278,6 +279,103 @@ test_heal_delete_table()
 	us=$(heal_after "delete table ip tunnel_nat") || fail "translations not restored within 5 s after nft delete table" || return 1
 	log "    restored $us us after nft delete table ip tunnel_nat"
 	test_clearinghouse_reaches_app
+}
+
+# nat_conf PRIVATE_B [PUBLIC_B]: the gateway's tunnel-nat settings with one
+# mapping per partner; PRIVATE_B "-" leaves partner b's mapping out
+nat_conf()
+{
+	{
+		echo "tunnel-nat {"
+		echo "  load = yes"
+		echo "  mappings {"
+		echo "    claims-service {"
+		echo "      child = claims"
+		echo "      public = $P"
+		echo "      private = $APP"
+		echo "    }"
+		if [ "$1" != - ]; then
+			echo "    partner-b-service {"
+			echo "      child = claims-b"
+			echo "      public = ${2:-$P}"
+			echo "      private = $1"
+			echo "    }"
+		fi
+		echo "  }"
+		echo "}"
+	} > "$WORK/gw/tunnel-nat.conf"
+}
+
+# reload_and_see PATTERN: reload the settings, wait for a log line
+reload_and_see()
+{
+	local before
+	before=$(grep -c "$1" "$WORK/gw/charon.log")
+	swan gw --reload-settings > /dev/null 2>&1 || fail "swanctl --reload-settings failed" || return 1
+	wait_for 5 sh -c "[ \$(grep -c '$1' '$WORK/gw/charon.log') -gt $before ]" ||
+		fail "no log line '$1' after the reload"
+}
+
+test_reload_under_traffic()
+{
+	local out ping=$WORK/reload-ping.txt loss app2=10.1.0.11 ok=0
+	# a gateway with the shipped settings (earlier tests change them)
+	charon_kill gw TERM
+	charon_conf gw
+	charon_start gw && swan_load gw gateway || return 1
+	ensure_up || return 1
+	[ -n "${CHARON_PID[ch2]:-}" ] || { charon_start ch2 && swan_load ch2 partner-b; } || return 1
+	ensure_up gw claims-b || return 1
+	nsx app ip addr add $app2/24 dev eth0 2>/dev/null
+	tcp_server app $app2 7000 app2 || return 1
+
+	# the same translations, split in one mapping per partner: nothing changes
+	nat_conf $APP
+	reload_and_see "reloaded settings: 2 mappings, 0 translations added, 0 removed" || return 1
+
+	# the clearinghouse's traffic flows through all that follows
+	nsx ch ping -n -i 0.05 -c 120 -I $C $P > "$ping" 2>&1 &
+	local pinger=$!
+	sleep 0.5
+
+	# changed: partner b's service moves to another host
+	nat_conf $app2
+	reload_and_see "reloaded settings: 2 mappings, 2 translations added, 2 removed, 2 kept" || ok=1
+	out=$(tcp_ask ch2 $C2 $P 7000 "moved")
+	[ "$out" = "app2 $C2 moved" ] || { fail "partner b after the change: '$out'"; ok=1; }
+
+	# invalid: rejected as a whole, the running mappings stay
+	nat_conf $app2 300.1.1.1
+	reload_and_see "reloaded settings rejected, the current mappings stay in force" || ok=1
+	grep "tunnel-nat: mappings.partner-b-service" "$WORK/gw/charon.log" | tail -n1 | sed 's/^.*tunnel-nat/    logged: tunnel-nat/'
+	out=$(tcp_ask ch2 $C2 $P 7000 "still")
+	[ "$out" = "app2 $C2 still" ] || { fail "partner b after the rejected reload: '$out'"; ok=1; }
+
+	# removed
+	nat_conf -
+	reload_and_see "reloaded settings: 1 mappings, 0 translations added, 2 removed" || ok=1
+	[ "$(nft_elems gw dnat4)" = 1 ] || { fail "expected 1 DNAT element after the removal, found $(nft_elems gw dnat4)"; ok=1; }
+	out=$(tcp_ask ch2 $C2 $P 7000 "removed")
+	[ -z "$out" ] || { fail "partner b still reaches a host after the removal: '$out'"; ok=1; }
+
+	# SIGHUP does the same as swanctl --reload-settings
+	nat_conf $APP
+	kill -HUP "${CHARON_PID[gw]}"
+	wait_for 5 sh -c "grep -q 'reloaded settings: 2 mappings, 2 translations added, 0 removed' '$WORK/gw/charon.log'" ||
+		{ fail "SIGHUP did not apply the settings"; ok=1; }
+	out=$(tcp_ask ch2 $C2 $P 7000 "back")
+	[ "$out" = "app $C2 back" ] || { fail "partner b after SIGHUP: '$out'"; ok=1; }
+
+	wait "$pinger"
+	loss=$(ping_loss "$ping")
+	log "    clearinghouse -> P during the reloads: $(grep -o '[0-9]* packets transmitted' "$ping"), $loss lost"
+	[ "$loss" = 0 ] || { fail "the unchanged mapping's traffic lost $loss packets"; ok=1; }
+
+	cp "$CONFDIR/gateway/tunnel-nat.conf" "$WORK/gw/tunnel-nat.conf"
+	swan gw --reload-settings > /dev/null 2>&1
+	swan gw --terminate --child claims-b --timeout 10 > /dev/null 2>&1
+	nsx app ip addr del $app2/24 dev eth0
+	[ $ok = 0 ]
 }
 
 test_invalid_mapping_beside_valid()
@@ -397,5 +495,6 @@ run_test "two partners map the same P, one goes down" test_two_partners_same_pub
 run_test "conntrack: a flow started while down is translated on up" test_conntrack_hygiene
 run_test "self-healing: nft flush ruleset, translations restored" test_heal_flush_ruleset
 run_test "self-healing: nft delete table, translations restored" test_heal_delete_table
+run_test "live reload under traffic: changed, removed, invalid, SIGHUP" test_reload_under_traffic
 run_test "missing CAP_NET_ADMIN reported at load" test_no_cap_net_admin
 summary

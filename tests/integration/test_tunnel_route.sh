@@ -216,6 +216,65 @@ test_heal_all_deleted()
 	test_app_to_c_through_tunnel
 }
 
+# route_conf [SOURCES] [EXTRA]: the gateway's tunnel-route settings
+route_conf()
+{
+	{
+		echo "tunnel-route {"
+		echo "  load = yes"
+		[ -n "${2:-}" ] && echo "  $2"
+		if [ -n "${1:-}" ]; then
+			echo "  children {"
+			echo "    claims {"
+			echo "      sources = $1"
+			echo "    }"
+			echo "  }"
+		fi
+		echo "}"
+	} > "$WORK/gw/tunnel-route.conf"
+}
+
+route_reload()
+{
+	local before
+	before=$(grep -c "$1" "$WORK/gw/charon.log")
+	swan gw --reload-settings > /dev/null 2>&1 || fail "swanctl --reload-settings failed" || return 1
+	wait_for 5 sh -c "[ \$(grep -c '$1' '$WORK/gw/charon.log') -gt $before ]" ||
+		fail "no log line '$1' after the reload"
+}
+
+has_pair() { nsx gw nft list set ip tunnel_route pairs_hosts | grep -q "$1 . $C"; }
+
+test_reload_sources()
+{
+	local ping=$WORK/route-reload-ping.txt loss ok=0
+	ensure_up || return 1
+	nsx app ping -n -i 0.05 -c 100 -I $APP $C > "$ping" 2>&1 &
+	local pinger=$!
+	sleep 0.3
+	route_conf 10.1.0.12
+	route_reload "tunnel-route: reloaded settings" || ok=1
+	wait_for 3 has_pair 10.1.0.12 || { fail "added source 10.1.0.12 not in the set"; ok=1; }
+	has_pair $APP || { fail "the mapping's source lost its pair"; ok=1; }
+
+	route_conf "10.1.0.12, nonsense"
+	route_reload "tunnel-route: reloaded settings rejected" || ok=1
+	has_pair 10.1.0.12 || { fail "a rejected reload changed the sources"; ok=1; }
+
+	route_conf "" "table = 4243"
+	route_reload "tunnel-route: changing table needs a restart, keeping 4242" || ok=1
+	has_pair 10.1.0.12 && { fail "removed source 10.1.0.12 still in the set"; ok=1; }
+	[ -n "$(route_of $C)" ] || { fail "the route to C is gone"; ok=1; }
+
+	wait "$pinger"
+	loss=$(ping_loss "$ping")
+	log "    app -> C during the reloads: $(grep -o '[0-9]* packets transmitted' "$ping"), $loss lost"
+	[ "$loss" = 0 ] || { fail "traffic of the unchanged source lost $loss packets"; ok=1; }
+	cp "$CONFDIR/gateway/tunnel-route.conf" "$WORK/gw/tunnel-route.conf"
+	swan gw --reload-settings > /dev/null 2>&1
+	[ $ok = 0 ]
+}
+
 test_stale_state_after_sigkill()
 {
 	local n
@@ -294,6 +353,7 @@ run_test "rekey under traffic keeps the route, no loss" test_rekey_keeps_route
 run_test "make-before-break reauthentication under traffic keeps the route" test_reauth_keeps_route
 run_test "fail-closed: terminate under traffic, nothing leaks, initiate again" test_fail_closed_on_terminate
 run_test "self-healing: nft flush ruleset, rules and routes deleted" test_heal_all_deleted
+run_test "live reload of sources under traffic" test_reload_sources
 run_test "SIGKILL and restart: no stale or duplicate rules and routes" test_stale_state_after_sigkill
 run_test "start-up guard: nothing leaves before the configs are loaded" test_startup_guard
 run_test "clean shutdown removes rules, routes and the nft table" test_shutdown_removes_state

@@ -239,7 +239,7 @@ lt_state()
 	for m in pairs pairs_hosts; do
 		nsx gw nft -j list set ip tunnel_route $m 2>/dev/null |
 			jq -r "$LT_JQ"'.nftables[] | select(.set) | .set.elem // [] | .[] |
-				(.elem.val // .) | .concat | select(.[0] == "'$APP'") | .[1] | addr'
+				(.elem.val // .) | .concat | select(.[0] == "'${LT_SRC:-$APP}'") | .[1] | addr'
 	done | sort > "$d/pairs"
 	nsx gw ip -4 route show table 4242 proto 242 | awk '{print $1}' | sort > "$d/routes"
 	rules=$(nsx gw ip rule show | grep -c 'proto 242')
