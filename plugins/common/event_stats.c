@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include <utils/debug.h>
+#include <threading/mutex.h>
 
 typedef struct private_event_stats_t private_event_stats_t;
 
@@ -25,8 +26,8 @@ typedef struct private_event_stats_t private_event_stats_t;
  * One recorded event, packed.
  */
 typedef struct {
-	uint64_t ns:62;
-	uint64_t kind:2;
+	uint64_t ns:61;
+	uint64_t kind:3;
 } sample_t;
 
 /**
@@ -48,11 +49,17 @@ struct private_event_stats_t {
 	 * Used and allocated samples
 	 */
 	u_int count, size;
+
+	/**
+	 * Protects the samples
+	 */
+	mutex_t *mutex;
 };
 
 METHOD(event_stats_t, add, void,
 	private_event_stats_t *this, event_kind_t kind, uint64_t ns)
 {
+	this->mutex->lock(this->mutex);
 	if (this->count == this->size)
 	{
 		this->size = this->size ? this->size * 2 : 1024;
@@ -60,6 +67,7 @@ METHOD(event_stats_t, add, void,
 								this->size * sizeof(*this->samples));
 	}
 	this->samples[this->count++] = (sample_t){ .ns = ns, .kind = kind };
+	this->mutex->unlock(this->mutex);
 }
 
 METHOD(event_stats_t, get_count, u_int,
@@ -71,7 +79,8 @@ METHOD(event_stats_t, get_count, u_int,
 METHOD(event_stats_t, write_, bool,
 	private_event_stats_t *this, const char *path)
 {
-	static const char *names[] = { "up", "down", "rekey", "?" };
+	static const char *names[] = { "up", "down", "rekey", "hook", "cost",
+								   "?", "?", "?" };
 	FILE *file;
 	u_int i;
 	bool ok;
@@ -83,11 +92,13 @@ METHOD(event_stats_t, write_, bool,
 			 strerror(errno));
 		return FALSE;
 	}
+	this->mutex->lock(this->mutex);
 	for (i = 0; i < this->count; i++)
 	{
 		fprintf(file, "%s %llu\n", names[this->samples[i].kind],
 				(unsigned long long)this->samples[i].ns);
 	}
+	this->mutex->unlock(this->mutex);
 	ok = fclose(file) == 0;
 	if (!ok)
 	{
@@ -101,6 +112,7 @@ METHOD(event_stats_t, destroy, void,
 	private_event_stats_t *this)
 {
 	free(this->samples);
+	this->mutex->destroy(this->mutex);
 	free(this);
 }
 
@@ -118,6 +130,7 @@ event_stats_t *event_stats_create()
 			.write = _write_,
 			.destroy = _destroy,
 		},
+		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 	);
 	return &this->public;
 }

@@ -34,12 +34,16 @@ enum event_kind_t {
 	EVENT_UP = 0,
 	EVENT_DOWN,
 	EVENT_REKEY,
+	/** time spent in the listener hook itself */
+	EVENT_HOOK,
+	/** work done for the event outside the hook (its share of a batch) */
+	EVENT_COST,
 };
 
 /**
  * Time spent handling each event, for benchmarks: kept in memory while
  * enabled, written to a file (one line "<kind> <ns>" per event) on request.
- * Not thread-safe, the caller serializes.
+ * Thread-safe.
  */
 struct event_stats_t {
 

@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <libmnl/libmnl.h>
+#include <linux/filter.h>
+#include <stddef.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
@@ -35,6 +37,11 @@ typedef struct private_nl_monitor_t private_nl_monitor_t;
  * Most port ids to ignore
  */
 #define MAX_IGNORE 4
+
+/**
+ * Most message types to wake for
+ */
+#define MAX_TYPES 8
 
 struct private_nl_monitor_t {
 
@@ -153,6 +160,18 @@ static void *monitor(private_nl_monitor_t *this)
 /*
  * Described in header
  */
+const uint16_t nl_monitor_nft_deletions[] = {
+	NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_DELTABLE,
+	NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_DELCHAIN,
+	NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_DELRULE,
+	NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_DELSET,
+	NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_DELSETELEM,
+	0
+};
+
+/*
+ * Described in header
+ */
 bool nl_monitor_nft_deleted(const struct nlmsghdr *nlh, const char *table)
 {
 	const struct nfgenmsg *nfg;
@@ -213,7 +232,7 @@ METHOD(nl_monitor_t, destroy, void,
  * Described in header
  */
 nl_monitor_t *nl_monitor_create(int protocol, const uint32_t *groups,
-								const uint32_t *ignore,
+								const uint32_t *ignore, const uint16_t *types,
 								nl_monitor_filter_t filter,
 								nl_monitor_heal_t heal, void *data,
 								const char *name)
@@ -246,6 +265,44 @@ nl_monitor_t *nl_monitor_create(int protocol, const uint32_t *groups,
 		free(this->name);
 		free(this);
 		return NULL;
+	}
+	/* our own changes never wake the thread: a socket filter drops the
+	 * events whose first message carries one of our port ids (a
+	 * transaction's events come in skbs of their own) */
+	{
+		struct sock_filter code[2 * MAX_IGNORE + 2 * MAX_TYPES + 4];
+		struct sock_fprog prog = { .filter = code };
+		int n = 0, count;
+
+		for (count = 0; count < MAX_IGNORE && this->ignore[count]; count++);
+		/* A = nlmsg_pid of the first message (loaded big-endian) */
+		code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+									offsetof(struct nlmsghdr, nlmsg_pid));
+		for (i = 0; i < count; i++)
+		{
+			code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+							__builtin_bswap32(this->ignore[i]) , 0, 1);
+			code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+		}
+		/* A = nlmsg_type; only the kinds of events asked for wake us */
+		code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS,
+									offsetof(struct nlmsghdr, nlmsg_type));
+		for (i = 0; i < MAX_TYPES && types[i]; i++)
+		{
+			code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+							__builtin_bswap16(types[i]), 0, 1);
+			code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+													 0xffffffff);
+		}
+		code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+												 i ? 0 : 0xffffffff);
+		prog.len = n;
+		if (setsockopt(mnl_socket_get_fd(this->nl), SOL_SOCKET,
+					   SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+		{
+			DBG1(DBG_CFG, "%s: attaching a socket filter failed: %s", name,
+				 strerror(errno));
+		}
 	}
 	/* a flush of many elements makes many events */
 	setsockopt(mnl_socket_get_fd(this->nl), SOL_SOCKET, SO_RCVBUFFORCE,

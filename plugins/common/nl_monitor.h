@@ -64,6 +64,8 @@ struct nl_monitor_t {
  * @param protocol	NETLINK_NETFILTER or NETLINK_ROUTE
  * @param groups	multicast groups to join, 0 terminated
  * @param ignore	port ids whose events are the plugin's own, 0 terminated
+ * @param types		message types to wake for, 0 terminated (at most 8); the
+ *					kernel drops the others before they reach the socket
  * @param filter	decides which events ask for a restore
  * @param heal		restores
  * @param data		user data for filter and heal
@@ -71,7 +73,7 @@ struct nl_monitor_t {
  * @return			monitor, NULL if the socket could not be opened (logged)
  */
 nl_monitor_t *nl_monitor_create(int protocol, const uint32_t *groups,
-								const uint32_t *ignore,
+								const uint32_t *ignore, const uint16_t *types,
 								nl_monitor_filter_t filter,
 								nl_monitor_heal_t heal, void *data,
 								const char *name);
@@ -85,5 +87,11 @@ nl_monitor_t *nl_monitor_create(int protocol, const uint32_t *groups,
  * @return			TRUE if so
  */
 bool nl_monitor_nft_deleted(const struct nlmsghdr *nlh, const char *table);
+
+/**
+ * The nftables message types of deletions, 0 terminated, for
+ * nl_monitor_create().
+ */
+extern const uint16_t nl_monitor_nft_deletions[];
 
 #endif /** NL_MONITOR_H_ @}*/

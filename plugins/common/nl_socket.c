@@ -308,6 +308,69 @@ METHOD(nl_socket_t, dump, bool,
 	return ok;
 }
 
+METHOD(nl_socket_t, request, bool,
+	private_nl_socket_t *this, struct nlmsghdr *req, nl_dump_cb_t cb,
+	void *data, const char *what)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	bool ok = FALSE, done = FALSE;
+	uint32_t seq;
+	int len;
+
+	this->mutex->lock(this->mutex);
+	seq = this->seq++;
+	req->nlmsg_flags |= NLM_F_REQUEST;
+	req->nlmsg_seq = seq;
+	req->nlmsg_pid = 0;
+	if (mnl_socket_sendto(this->nl, req, req->nlmsg_len) < 0)
+	{
+		DBG1(DBG_KNL, "%s: sending request failed: %s", what, strerror(errno));
+		this->mutex->unlock(this->mutex);
+		return FALSE;
+	}
+	while (!done)
+	{
+		len = mnl_socket_recvfrom(this->nl, buf, sizeof(buf));
+		if (len < 0)
+		{
+			if (errno == EINTR)
+			{
+				continue;
+			}
+			DBG1(DBG_KNL, "%s: receiving the answer failed: %s", what,
+				 strerror(errno));
+			break;
+		}
+		for (nlh = (struct nlmsghdr*)buf; mnl_nlmsg_ok(nlh, len);
+			 nlh = mnl_nlmsg_next(nlh, &len))
+		{
+			if (nlh->nlmsg_seq != seq)
+			{	/* a late answer to something else */
+				continue;
+			}
+			if (nlh->nlmsg_type == NLMSG_ERROR)
+			{
+				const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+
+				if (err->error)
+				{
+					DBG1(DBG_KNL, "%s failed: %s (%d)", what,
+						 strerror(-err->error), -err->error);
+				}
+				ok = !err->error;
+				done = TRUE;
+				break;
+			}
+			cb(nlh, data);
+			ok = done = TRUE;
+			break;
+		}
+	}
+	this->mutex->unlock(this->mutex);
+	return ok;
+}
+
 METHOD(nl_socket_t, get_portid, uint32_t,
 	private_nl_socket_t *this)
 {
@@ -339,6 +402,7 @@ nl_socket_t *nl_socket_create(int protocol)
 			.send = _send_,
 			.send_acked = _send_acked,
 			.dump = _dump,
+			.request = _request,
 			.get_portid = _get_portid,
 			.destroy = _destroy,
 		},

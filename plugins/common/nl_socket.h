@@ -79,6 +79,18 @@ struct nl_socket_t {
 				 void *data, const char *what);
 
 	/**
+	 * Send a request (not a dump) and pass its answer to a callback.
+	 *
+	 * @param req		request, sequence set here
+	 * @param cb		callback for the answer
+	 * @param data		user data for cb
+	 * @param what		what is asked, for log messages
+	 * @return			TRUE if answered without error
+	 */
+	bool (*request)(nl_socket_t *this, struct nlmsghdr *req, nl_dump_cb_t cb,
+					void *data, const char *what);
+
+	/**
 	 * The socket's netlink port id: events the kernel sends about the
 	 * changes made through this socket carry it.
 	 *

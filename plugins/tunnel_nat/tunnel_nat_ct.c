@@ -15,6 +15,8 @@
 #include "tunnel_nat_ct.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <arpa/inet.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
@@ -100,6 +102,27 @@ static int dump_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	return NFCT_CB_CONTINUE;
 }
 
+/**
+ * Number of conntrack entries in our network namespace, 1 if unknown
+ */
+static u_int ct_count()
+{
+	char buf[32] = "";
+	FILE *file;
+	u_int count = 1;
+
+	file = fopen("/proc/sys/net/netfilter/nf_conntrack_count", "r");
+	if (file)
+	{
+		if (fgets(buf, sizeof(buf), file))
+		{
+			count = strtoul(buf, NULL, 10);
+		}
+		fclose(file);
+	}
+	return count;
+}
+
 /*
  * Described in header
  */
@@ -115,8 +138,10 @@ int tunnel_nat_ct_flush(array_t *added, array_t *removed, const char *what)
 	uint32_t family = AF_INET;
 	int deleted = 0;
 
-	if (!array_count(added) && !array_count(removed))
-	{
+	if ((!array_count(added) && !array_count(removed)) || !ct_count())
+	{	/* nothing to look for, or nothing tracked in this namespace: spare
+		 * the walk of the kernel's hash table (shared by all namespaces,
+		 * milliseconds for a quarter million buckets) */
 		array_destroy(ctx.stale);
 		return 0;
 	}

@@ -27,6 +27,8 @@
 #include <daemon.h>
 #include <networking/tun_device.h>
 #include <threading/mutex.h>
+#include <threading/condvar.h>
+#include <threading/thread.h>
 #include <collections/hashtable.h>
 #include <processing/jobs/callback_job.h>
 
@@ -73,6 +75,27 @@ struct private_tunnel_nat_listener_t {
 	hashtable_t *sas;
 
 	/**
+	 * op_t, events waiting for the committer
+	 */
+	array_t *queue;
+
+	/**
+	 * Protects the queue, wakes the committer
+	 */
+	mutex_t *queue_mutex;
+	condvar_t *queue_condvar;
+
+	/**
+	 * The committer runs
+	 */
+	bool running;
+
+	/**
+	 * The committer thread
+	 */
+	thread_t *committer;
+
+	/**
 	 * Delete conntrack entries made stale by a change
 	 */
 	bool conntrack;
@@ -84,15 +107,21 @@ struct private_tunnel_nat_listener_t {
 	array_t *ct_added, *ct_removed;
 
 	/**
-	 * Number of changes collected, and whether a job is queued for them
+	 * Number of changes collected
 	 */
 	u_int ct_changes;
-	bool ct_queued;
 
 	/**
-	 * Protects the above
+	 * The cleaner runs, and its thread
+	 */
+	bool ct_running;
+	thread_t *ct_thread;
+
+	/**
+	 * Protects the above, wakes the cleaner
 	 */
 	mutex_t *ct_mutex;
+	condvar_t *ct_condvar;
 
 	/**
 	 * Watches for deletions of our table by other programs
@@ -116,18 +145,6 @@ struct private_tunnel_nat_listener_t {
 };
 
 /**
- * Record the time an event took (the caller holds the mutex)
- */
-static void record(private_tunnel_nat_listener_t *this, event_kind_t kind,
-				   uint64_t start)
-{
-	if (this->stats)
-	{
-		this->stats->add(this->stats, kind, event_stats_now() - start);
-	}
-}
-
-/**
  * What a commit is about, for logs
  */
 typedef struct {
@@ -138,7 +155,12 @@ typedef struct {
 /**
  * Delay of the conntrack clean-up after a change, in ms
  */
-#define CT_DELAY_MS 50
+#define CT_DELAY_MS 100
+
+/**
+ * Least time between two walks of the conntrack table, in ms
+ */
+#define CT_INTERVAL_MS 1000
 
 static void copy_elems(array_t *to, array_t *elems)
 {
@@ -155,46 +177,67 @@ static void copy_elems(array_t *to, array_t *elems)
 }
 
 /**
- * Clean up the conntrack entries of the changes collected so far, one dump
- * of the conntrack table for all of them
+ * The conntrack cleaner: its own thread, as a walk of the conntrack table
+ * takes milliseconds (the kernel's table is shared by all network
+ * namespaces). It gathers the changes of CT_DELAY_MS into one walk.
  */
-static job_requeue_t ct_job_run(private_tunnel_nat_listener_t *this)
+static void *ct_cleaner(private_tunnel_nat_listener_t *this)
 {
+	uint64_t start, deadline, now, last = 0;
 	array_t *added, *removed;
 	int deleted;
 	u_int changes;
 
 	this->ct_mutex->lock(this->ct_mutex);
-	added = this->ct_added;
-	removed = this->ct_removed;
-	changes = this->ct_changes;
-	this->ct_added = array_create(0, 0);
-	this->ct_removed = array_create(0, 0);
-	this->ct_changes = 0;
-	this->ct_queued = FALSE;
-	this->ct_mutex->unlock(this->ct_mutex);
-
-	deleted = tunnel_nat_ct_flush(added, removed, "tunnel-nat");
-	if (deleted > 0)
+	while (this->ct_running)
 	{
-		DBG1(DBG_CHD, "tunnel-nat: deleted %d conntrack entries of flows whose "
-			 "translation changed (%u changes)", deleted, changes);
+		if (!this->ct_changes)
+		{
+			this->ct_condvar->wait(this->ct_condvar, this->ct_mutex);
+			continue;
+		}
+		/* gather a burst of events (their signals don't cut this short),
+		 * and walk at most once per CT_INTERVAL_MS */
+		deadline = max(event_stats_now() + CT_DELAY_MS * 1000000ULL,
+					   last + CT_INTERVAL_MS * 1000000ULL);
+		while (this->ct_running && (now = event_stats_now()) < deadline)
+		{
+			this->ct_condvar->timed_wait(this->ct_condvar, this->ct_mutex,
+										 (deadline - now) / 1000000 + 1);
+		}
+		added = this->ct_added;
+		removed = this->ct_removed;
+		changes = this->ct_changes;
+		this->ct_added = array_create(0, 0);
+		this->ct_removed = array_create(0, 0);
+		this->ct_changes = 0;
+		this->ct_mutex->unlock(this->ct_mutex);
+
+		start = event_stats_now();
+		deleted = tunnel_nat_ct_flush(added, removed, "tunnel-nat");
+		last = event_stats_now();
+		if (deleted > 0)
+		{
+			DBG1(DBG_CHD, "tunnel-nat: deleted %d conntrack entries of flows "
+				 "whose translation changed (%u changes)", deleted, changes);
+		}
+		DBG2(DBG_CHD, "tunnel-nat: conntrack table walked in %llu us for %u "
+			 "changes", (unsigned long long)(event_stats_now() - start) / 1000,
+			 changes);
+		array_destroy_function(added, (void*)free, NULL);
+		array_destroy_function(removed, (void*)free, NULL);
+		this->ct_mutex->lock(this->ct_mutex);
 	}
-	array_destroy_function(added, (void*)free, NULL);
-	array_destroy_function(removed, (void*)free, NULL);
-	return JOB_REQUEUE_NONE;
+	this->ct_mutex->unlock(this->ct_mutex);
+	return NULL;
 }
 
 /**
- * Queue the conntrack clean-up of a change. It reads the whole conntrack
- * table, which is no work for a listener hook under the bus lock: a job does
- * it, for all the changes made until it runs.
+ * Hand the conntrack clean-up of a change to the cleaner
  */
 static void queue_ct(private_tunnel_nat_listener_t *this, array_t *add,
 					 array_t *del)
 {
-	bool queue;
-
 	if (!this->conntrack || (!array_count(add) && !array_count(del)))
 	{
 		return;
@@ -203,18 +246,8 @@ static void queue_ct(private_tunnel_nat_listener_t *this, array_t *add,
 	copy_elems(this->ct_added, add);
 	copy_elems(this->ct_removed, del);
 	this->ct_changes++;
-	queue = !this->ct_queued;
-	this->ct_queued = TRUE;
+	this->ct_condvar->signal(this->ct_condvar);
 	this->ct_mutex->unlock(this->ct_mutex);
-	if (queue)
-	{	/* a short delay gathers the changes of a burst of events into one
-		 * walk of the conntrack table, which competes with everything else
-		 * for the CPU and the conntrack locks */
-		lib->scheduler->schedule_job_ms(lib->scheduler,
-			(job_t*)callback_job_create_with_prio(
-							(callback_job_cb_t)ct_job_run, this, NULL, NULL,
-							JOB_PRIO_HIGH), CT_DELAY_MS);
-	}
 }
 
 /**
@@ -300,22 +333,21 @@ static bool ts_range(traffic_selector_t *ts, uint32_t *from, uint32_t *to)
 
 /**
  * Warn if a mapping's public prefix is not within the configured local_ts
+ * (ranges: array of uint32_t from, to)
  */
-static void check_configured_ts(child_sa_t *child_sa, linked_list_t *configured,
+static void check_configured_ts(const char *name, array_t *configured,
 								tunnel_nat_mapping_t *map)
 {
-	traffic_selector_t *ts;
-	enumerator_t *enumerator;
-	uint32_t from, to, last;
+	uint32_t last, range[2];
 	bool found = FALSE;
+	u_int i;
 
 	last = map->pub | ~tunnel_mask(map->prefixlen);
-	enumerator = configured->create_enumerator(configured);
-	while (!found && enumerator->enumerate(enumerator, &ts))
+	for (i = 0; !found && i < array_count(configured); i++)
 	{
-		found = ts_range(ts, &from, &to) && from <= map->pub && last <= to;
+		array_get(configured, i, range);
+		found = range[0] <= map->pub && last <= range[1];
 	}
-	enumerator->destroy(enumerator);
 	if (!found)
 	{
 		uint32_t pub = htonl(map->pub);
@@ -324,8 +356,7 @@ static void check_configured_ts(child_sa_t *child_sa, linked_list_t *configured,
 		host = host_create_from_chunk(AF_INET, chunk_from_thing(pub), 0);
 		DBG1(DBG_CFG, "tunnel-nat: public address %H/%u of mapping '%s' is "
 			 "not within local_ts of child '%s': the peer cannot reach it "
-			 "through this tunnel", host, map->prefixlen, map->name,
-			 child_sa->get_name(child_sa));
+			 "through this tunnel", host, map->prefixlen, map->name, name);
 		host->destroy(host);
 	}
 }
@@ -345,11 +376,14 @@ typedef struct {
 	char *name;
 	/** ts_pair_t */
 	array_t *pairs;
+	/** uint32_t[2], the configured local_ts ranges (for a warning) */
+	array_t *configured;
 } sa_rec_t;
 
 static void sa_rec_destroy(sa_rec_t *rec)
 {
 	array_destroy(rec->pairs);
+	array_destroy(rec->configured);
 	free(rec->name);
 	free(rec);
 }
@@ -364,10 +398,27 @@ static sa_rec_t *sa_rec_create(child_sa_t *child_sa)
 	sa_rec_t *rec;
 	ts_pair_t pair;
 
+	child_cfg_t *cfg = child_sa->get_config(child_sa);
+	linked_list_t *configured;
+	enumerator_t *enumerator;
+	uint32_t range[2];
+
 	INIT(rec,
 		.name = strdup(child_sa->get_name(child_sa)),
 		.pairs = array_create(sizeof(ts_pair_t), 1),
+		.configured = array_create(sizeof(range), 1),
 	);
+	configured = cfg->get_traffic_selectors(cfg, TRUE, NULL, NULL, FALSE);
+	enumerator = configured->create_enumerator(configured);
+	while (enumerator->enumerate(enumerator, &lts))
+	{
+		if (ts_range(lts, &range[0], &range[1]))
+		{
+			array_insert(rec->configured, ARRAY_TAIL, range);
+		}
+	}
+	enumerator->destroy(enumerator);
+	configured->destroy_offset(configured, offsetof(traffic_selector_t, destroy));
 	locals = child_sa->create_ts_enumerator(child_sa, TRUE);
 	while (locals->enumerate(locals, &lts))
 	{
@@ -437,45 +488,18 @@ static array_t *rec_elems(tunnel_nat_config_t *config, sa_rec_t *rec,
 /**
  * Warn about mappings whose public side is outside the configured local_ts
  */
-static void check_mappings(private_tunnel_nat_listener_t *this,
-						   child_sa_t *child_sa)
+static void check_mappings(private_tunnel_nat_listener_t *this, sa_rec_t *rec)
 {
 	tunnel_nat_mapping_t *map;
 	enumerator_t *mappings;
-	linked_list_t *configured = NULL;
-	child_cfg_t *cfg;
 
 	mappings = this->config->create_mapping_enumerator(this->config,
-											child_sa->get_name(child_sa));
+													   rec->name);
 	while (mappings->enumerate(mappings, &map))
 	{
-		if (!configured)
-		{	/* the configured local_ts, once per event */
-			cfg = child_sa->get_config(child_sa);
-			configured = cfg->get_traffic_selectors(cfg, TRUE, NULL, NULL,
-													FALSE);
-		}
-		check_configured_ts(child_sa, configured, map);
+		check_configured_ts(rec->name, rec->configured, map);
 	}
 	mappings->destroy(mappings);
-	if (configured)
-	{
-		configured->destroy_offset(configured,
-								   offsetof(traffic_selector_t, destroy));
-	}
-}
-
-/**
- * Build the elements a CHILD_SA needs, NULL if it has no mappings; records
- * the CHILD_SA in rec
- */
-static array_t *build_elems(private_tunnel_nat_listener_t *this,
-							child_sa_t *child_sa, sa_rec_t **rec)
-{
-	check_mappings(this, child_sa);
-	*rec = sa_rec_create(child_sa);
-	return rec_elems(this->config, *rec, child_sa->get_unique_id(child_sa),
-					 TRUE);
 }
 
 /**
@@ -505,65 +529,80 @@ static void elems_destroy(array_t *elems)
 	array_destroy_function(elems, (void*)free, NULL);
 }
 
+/**
+ * A CHILD_SA event waiting for the committer
+ */
+typedef struct {
+	event_kind_t kind;
+	/** CHILD_SA going away (down, rekey), 0 for none */
+	uint32_t old_id;
+	/** CHILD_SA coming up (up, rekey), 0 for none */
+	uint32_t new_id;
+	/** what the new CHILD_SA negotiated */
+	sa_rec_t *rec;
+	/** when the event happened */
+	uint64_t start;
+} op_t;
+
+static void op_destroy(op_t *op)
+{
+	if (op->rec)
+	{
+		sa_rec_destroy(op->rec);
+	}
+	free(op);
+}
+
+/**
+ * Hand an event to the committer: the hook only records what the CHILD_SA
+ * negotiated, the nftables transaction happens outside the bus lock
+ */
+static void enqueue(private_tunnel_nat_listener_t *this, event_kind_t kind,
+					uint32_t old_id, uint32_t new_id, child_sa_t *child_sa,
+					uint64_t start)
+{
+	op_t *op;
+
+	INIT(op,
+		.kind = kind,
+		.old_id = old_id,
+		.new_id = new_id,
+		.rec = child_sa ? sa_rec_create(child_sa) : NULL,
+		.start = start,
+	);
+	this->queue_mutex->lock(this->queue_mutex);
+	if (this->running)
+	{
+		array_insert(this->queue, ARRAY_TAIL, op);
+		this->queue_condvar->signal(this->queue_condvar);
+		op = NULL;
+	}
+	this->queue_mutex->unlock(this->queue_mutex);
+	if (op)
+	{
+		op_destroy(op);
+	}
+	if (this->stats)
+	{
+		this->stats->add(this->stats, EVENT_HOOK, event_stats_now() - start);
+	}
+}
+
 METHOD(listener_t, child_updown, bool,
 	private_tunnel_nat_listener_t *this, ike_sa_t *ike_sa, child_sa_t *child_sa,
 	bool up)
 {
 	uint64_t start = event_stats_now();
 	uint32_t id = child_sa->get_unique_id(child_sa);
-	array_t *elems = NULL;
-	char what[BUF_LEN];
-	commit_ctx_t ctx = { .this = this, .what = what };
 
-	this->mutex->lock(this->mutex);
-	if (!this->config)
-	{
-		this->mutex->unlock(this->mutex);
-		return TRUE;
-	}
-	snprintf(what, sizeof(what), "tunnel-nat: CHILD_SA %s{%u} %s",
-			 child_sa->get_name(child_sa), id, up ? "up" : "down");
 	if (up)
 	{
-		sa_rec_t *rec;
-
-		elems = build_elems(this, child_sa, &rec);
-		if (!elems)
-		{
-			sa_rec_destroy(rec);
-		}
-		else
-		{
-			if (this->state->update(this->state, 0, id, elems,
-									(tunnel_nat_commit_t)commit_change, &ctx))
-			{
-				set_rec(this, id, rec);
-				DBG1(DBG_CHD, "tunnel-nat: translations of CHILD_SA %s{%u} "
-					 "installed (%u in table ip %s)",
-					 child_sa->get_name(child_sa), id,
-					 this->state->get_count(this->state), this->config->table);
-			}
-			else
-			{
-				DBG1(DBG_CHD, "tunnel-nat: installing translations of "
-					 "CHILD_SA %s{%u} failed, none installed",
-					 child_sa->get_name(child_sa), id);
-				sa_rec_destroy(rec);
-			}
-			elems_destroy(elems);
-		}
+		enqueue(this, EVENT_UP, 0, id, child_sa, start);
 	}
-	else if (set_rec(this, id, NULL),
-			 !this->state->update(this->state, id, 0, NULL,
-								  (tunnel_nat_commit_t)commit_change, &ctx))
+	else
 	{
-		/* the SA is gone either way: drop its state and make the kernel
-		 * match what the remaining CHILD_SAs need */
-		this->state->forget(this->state, id, NULL);
-		resync(this, what);
+		enqueue(this, EVENT_DOWN, id, 0, NULL, start);
 	}
-	record(this, up ? EVENT_UP : EVENT_DOWN, start);
-	this->mutex->unlock(this->mutex);
 	return TRUE;
 }
 
@@ -571,51 +610,244 @@ METHOD(listener_t, child_rekey, bool,
 	private_tunnel_nat_listener_t *this, ike_sa_t *ike_sa, child_sa_t *old,
 	child_sa_t *new)
 {
-	uint64_t start = event_stats_now();
-	uint32_t old_id = old->get_unique_id(old), new_id = new->get_unique_id(new);
-	array_t *elems;
-	sa_rec_t *rec;
+	enqueue(this, EVENT_REKEY, old->get_unique_id(old),
+			new->get_unique_id(new), new, event_stats_now());
+	return TRUE;
+}
+
+/**
+ * Net change of one element over a batch of events
+ */
+typedef struct {
+	tunnel_nat_elem_t elem;
+	int delta;
+} pend_t;
+
+static u_int pend_hash(const void *key)
+{
+	const tunnel_nat_elem_t *e = key;
+	uint32_t v[] = { e->map, e->src_from, e->src_to, e->dst_from, e->dst_to,
+					 e->nat_from, e->nat_to };
+
+	return chunk_hash(chunk_create((u_char*)v, sizeof(v)));
+}
+
+static bool pend_equals(const void *a, const void *b)
+{
+	return tunnel_nat_elem_equals((tunnel_nat_elem_t*)a, (tunnel_nat_elem_t*)b);
+}
+
+static void pend(hashtable_t *pending, array_t *elems, int delta)
+{
+	tunnel_nat_elem_t *elem;
+	pend_t *p;
+	u_int i;
+
+	for (i = 0; i < array_count(elems); i++)
+	{
+		array_get(elems, i, &elem);
+		p = pending->get(pending, elem);
+		if (!p)
+		{
+			INIT(p,
+				.elem = *elem,
+			);
+			pending->put(pending, &p->elem, p);
+		}
+		p->delta += delta;
+	}
+}
+
+/**
+ * Collects the changes of a batch of events (the state engine's commit)
+ */
+static bool collect(hashtable_t *pending, array_t *add, array_t *del)
+{
+	pend(pending, del, -1);
+	pend(pending, add, 1);
+	return TRUE;
+}
+
+/**
+ * Apply one event to the state, collecting its changes
+ */
+static void apply_op(private_tunnel_nat_listener_t *this, op_t *op,
+					 hashtable_t *pending)
+{
+	array_t *elems = NULL;
+
+	if (op->rec)
+	{
+		check_mappings(this, op->rec);
+		elems = rec_elems(this->config, op->rec, op->new_id, TRUE);
+	}
+	switch (op->kind)
+	{
+		case EVENT_UP:
+			if (elems && this->state->update(this->state, 0, op->new_id, elems,
+										(tunnel_nat_commit_t)collect, pending))
+			{
+				set_rec(this, op->new_id, op->rec);
+				op->rec = NULL;
+			}
+			break;
+		case EVENT_DOWN:
+			set_rec(this, op->old_id, NULL);
+			this->state->update(this->state, op->old_id, 0, NULL,
+								(tunnel_nat_commit_t)collect, pending);
+			break;
+		case EVENT_REKEY:
+			if (!elems)
+			{	/* no mappings for the new one */
+				break;
+			}
+			if (this->state->update(this->state, op->old_id, op->new_id, elems,
+									(tunnel_nat_commit_t)collect, pending))
+			{
+				set_rec(this, op->old_id, NULL);
+				set_rec(this, op->new_id, op->rec);
+				op->rec = NULL;
+			}
+			else
+			{	/* keep what the old SA had in place for the new one */
+				this->state->rename(this->state, op->old_id, op->new_id);
+				set_rec(this, op->new_id,
+						this->sas->remove(this->sas,
+										  (void*)(uintptr_t)op->old_id));
+			}
+			break;
+		default:
+			break;
+	}
+	if (elems)
+	{
+		elems_destroy(elems);
+	}
+}
+
+/**
+ * Apply a batch of events: the state first, then the net change in one
+ * nftables transaction (if it fails, the maps are rewritten to the state)
+ */
+static void apply_ops(private_tunnel_nat_listener_t *this, array_t *ops,
+					  uint64_t begin)
+{
+	hashtable_t *pending;
+	enumerator_t *enumerator;
+	array_t *add, *del;
+	pend_t *p;
+	op_t *op;
 	char what[BUF_LEN];
 	commit_ctx_t ctx = { .this = this, .what = what };
+	uint64_t now;
+	u_int i;
 
-	this->mutex->lock(this->mutex);
-	if (!this->config)
+	if (array_count(ops) == 1)
 	{
-		this->mutex->unlock(this->mutex);
-		return TRUE;
-	}
-	elems = build_elems(this, new, &rec);
-	if (!elems)
-	{
-		sa_rec_destroy(rec);
+		array_get(ops, 0, &op);
+		snprintf(what, sizeof(what), "tunnel-nat: CHILD_SA %s{%u} %s",
+				 op->rec ? op->rec->name : "", op->new_id ?: op->old_id,
+				 op->kind == EVENT_UP ? "up" :
+				 op->kind == EVENT_DOWN ? "down" : "rekeyed");
 	}
 	else
 	{
-		snprintf(what, sizeof(what), "tunnel-nat: CHILD_SA %s{%u} rekeyed to "
-				 "{%u}", new->get_name(new), old_id, new_id);
-		if (!this->state->update(this->state, old_id, new_id, elems,
-								 (tunnel_nat_commit_t)commit_change, &ctx))
-		{
-			/* keep what the old SA had in place for the new one, no gap */
-			this->state->rename(this->state, old_id, new_id);
-			DBG1(DBG_CHD, "tunnel-nat: kept the translations of CHILD_SA "
-				 "%s{%u} for {%u}", new->get_name(new), old_id, new_id);
-			sa_rec_destroy(rec);
-			rec = this->sas->remove(this->sas, (void*)(uintptr_t)old_id);
-		}
-		else
-		{
-			set_rec(this, old_id, NULL);
-		}
-		if (rec)
-		{
-			set_rec(this, new_id, rec);
-		}
-		elems_destroy(elems);
+		snprintf(what, sizeof(what), "tunnel-nat: %u CHILD_SA events",
+				 array_count(ops));
 	}
-	record(this, EVENT_REKEY, start);
-	this->mutex->unlock(this->mutex);
-	return TRUE;
+	pending = hashtable_create(pend_hash, pend_equals, 8);
+	for (i = 0; i < array_count(ops); i++)
+	{
+		array_get(ops, i, &op);
+		apply_op(this, op, pending);
+	}
+	add = array_create(0, 0);
+	del = array_create(0, 0);
+	enumerator = pending->create_enumerator(pending);
+	while (enumerator->enumerate(enumerator, NULL, &p))
+	{
+		if (p->delta > 0)
+		{
+			array_insert(add, ARRAY_TAIL, &p->elem);
+		}
+		else if (p->delta < 0)
+		{
+			array_insert(del, ARRAY_TAIL, &p->elem);
+		}
+	}
+	enumerator->destroy(enumerator);
+	if ((array_count(add) || array_count(del)) &&
+		!commit_change(&ctx, add, del))
+	{	/* make the kernel match what the CHILD_SAs need */
+		resync(this, what);
+	}
+	now = event_stats_now();
+	for (i = 0; i < array_count(ops); i++)
+	{
+		array_get(ops, i, &op);
+		if (op->kind == EVENT_UP)
+		{
+			sa_rec_t *rec = this->sas->get(this->sas,
+										   (void*)(uintptr_t)op->new_id);
+			if (rec)
+			{
+				DBG1(DBG_CHD, "tunnel-nat: translations of CHILD_SA %s{%u} "
+					 "installed (%u in table ip %s)", rec->name, op->new_id,
+					 this->state->get_count(this->state), this->config->table);
+			}
+		}
+		if (this->stats)
+		{	/* from the event to the translations in place; and the
+			 * event's share of the work */
+			this->stats->add(this->stats, op->kind, now - op->start);
+			this->stats->add(this->stats, EVENT_COST,
+							 (now - begin) / array_count(ops));
+		}
+	}
+	if (array_count(ops) > 1 || array_count(add) || array_count(del))
+	{
+		DBG2(DBG_CHD, "%s: %u translations added, %u removed, %u installed",
+			 what, array_count(add), array_count(del),
+			 this->state->get_count(this->state));
+	}
+	array_destroy(add);
+	array_destroy(del);
+	pending->destroy_function(pending, (void*)free);
+}
+
+/**
+ * The committer: takes the queued events, all at once, and applies them
+ */
+static void *committer(private_tunnel_nat_listener_t *this)
+{
+	array_t *ops;
+	uint64_t begin;
+
+	this->queue_mutex->lock(this->queue_mutex);
+	while (this->running)
+	{
+		if (!array_count(this->queue))
+		{
+			this->queue_condvar->wait(this->queue_condvar, this->queue_mutex);
+			continue;
+		}
+		ops = this->queue;
+		this->queue = array_create(0, 8);
+		this->queue_mutex->unlock(this->queue_mutex);
+
+		begin = event_stats_now();
+		this->mutex->lock(this->mutex);
+		if (this->config)
+		{
+			apply_ops(this, ops, begin);
+		}
+		this->mutex->unlock(this->mutex);
+		array_destroy_function(ops, (void*)op_destroy, NULL);
+
+		this->queue_mutex->lock(this->queue_mutex);
+	}
+	this->queue_mutex->unlock(this->queue_mutex);
+	return NULL;
 }
 
 CALLBACK(monitor_filter, bool,
@@ -720,12 +952,24 @@ METHOD(tunnel_nat_listener_t, start, bool,
 	batch->destroy(batch);
 	if (ok)
 	{
+		this->queue_mutex->lock(this->queue_mutex);
+		this->running = TRUE;
+		this->queue_mutex->unlock(this->queue_mutex);
+		this->committer = thread_create((thread_main_t)committer, this);
+		this->ct_mutex->lock(this->ct_mutex);
+		this->ct_running = TRUE;
+		this->ct_mutex->unlock(this->ct_mutex);
+		this->ct_thread = thread_create((thread_main_t)ct_cleaner, this);
+	}
+	if (ok)
+	{
 		uint32_t groups[] = { NFNLGRP_NFTABLES, 0 };
 		uint32_t ignore[] = { this->socket->get_portid(this->socket), 0 };
 
 		snprintf(this->table, sizeof(this->table), "%s", config->table);
 
 		this->monitor = nl_monitor_create(NETLINK_NETFILTER, groups, ignore,
+										  nl_monitor_nft_deletions,
 										  monitor_filter, monitor_heal, this,
 										  "tunnel-nat");
 		DBG1(DBG_CFG, "tunnel-nat: table ip %s ready, %u mappings, DNAT of "
@@ -873,7 +1117,27 @@ METHOD(tunnel_nat_listener_t, stop, void,
 	nl_batch_t *batch;
 	char what[BUF_LEN];
 
-	/* not under our lock: a restore in progress takes it */
+	/* not under our lock: the committer and a restore in progress take it */
+	this->queue_mutex->lock(this->queue_mutex);
+	this->running = FALSE;
+	this->queue_condvar->signal(this->queue_condvar);
+	this->queue_mutex->unlock(this->queue_mutex);
+	if (this->committer)
+	{
+		this->committer->join(this->committer);
+		this->committer = NULL;
+	}
+	array_destroy_function(this->queue, (void*)op_destroy, NULL);
+	this->queue = array_create(0, 8);
+	this->ct_mutex->lock(this->ct_mutex);
+	this->ct_running = FALSE;
+	this->ct_condvar->signal(this->ct_condvar);
+	this->ct_mutex->unlock(this->ct_mutex);
+	if (this->ct_thread)
+	{
+		this->ct_thread->join(this->ct_thread);
+		this->ct_thread = NULL;
+	}
 	DESTROY_IF(this->monitor);
 	this->monitor = NULL;
 	this->mutex->lock(this->mutex);
@@ -912,6 +1176,10 @@ METHOD(tunnel_nat_listener_t, destroy, void,
 	this->sas->destroy_function(this->sas, (void*)sa_rec_destroy);
 	this->mutex->destroy(this->mutex);
 	this->ct_mutex->destroy(this->ct_mutex);
+	this->ct_condvar->destroy(this->ct_condvar);
+	array_destroy_function(this->queue, (void*)op_destroy, NULL);
+	this->queue_mutex->destroy(this->queue_mutex);
+	this->queue_condvar->destroy(this->queue_condvar);
 	array_destroy_function(this->ct_added, (void*)free, NULL);
 	array_destroy_function(this->ct_removed, (void*)free, NULL);
 	free(this->iface);
@@ -942,6 +1210,10 @@ tunnel_nat_listener_t *tunnel_nat_listener_create(nl_socket_t *socket)
 		.sas = hashtable_create(tunnel_id_hash, tunnel_id_equals, 32),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.ct_mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+		.ct_condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
+		.queue = array_create(0, 8),
+		.queue_mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+		.queue_condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
 		.ct_added = array_create(0, 0),
 		.ct_removed = array_create(0, 0),
 	);

@@ -949,6 +949,18 @@ static void find_xfrm(const struct nlmsghdr *nlh, xfrm_find_t *find)
 /**
  * Where the traffic of a CHILD_SA goes
  */
+/**
+ * Answer of a route lookup
+ */
+typedef struct {
+	uint32_t gw, oif;
+} via_t;
+
+static void parse_via(const struct nlmsghdr *nlh, via_t *via)
+{
+	tunnel_route_rtnl_parse_via(nlh, &via->gw, &via->oif);
+}
+
 static bool resolve_target(private_tunnel_route_listener_t *this,
 						   ike_sa_t *ike_sa, child_sa_t *child_sa, target_t *t)
 {
@@ -981,9 +993,27 @@ static bool resolve_target(private_tunnel_route_listener_t *this,
 		return t->oif != 0;
 	}
 	/* policy-based XFRM: toward the peer, as charon reaches it, so the packet
-	 * gets to the XFRM output path */
+	 * gets to the XFRM output path. The kernel's own lookup (one request;
+	 * charon's get_nexthop() dumps every route, our table's too, which costs
+	 * more the more tunnels there are) */
 	me = ike_sa->get_my_host(ike_sa);
 	other = ike_sa->get_other_host(ike_sa);
+	if (other->get_family(other) == AF_INET && me->get_family(me) == AF_INET)
+	{
+		via_t via = {};
+
+		if (this->rtnl->request(this->rtnl,
+				tunnel_route_rtnl_get_req(buf,
+					untoh32(other->get_address(other).ptr),
+					untoh32(me->get_address(me).ptr)),
+				(nl_dump_cb_t)parse_via, &via,
+				"tunnel-route: looking up the route to the peer") && via.oif)
+		{
+			t->oif = via.oif;
+			t->gw = via.gw ?: untoh32(other->get_address(other).ptr);
+			return TRUE;
+		}
+	}
 	gw = charon->kernel->get_nexthop(charon->kernel, other, -1, me, &ifname);
 	if (!ifname)
 	{
@@ -1815,6 +1845,7 @@ METHOD(tunnel_route_listener_t, start, bool,
 	{
 		uint32_t nft_groups[] = { NFNLGRP_NFTABLES, 0 };
 		uint32_t rt_groups[] = { RTNLGRP_IPV4_RULE, RTNLGRP_IPV4_ROUTE, 0 };
+		uint16_t rt_types[] = { RTM_DELROUTE, RTM_DELRULE, 0 };
 		uint32_t ignore[] = { this->nfnl->get_portid(this->nfnl),
 							  this->rtnl->get_portid(this->rtnl), 0 };
 
@@ -1822,11 +1853,11 @@ METHOD(tunnel_route_listener_t, start, bool,
 				 config->nft_table);
 		this->table = config->table;
 		this->protocol = config->protocol;
-
 		this->nft_monitor = nl_monitor_create(NETLINK_NETFILTER, nft_groups,
-								ignore, nft_filter, heal, this, "tunnel-route");
+								ignore, nl_monitor_nft_deletions, nft_filter,
+								heal, this, "tunnel-route");
 		this->rt_monitor = nl_monitor_create(NETLINK_ROUTE, rt_groups,
-								ignore, rt_filter, heal, this, "tunnel-route");
+								ignore, rt_types, rt_filter, heal, this, "tunnel-route");
 	}
 	if (config->refresh)
 	{

@@ -313,3 +313,69 @@ bool tunnel_route_rtnl_parse_xfrm_link(const struct nlmsghdr *nlh,
 	}
 	return FALSE;
 }
+
+/*
+ * Described in header
+ */
+struct nlmsghdr *tunnel_route_rtnl_get_req(char *buf, uint32_t dst,
+										   uint32_t src)
+{
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	memset(buf, 0, 256);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 32;
+	mnl_attr_put_u32(nlh, RTA_DST, htonl(dst));
+	if (src)
+	{
+		rtm->rtm_src_len = 32;
+		mnl_attr_put_u32(nlh, RTA_SRC, htonl(src));
+	}
+	return nlh;
+}
+
+/*
+ * Described in header
+ */
+bool tunnel_route_rtnl_parse_via(const struct nlmsghdr *nlh, uint32_t *gw,
+								 uint32_t *oif)
+{
+	const struct nlattr *attr;
+	const struct rtmsg *rtm;
+
+	*gw = *oif = 0;
+	if (nlh->nlmsg_type != RTM_NEWROUTE ||
+		nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*rtm)))
+	{
+		return FALSE;
+	}
+	rtm = mnl_nlmsg_get_payload(nlh);
+	if (rtm->rtm_family != AF_INET)
+	{
+		return FALSE;
+	}
+	mnl_attr_for_each(attr, nlh, sizeof(*rtm))
+	{
+		switch (mnl_attr_get_type(attr))
+		{
+			case RTA_GATEWAY:
+				if (mnl_attr_get_payload_len(attr) == 4)
+				{
+					*gw = ntohl(mnl_attr_get_u32(attr));
+				}
+				break;
+			case RTA_OIF:
+				if (mnl_attr_get_payload_len(attr) == 4)
+				{
+					*oif = mnl_attr_get_u32(attr);
+				}
+				break;
+		}
+	}
+	return *oif != 0;
+}

@@ -78,6 +78,28 @@ void tunnel_route_rtnl_rule(nl_batch_t *batch, bool add,
 struct nlmsghdr *tunnel_route_rtnl_dump_req(char *buf, uint16_t type);
 
 /**
+ * Build the kernel's route lookup (not a dump) toward an address.
+ *
+ * @param buf		buffer of at least 256 bytes
+ * @param dst		destination (host order)
+ * @param src		source (host order), 0 for none
+ * @return			request in buf
+ */
+struct nlmsghdr *tunnel_route_rtnl_get_req(char *buf, uint32_t dst,
+										   uint32_t src);
+
+/**
+ * Parse the answer of a route lookup: gateway (0 if on-link) and interface.
+ *
+ * @param nlh		RTM_NEWROUTE answer
+ * @param gw		gateway (host order), 0 if none
+ * @param oif		outgoing interface index
+ * @return			TRUE if it is an answer with an interface
+ */
+bool tunnel_route_rtnl_parse_via(const struct nlmsghdr *nlh, uint32_t *gw,
+								 uint32_t *oif);
+
+/**
  * Parse an IPv4 route message.
  *
  * @return			FALSE if not an IPv4 unicast/prohibit route we can parse
