@@ -80,7 +80,7 @@ METHOD(event_stats_t, write_, bool,
 	private_event_stats_t *this, const char *path)
 {
 	static const char *names[] = { "up", "down", "rekey", "hook", "cost",
-								   "?", "?", "?" };
+								   "enter", "leave", "?" };
 	FILE *file;
 	u_int i;
 	bool ok;

@@ -38,6 +38,10 @@ enum event_kind_t {
 	EVENT_HOOK,
 	/** work done for the event outside the hook (its share of a batch) */
 	EVENT_COST,
+	/** monotonic time a hook was entered (not a duration) */
+	EVENT_ENTER,
+	/** monotonic time a hook was left (not a duration) */
+	EVENT_LEAVE,
 };
 
 /**

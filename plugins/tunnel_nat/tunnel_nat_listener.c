@@ -583,8 +583,11 @@ static void enqueue(private_tunnel_nat_listener_t *this, event_kind_t kind,
 		op_destroy(op);
 	}
 	if (this->stats)
-	{
-		this->stats->add(this->stats, EVENT_HOOK, event_stats_now() - start);
+	{	/* and when the next listener on the bus gets the event */
+		uint64_t now = event_stats_now();
+
+		this->stats->add(this->stats, EVENT_HOOK, now - start);
+		this->stats->add(this->stats, EVENT_LEAVE, now);
 	}
 }
 

@@ -1182,6 +1182,10 @@ METHOD(listener_t, child_updown, bool,
 	char what[BUF_LEN];
 	change_t c;
 
+	if (this->stats)
+	{	/* when the previous listener on the bus was done with the event */
+		this->stats->add(this->stats, EVENT_ENTER, start);
+	}
 	this->mutex->lock(this->mutex);
 	if (!this->config)
 	{
@@ -1232,6 +1236,10 @@ METHOD(listener_t, child_rekey, bool,
 	{
 		this->mutex->unlock(this->mutex);
 		return TRUE;
+	}
+	if (this->stats)
+	{
+		this->stats->add(this->stats, EVENT_ENTER, start);
 	}
 	snprintf(what, sizeof(what), "tunnel-route: CHILD_SA %s{%u} rekeyed to "
 			 "{%u}", new->get_name(new), old->get_unique_id(old),

@@ -24,9 +24,11 @@
 #   cost     the plugins' work for the event (tunnel-nat: its hook plus its
 #            share of a batched transaction; tunnel-route: its hook); the
 #            event rate is 1 / mean cost
-# The baseline's cost is the time of its script from its first line to the
-# end of nft (the fork and exec of the shell before are not counted, which
-# favours the baseline).
+# The baseline's cost and latency: the updown plugin's run of its script per
+# event, from the bus handing it the event to the bus moving on (fork, exec,
+# the script's nft, wait), measured by tunnel-nat (no mappings) before it
+# and tunnel-route (no sources) after it on the bus; the script's own time
+# from its first line to the end of nft is reported beside it.
 #
 # Copyright (C) 2026 The tunnel-nat authors
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -78,9 +80,14 @@ one_run()
 		LT_GW_EXTRA="tunnel-nat { latency_log = $dir/tunnel-nat.ns }
 		tunnel-route { latency_log = $dir/tunnel-route.ns }"
 	else
-		LT_GW_PLUGINS="updown"
+		# the baseline; tunnel-nat (no mappings) before updown on the bus
+		# and tunnel-route (no sources) after it only tell when updown got
+		# each event and when it was done with it
+		LT_GW_PLUGINS="tunnel-nat updown tunnel-route"
 		LT_UPDOWN="$TOP/tests/load/updown-nft.sh $dir/updown.ns $APP $P"
-		LT_GW_EXTRA=""
+		LT_MAPPINGS=""
+		LT_GW_EXTRA="tunnel-nat { latency_log = $dir/probe-nat.ns }
+		tunnel-route { latency_log = $dir/probe-route.ns }"
 		nsx gw nft -f - <<EON
 table ip updown_nat {
 	map snat4 { type ipv4_addr . ipv4_addr : ipv4_addr; }
@@ -113,8 +120,13 @@ EON
 	else
 		[ "$(nsx gw nft -j list map ip updown_nat snat4 | jq '[.nftables[] | select(.map) | .map.elem // [] | length] | add')" = "$n" ] || ok=0
 	fi
-	nsx gw nft -j list ruleset | jq '[.nftables[] | select(.rule)] | length' > "$dir/nft_rules"
-	nsx gw ip -4 rule show | wc -l > "$dir/fib_rules"
+	if [ "$mode" = plugins ]; then
+		nsx gw nft -j list ruleset | jq '[.nftables[] | select(.rule)] | length' > "$dir/nft_rules"
+		nsx gw ip -4 rule show | wc -l > "$dir/fib_rules"
+	else	# the baseline's own (not the probes')
+		nsx gw nft -j list table ip updown_nat | jq '[.nftables[] | select(.rule)] | length' > "$dir/nft_rules"
+		nsx gw ip -4 rule show | grep -vc "proto 242" > "$dir/fib_rules"
+	fi
 	nsx gw ip -4 route show table all | wc -l > "$dir/routes"
 	awk '/VmHWM/ { print $2 }' "/proc/$pid/status" > "$dir/rss_kb"
 
@@ -197,9 +209,21 @@ for n in $SIZES; do
 			cost=$(for r in "$RUNDIR"/$mode-$n-*/; do
 				echo $(( $(cat "$r/nat.cost") + $(cat "$r/route.cost") )); done | median)
 		else
-			cat "$RUNDIR"/$mode-$n-*/updown.ns 2>/dev/null > "$RUNDIR/$mode-$n.ns"
+			# per event: from tunnel-nat leaving the hook to tunnel-route
+			# entering it, i.e. the updown plugin's whole run of the script
+			# (fork, exec, nft, wait); labelled with the script's verbs
+			for r in "$RUNDIR"/$mode-$n-*/; do
+				paste -d' ' <(awk '$1 == "leave" { print $2 }' "$r/probe-nat.ns") \
+					<(awk '$1 == "enter" { print $2 }' "$r/probe-route.ns") \
+					<(awk '{ print $1 }' "$r/updown.ns") |
+					awk 'NF == 3 { print $3, $2 - $1 }' > "$r/updown.lat"
+			done
+			cat "$RUNDIR"/$mode-$n-*/updown.lat 2>/dev/null > "$RUNDIR/$mode-$n.ns"
 			cost=$(for r in "$RUNDIR"/$mode-$n-*/; do
-				awk '{ s += $2; c++ } END { printf "%.0f\n", s / (c ? c : 1) }' "$r/updown.ns"; done | median)
+				awk '{ s += $2; c++ } END { printf "%.0f\n", s / (c ? c : 1) }' "$r/updown.lat"; done | median)
+			read -r p50 p99 max mean < <(cat "$RUNDIR"/$mode-$n-*/updown.ns | awk '{ print $2 }' | pct)
+			printf "  script alone (first line to end of nft): p50=%sus p99=%sus mean=%sus\n" \
+				$p50 $p99 $mean | tee -a "$RUNDIR/report.txt"
 		fi
 		echo "$cost" > "$RUNDIR/$mode-$n.cost"
 		for ev in up down; do
