@@ -56,7 +56,54 @@ struct private_tunnel_nat_state_t {
 	 * CHILD_SA unique id => array_t of entry_t*
 	 */
 	hashtable_t *records;
+
+	/**
+	 * Entries by key (without the translated prefix), elem_key_t* => array_t of
+	 * entry_t*, so that a conflict with an exact pair is found at once
+	 */
+	hashtable_t *by_key;
+
+	/**
+	 * entry_t* whose keys are ranges (not exact address pairs)
+	 */
+	array_t *ranges;
 };
+
+/**
+ * Key of an element: map and address ranges
+ */
+typedef struct {
+	uint32_t map, src_from, src_to, dst_from, dst_to;
+} elem_key_t;
+
+static u_int key_hash(const void *key)
+{
+	return chunk_hash(chunk_create((u_char*)key, sizeof(elem_key_t)));
+}
+
+static bool key_equals(const void *a, const void *b)
+{
+	return memeq(a, b, sizeof(elem_key_t));
+}
+
+/**
+ * Entries of a key
+ */
+typedef struct {
+	elem_key_t key;
+	/** entry_t* */
+	array_t *list;
+} by_key_t;
+
+static bool is_exact(tunnel_nat_elem_t *e)
+{
+	return e->src_from == e->src_to && e->dst_from == e->dst_to;
+}
+
+static elem_key_t key_of(tunnel_nat_elem_t *e)
+{
+	return (elem_key_t){ e->map, e->src_from, e->src_to, e->dst_from, e->dst_to };
+}
 
 /*
  * Described in header
@@ -109,26 +156,123 @@ static bool keys_overlap(tunnel_nat_elem_t *a, tunnel_nat_elem_t *b)
 }
 
 /**
- * Find an element that stays installed and overlaps a new one
+ * Add an entry to the indexes
+ */
+static void index_add(private_tunnel_nat_state_t *this, entry_t *entry)
+{
+	elem_key_t key = key_of(&entry->elem);
+	by_key_t *bk;
+
+	bk = this->by_key->get(this->by_key, &key);
+	if (!bk)
+	{
+		INIT(bk,
+			.key = key,
+			.list = array_create(0, 1),
+		);
+		this->by_key->put(this->by_key, &bk->key, bk);
+	}
+	array_insert(bk->list, ARRAY_TAIL, entry);
+	if (!is_exact(&entry->elem))
+	{
+		array_insert(this->ranges, ARRAY_TAIL, entry);
+	}
+}
+
+static void array_remove_ptr(array_t *list, void *ptr)
+{
+	void *cur;
+	int i;
+
+	for (i = 0; i < array_count(list); i++)
+	{
+		array_get(list, i, &cur);
+		if (cur == ptr)
+		{
+			array_remove(list, i, NULL);
+			return;
+		}
+	}
+}
+
+/**
+ * Remove an entry from the entries and the indexes
+ */
+static void entry_remove(private_tunnel_nat_state_t *this, entry_t *entry)
+{
+	elem_key_t key = key_of(&entry->elem);
+	by_key_t *bk;
+
+	this->entries->remove(this->entries, entry);
+	bk = this->by_key->get(this->by_key, &key);
+	if (bk)
+	{
+		array_remove_ptr(bk->list, entry);
+		if (!array_count(bk->list))
+		{
+			this->by_key->remove(this->by_key, &key);
+			array_destroy(bk->list);
+			free(bk);
+		}
+	}
+	if (!is_exact(&entry->elem))
+	{
+		array_remove_ptr(this->ranges, entry);
+	}
+}
+
+static bool active_overlap(entry_t *entry, tunnel_nat_elem_t *elem)
+{
+	return (int)entry->refs + entry->delta > 0 &&
+		   keys_overlap(&entry->elem, elem);
+}
+
+/**
+ * Find an element that stays installed and overlaps a new one: for an exact
+ * pair, those with the same key and the ranges; a range is checked against
+ * all elements
  */
 static entry_t *find_overlap(private_tunnel_nat_state_t *this,
 							 tunnel_nat_elem_t *elem)
 {
 	enumerator_t *enumerator;
 	entry_t *entry, *found = NULL;
+	elem_key_t key = key_of(elem);
+	by_key_t *bk;
+	u_int i;
 
-	enumerator = this->entries->create_enumerator(this->entries);
-	while (enumerator->enumerate(enumerator, NULL, &entry))
+	if (!is_exact(elem))
 	{
-		if ((int)entry->refs + entry->delta > 0 &&
-			keys_overlap(&entry->elem, elem))
+		enumerator = this->entries->create_enumerator(this->entries);
+		while (enumerator->enumerate(enumerator, NULL, &entry))
 		{
-			found = entry;
-			break;
+			if (active_overlap(entry, elem))
+			{
+				found = entry;
+				break;
+			}
+		}
+		enumerator->destroy(enumerator);
+		return found;
+	}
+	bk = this->by_key->get(this->by_key, &key);
+	for (i = 0; bk && i < array_count(bk->list); i++)
+	{
+		array_get(bk->list, i, &entry);
+		if (active_overlap(entry, elem))
+		{
+			return entry;
 		}
 	}
-	enumerator->destroy(enumerator);
-	return found;
+	for (i = 0; i < array_count(this->ranges); i++)
+	{
+		array_get(this->ranges, i, &entry);
+		if (active_overlap(entry, elem))
+		{
+			return entry;
+		}
+	}
+	return NULL;
 }
 
 static void touch(array_t *touched, entry_t *entry, int delta)
@@ -228,6 +372,7 @@ METHOD(tunnel_nat_state_t, update, bool,
 				.elem = *elem,
 			);
 			this->entries->put(this->entries, entry, entry);
+			index_add(this, entry);
 			touch(touched, entry, 1);
 			array_insert(new_rec, ARRAY_TAIL, entry);
 			array_insert(add, ARRAY_TAIL, &entry->elem);
@@ -262,7 +407,7 @@ METHOD(tunnel_nat_state_t, update, bool,
 		entry->touched = FALSE;
 		if (!entry->refs)
 		{
-			this->entries->remove(this->entries, entry);
+			entry_remove(this, entry);
 			free(entry);
 		}
 	}
@@ -310,7 +455,7 @@ METHOD(tunnel_nat_state_t, forget, void,
 	{
 		if (--entry->refs == 0)
 		{
-			this->entries->remove(this->entries, entry);
+			entry_remove(this, entry);
 			if (del)
 			{	/* pass ownership to the caller */
 				array_insert(del, ARRAY_TAIL, entry);
@@ -398,11 +543,20 @@ CALLBACK(destroy_entry, void,
 	free(entry);
 }
 
+CALLBACK(destroy_key, void,
+	by_key_t *bk, const void *key)
+{
+	array_destroy(bk->list);
+	free(bk);
+}
+
 METHOD(tunnel_nat_state_t, destroy, void,
 	private_tunnel_nat_state_t *this)
 {
 	this->records->destroy_function(this->records, destroy_record);
 	this->entries->destroy_function(this->entries, destroy_entry);
+	this->by_key->destroy_function(this->by_key, destroy_key);
+	array_destroy(this->ranges);
 	free(this);
 }
 
@@ -426,6 +580,8 @@ tunnel_nat_state_t *tunnel_nat_state_create()
 		},
 		.entries = hashtable_create(elem_hash, elem_equals, 32),
 		.records = hashtable_create(tunnel_id_hash, tunnel_id_equals, 32),
+		.by_key = hashtable_create(key_hash, key_equals, 32),
+		.ranges = array_create(0, 0),
 	);
 	return &this->public;
 }

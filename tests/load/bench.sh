@@ -47,6 +47,7 @@ mkdir -p "$OUT"
 . "$TOP/tests/integration/lib.sh"
 . "$TOP/tests/load/lt.sh"
 LAB_WORK=$WORK
+LT_MAPPINGS_DEFAULT=$LT_MAPPINGS
 
 # percentiles of the numbers on stdin (ns) in microseconds: "p50 p99 max mean"
 pct()
@@ -76,6 +77,7 @@ one_run()
 	lt_up
 	if [ "$mode" = plugins ]; then
 		LT_GW_PLUGINS="tunnel-nat tunnel-route"
+		LT_MAPPINGS=$LT_MAPPINGS_DEFAULT
 		LT_UPDOWN=""
 		LT_GW_EXTRA="tunnel-nat { latency_log = $dir/tunnel-nat.ns }
 		tunnel-route { latency_log = $dir/tunnel-route.ns }"

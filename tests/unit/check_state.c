@@ -335,6 +335,51 @@ START_TEST(test_conflict)
 }
 END_TEST
 
+START_TEST(test_conflict_ranges)
+{
+	tunnel_nat_elem_t *e;
+	array_t *list;
+
+	/* a range installed: an exact pair inside it is refused */
+	list = array_create(0, 0);
+	e = malloc(sizeof(*e));
+	*e = elem(1);
+	e->src_from = 0xc6336400;
+	e->src_to = 0xc63364ff;
+	array_insert(list, ARRAY_TAIL, e);
+	ck_assert(up(1, list));
+	ck_assert(up(2, elems(5, -1)));
+	ck_assert_logged("conflicts with installed");
+	ck_assert(!installed(5));
+	ck_assert(down(1));
+	ck_assert(down(2));
+	ck_assert_uint_eq(array_count(kernel.installed), 0);
+
+	/* an exact pair installed: a range over it is refused */
+	ck_assert(up(3, elems(5, -1)));
+	list = array_create(0, 0);
+	e = malloc(sizeof(*e));
+	*e = elem(1);
+	e->src_from = 0xc6336400;
+	e->src_to = 0xc63364ff;
+	array_insert(list, ARRAY_TAIL, e);
+	ck_assert(up(4, list));
+	ck_assert_uint_eq(array_count(kernel.installed), 1);
+	ck_assert(installed(5));
+
+	/* once gone, the same key with another translation is fine */
+	ck_assert(down(3));
+	list = elems(5, -1);
+	array_get(list, 0, &e);
+	e->nat_from = e->nat_to = 0x0a0100fe;
+	ck_assert(up(5, list));
+	ck_assert_uint_eq(array_count(kernel.installed), 1);
+	ck_assert(down(5));
+	ck_assert(down(4));
+	ck_assert_uint_eq(array_count(kernel.installed), 0);
+}
+END_TEST
+
 START_TEST(test_duplicates_in_request)
 {
 	ck_assert(up(1, elems(1, 1, 1, -1)));
@@ -417,6 +462,7 @@ Suite *make_state_suite(void)
 	tcase_add_test(tc, test_commit_fails_shared);
 	tcase_add_test(tc, test_commit_fails_rekey);
 	tcase_add_test(tc, test_conflict);
+	tcase_add_test(tc, test_conflict_ranges);
 	tcase_add_test(tc, test_duplicates_in_request);
 	tcase_add_test(tc, test_up_again_replaces);
 	tcase_add_test(tc, test_forget);
