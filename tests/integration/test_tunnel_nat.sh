@@ -332,7 +332,10 @@ test_reload_under_traffic()
 	nat_conf $APP
 	reload_and_see "reloaded settings: 2 mappings, 0 translations added, 0 removed" || return 1
 
-	# the clearinghouse's traffic flows through all that follows
+	# the clearinghouse's traffic flows through all that follows (once it
+	# flows at all: the first packet of a fresh CHILD_SA is not the point)
+	wait_for 5 nsx ch ping -n -c 1 -W 1 -I $C $P > /dev/null ||
+		fail "no traffic C -> P before the reloads" || return 1
 	nsx ch ping -n -i 0.05 -c 120 -I $C $P > "$ping" 2>&1 &
 	local pinger=$!
 	sleep 0.5
