@@ -240,24 +240,26 @@ METHOD(nl_socket_t, send_, bool,
 	return send_acked(this, batch, what, NULL);
 }
 
-METHOD(nl_socket_t, dump, bool,
-	private_nl_socket_t *this, struct nlmsghdr *req, nl_dump_cb_t cb,
-	void *data, const char *what)
+/**
+ * Send a dump request or a plain request, pass the answers to a callback
+ */
+static bool query(private_nl_socket_t *this, struct nlmsghdr *req,
+				  nl_dump_cb_t cb, void *data, const char *what, bool dump)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
-	bool ok = TRUE, done = FALSE;
+	bool ok = dump, done = FALSE;
 	uint32_t seq;
 	int len;
 
 	this->mutex->lock(this->mutex);
 	seq = this->seq++;
-	req->nlmsg_flags |= NLM_F_REQUEST | NLM_F_DUMP;
+	req->nlmsg_flags |= NLM_F_REQUEST | (dump ? NLM_F_DUMP : 0);
 	req->nlmsg_seq = seq;
 	req->nlmsg_pid = 0;
 	if (mnl_socket_sendto(this->nl, req, req->nlmsg_len) < 0)
 	{
-		DBG1(DBG_KNL, "%s: sending dump request failed: %s", what,
+		DBG1(DBG_KNL, "%s: sending the request failed: %s", what,
 			 strerror(errno));
 		this->mutex->unlock(this->mutex);
 		return FALSE;
@@ -271,7 +273,7 @@ METHOD(nl_socket_t, dump, bool,
 			{
 				continue;
 			}
-			DBG1(DBG_KNL, "%s: receiving dump failed: %s", what,
+			DBG1(DBG_KNL, "%s: receiving the answer failed: %s", what,
 				 strerror(errno));
 			ok = FALSE;
 			break;
@@ -294,67 +296,6 @@ METHOD(nl_socket_t, dump, bool,
 
 				if (err->error)
 				{
-					DBG1(DBG_KNL, "%s: dump failed: %s (%d)", what,
-						 strerror(-err->error), -err->error);
-					ok = FALSE;
-				}
-				done = TRUE;
-				break;
-			}
-			cb(nlh, data);
-		}
-	}
-	this->mutex->unlock(this->mutex);
-	return ok;
-}
-
-METHOD(nl_socket_t, request, bool,
-	private_nl_socket_t *this, struct nlmsghdr *req, nl_dump_cb_t cb,
-	void *data, const char *what)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	bool ok = FALSE, done = FALSE;
-	uint32_t seq;
-	int len;
-
-	this->mutex->lock(this->mutex);
-	seq = this->seq++;
-	req->nlmsg_flags |= NLM_F_REQUEST;
-	req->nlmsg_seq = seq;
-	req->nlmsg_pid = 0;
-	if (mnl_socket_sendto(this->nl, req, req->nlmsg_len) < 0)
-	{
-		DBG1(DBG_KNL, "%s: sending request failed: %s", what, strerror(errno));
-		this->mutex->unlock(this->mutex);
-		return FALSE;
-	}
-	while (!done)
-	{
-		len = mnl_socket_recvfrom(this->nl, buf, sizeof(buf));
-		if (len < 0)
-		{
-			if (errno == EINTR)
-			{
-				continue;
-			}
-			DBG1(DBG_KNL, "%s: receiving the answer failed: %s", what,
-				 strerror(errno));
-			break;
-		}
-		for (nlh = (struct nlmsghdr*)buf; mnl_nlmsg_ok(nlh, len);
-			 nlh = mnl_nlmsg_next(nlh, &len))
-		{
-			if (nlh->nlmsg_seq != seq)
-			{	/* a late answer to something else */
-				continue;
-			}
-			if (nlh->nlmsg_type == NLMSG_ERROR)
-			{
-				const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
-
-				if (err->error)
-				{
 					DBG1(DBG_KNL, "%s failed: %s (%d)", what,
 						 strerror(-err->error), -err->error);
 				}
@@ -363,12 +304,29 @@ METHOD(nl_socket_t, request, bool,
 				break;
 			}
 			cb(nlh, data);
-			ok = done = TRUE;
-			break;
+			if (!dump)
+			{	/* a plain request has one answer */
+				ok = done = TRUE;
+				break;
+			}
 		}
 	}
 	this->mutex->unlock(this->mutex);
 	return ok;
+}
+
+METHOD(nl_socket_t, dump, bool,
+	private_nl_socket_t *this, struct nlmsghdr *req, nl_dump_cb_t cb,
+	void *data, const char *what)
+{
+	return query(this, req, cb, data, what, TRUE);
+}
+
+METHOD(nl_socket_t, request, bool,
+	private_nl_socket_t *this, struct nlmsghdr *req, nl_dump_cb_t cb,
+	void *data, const char *what)
+{
+	return query(this, req, cb, data, what, FALSE);
 }
 
 METHOD(nl_socket_t, get_portid, uint32_t,

@@ -275,15 +275,13 @@ static bool commit_change(commit_ctx_t *ctx, array_t *add, array_t *del)
 }
 
 /**
- * Rewrite the maps to hold exactly the current state, one transaction
+ * The installed elements of the state (not copies)
  */
-static bool resync(private_tunnel_nat_listener_t *this, const char *what)
+static array_t *all_elems(private_tunnel_nat_listener_t *this)
 {
 	enumerator_t *enumerator;
 	tunnel_nat_elem_t *elem;
-	nl_batch_t *batch;
 	array_t *all;
-	bool ok;
 
 	all = array_create(0, this->state->get_count(this->state));
 	enumerator = this->state->create_enumerator(this->state);
@@ -292,6 +290,19 @@ static bool resync(private_tunnel_nat_listener_t *this, const char *what)
 		array_insert(all, ARRAY_TAIL, elem);
 	}
 	enumerator->destroy(enumerator);
+	return all;
+}
+
+/**
+ * Rewrite the maps to hold exactly the current state, one transaction
+ */
+static bool resync(private_tunnel_nat_listener_t *this, const char *what)
+{
+	nl_batch_t *batch;
+	array_t *all;
+	bool ok;
+
+	all = all_elems(this);
 
 	batch = nl_batch_create();
 	nft_msg_begin(batch);
@@ -865,8 +876,6 @@ CALLBACK(monitor_filter, bool,
 CALLBACK(monitor_heal, void,
 	private_tunnel_nat_listener_t *this, const char *why)
 {
-	enumerator_t *enumerator;
-	tunnel_nat_elem_t *elem;
 	nl_batch_t *batch;
 	array_t *all;
 	char what[BUF_LEN];
@@ -877,13 +886,7 @@ CALLBACK(monitor_heal, void,
 		this->mutex->unlock(this->mutex);
 		return;
 	}
-	all = array_create(0, this->state->get_count(this->state));
-	enumerator = this->state->create_enumerator(this->state);
-	while (enumerator->enumerate(enumerator, &elem))
-	{
-		array_insert(all, ARRAY_TAIL, elem);
-	}
-	enumerator->destroy(enumerator);
+	all = all_elems(this);
 	snprintf(what, sizeof(what), "tunnel-nat: restoring table ip %s",
 			 this->config->table);
 	batch = nl_batch_create();

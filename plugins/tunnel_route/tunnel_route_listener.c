@@ -1364,30 +1364,16 @@ static array_t *guard_elems(private_tunnel_route_listener_t *this)
 }
 
 /**
- * Until the configs are known, refuse the sources' traffic to anywhere: the
- * guard set gives it the tunnel mark, the table's default route prohibits
+ * Messages adding the guard set's elements: each source, to any destination
  */
-static void guard_up(private_tunnel_route_listener_t *this)
+static void guard_msgs(private_tunnel_route_listener_t *this, nl_batch_t *batch,
+					   array_t *ranges)
 {
-	tunnel_route_route_t route = {
-		.table = this->config->table,
-		.protocol = this->config->protocol,
-		.prohibit = TRUE,
-	};
 	tunnel_route_range_t *range;
 	nft_concat_elem_t *elems;
-	array_t *ranges;
-	nl_batch_t *batch;
 	u_int i;
-	bool ok;
 
-	ranges = guard_elems(this);
-	if (!array_count(ranges))
-	{
-		ranges_destroy(ranges);
-		return;
-	}
-	elems = calloc(array_count(ranges), sizeof(*elems));
+	elems = calloc(array_count(ranges) ?: 1, sizeof(*elems));
 	for (i = 0; i < array_count(ranges); i++)
 	{
 		array_get(ranges, i, &range);
@@ -1398,10 +1384,35 @@ static void guard_up(private_tunnel_route_listener_t *this)
 			.desc = "start-up guard",
 		};
 	}
-	batch = nl_batch_create();
-	nft_msg_begin(batch);
 	nft_msg_concat_elems(batch, this->config->nft_table,
 						 TUNNEL_ROUTE_GUARD_SET, TRUE, elems, i);
+	free(elems);
+}
+
+/**
+ * Until the configs are known, refuse the sources' traffic to anywhere: the
+ * guard set gives it the tunnel mark, the table's default route prohibits
+ */
+static void guard_up(private_tunnel_route_listener_t *this)
+{
+	tunnel_route_route_t route = {
+		.table = this->config->table,
+		.protocol = this->config->protocol,
+		.prohibit = TRUE,
+	};
+	array_t *ranges;
+	nl_batch_t *batch;
+	bool ok;
+
+	ranges = guard_elems(this);
+	if (!array_count(ranges))
+	{
+		ranges_destroy(ranges);
+		return;
+	}
+	batch = nl_batch_create();
+	nft_msg_begin(batch);
+	guard_msgs(this, batch, ranges);
 	nft_msg_end(batch);
 	ok = this->nfnl->send(this->nfnl, batch, "tunnel-route: start-up guard");
 	batch->destroy(batch);
@@ -1412,7 +1423,6 @@ static void guard_up(private_tunnel_route_listener_t *this)
 		ok = this->rtnl->send(this->rtnl, batch, "tunnel-route: start-up guard");
 		batch->destroy(batch);
 	}
-	free(elems);
 	ranges_destroy(ranges);
 	if (ok)
 	{
@@ -1682,7 +1692,7 @@ CALLBACK(heal, void,
 	pair_t *pair;
 	dest_t *dest;
 	char buf[256], desc[128];
-	u_int routes = 0, i;
+	u_int routes = 0;
 	bool ok;
 
 	this->mutex->lock(this->mutex);
@@ -1710,21 +1720,7 @@ CALLBACK(heal, void,
 	if (this->guarding)
 	{
 		guard = guard_elems(this);
-		for (i = 0; i < array_count(guard); i++)
-		{
-			tunnel_route_range_t *range;
-			nft_concat_elem_t elem;
-
-			array_get(guard, i, &range);
-			elem = (nft_concat_elem_t){
-				.key_from = { range->from, 0 },
-				.key_to = { range->to, 0xffffffff },
-				.comment = "start-up guard",
-				.desc = "start-up guard",
-			};
-			nft_msg_concat_elems(batch, this->config->nft_table,
-								 TUNNEL_ROUTE_GUARD_SET, TRUE, &elem, 1);
-		}
+		guard_msgs(this, batch, guard);
 		ranges_destroy(guard);
 	}
 	nft_msg_end(batch);
