@@ -43,6 +43,17 @@ typedef struct private_nl_monitor_t private_nl_monitor_t;
  */
 #define MAX_TYPES 8
 
+/**
+ * Words of an nftables table's name the socket filter compares
+ */
+#define NAME_WORDS 8
+
+/**
+ * Where the table's name starts in an nftables event: after the netlink and
+ * nfnetlink headers and the attribute's header
+ */
+#define NAME_OFFSET (NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg)) + NLA_HDRLEN)
+
 struct private_nl_monitor_t {
 
 	/**
@@ -233,6 +244,7 @@ METHOD(nl_monitor_t, destroy, void,
  */
 nl_monitor_t *nl_monitor_create(int protocol, const uint32_t *groups,
 								const uint32_t *ignore, const uint16_t *types,
+								const char *nft_table,
 								nl_monitor_filter_t filter,
 								nl_monitor_heal_t heal, void *data,
 								const char *name)
@@ -268,12 +280,25 @@ nl_monitor_t *nl_monitor_create(int protocol, const uint32_t *groups,
 	}
 	/* our own changes never wake the thread: a socket filter drops the
 	 * events whose first message carries one of our port ids (a
-	 * transaction's events come in skbs of their own) */
+	 * transaction's events come in skbs of their own), those of other kinds
+	 * and, for nftables, those about other tables */
 	{
-		struct sock_filter code[2 * MAX_IGNORE + 2 * MAX_TYPES + 4];
+		struct sock_filter code[2 * MAX_IGNORE + 2 * MAX_TYPES + 2 * NAME_WORDS + 8];
 		struct sock_fprog prog = { .filter = code };
-		int n = 0, count;
+		uint32_t want[NAME_WORDS] = {};
+		int n = 0, count, words = 0, check;
 
+		if (nft_table)
+		{	/* compare the name, zero padded as in the attribute, as
+			 * big-endian words (how BPF loads them); a longer name by its
+			 * start */
+			words = min((int)(strlen(nft_table) / 4 + 1), NAME_WORDS);
+			memcpy(want, nft_table, min(strlen(nft_table), sizeof(want)));
+			for (i = 0; i < words; i++)
+			{
+				want[i] = ntohl(want[i]);
+			}
+		}
 		for (count = 0; count < MAX_IGNORE && this->ignore[count]; count++);
 		/* A = nlmsg_pid of the first message (loaded big-endian) */
 		code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
@@ -287,15 +312,38 @@ nl_monitor_t *nl_monitor_create(int protocol, const uint32_t *groups,
 		/* A = nlmsg_type; only the kinds of events asked for wake us */
 		code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS,
 									offsetof(struct nlmsghdr, nlmsg_type));
-		for (i = 0; i < MAX_TYPES && types[i]; i++)
-		{
+		for (count = 0; count < MAX_TYPES && types[count]; count++);
+		for (i = 0; i < count; i++)
+		{	/* on a match, to the name check after the final return */
 			code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-							__builtin_bswap16(types[i]), 0, 1);
-			code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-													 0xffffffff);
+							__builtin_bswap16(types[i]), count - i, 0);
 		}
 		code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-												 i ? 0 : 0xffffffff);
+												 count ? 0 : 0xffffffff);
+		if (words)
+		{	/* the table's name is the first attribute of all nftables
+			 * deletions: length, type 1, then the string. If the event is
+			 * too short or starts otherwise, the filter callback decides */
+			check = NAME_OFFSET + 4 * words;
+			code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0);
+			code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
+													 check, 1, 0);
+			code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);
+			code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS,
+													 NAME_OFFSET - 2);
+			code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+													 __builtin_bswap16(1), 1, 0);
+			code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);
+			for (i = 0; i < words; i++)
+			{
+				code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+														 NAME_OFFSET + 4 * i);
+				code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+														 want[i], 1, 0);
+				code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+			}
+		}
+		code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);
 		prog.len = n;
 		if (setsockopt(mnl_socket_get_fd(this->nl), SOL_SOCKET,
 					   SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)

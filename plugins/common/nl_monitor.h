@@ -66,6 +66,9 @@ struct nl_monitor_t {
  * @param ignore	port ids whose events are the plugin's own, 0 terminated
  * @param types		message types to wake for, 0 terminated (at most 8); the
  *					kernel drops the others before they reach the socket
+ * @param nft_table	for nftables events: the kernel drops those about
+ *					other tables already (the filter still decides),
+ *					NULL for none
  * @param filter	decides which events ask for a restore
  * @param heal		restores
  * @param data		user data for filter and heal
@@ -74,6 +77,7 @@ struct nl_monitor_t {
  */
 nl_monitor_t *nl_monitor_create(int protocol, const uint32_t *groups,
 								const uint32_t *ignore, const uint16_t *types,
+								const char *nft_table,
 								nl_monitor_filter_t filter,
 								nl_monitor_heal_t heal, void *data,
 								const char *name);

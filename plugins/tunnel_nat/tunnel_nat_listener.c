@@ -975,7 +975,7 @@ METHOD(tunnel_nat_listener_t, start, bool,
 		snprintf(this->table, sizeof(this->table), "%s", config->table);
 
 		this->monitor = nl_monitor_create(NETLINK_NETFILTER, groups, ignore,
-										  nl_monitor_nft_deletions,
+										  nl_monitor_nft_deletions, this->table,
 										  monitor_filter, monitor_heal, this,
 										  "tunnel-nat");
 		DBG1(DBG_CFG, "tunnel-nat: table ip %s ready, %u mappings, DNAT of "

@@ -1858,10 +1858,12 @@ METHOD(tunnel_route_listener_t, start, bool,
 		this->table = config->table;
 		this->protocol = config->protocol;
 		this->nft_monitor = nl_monitor_create(NETLINK_NETFILTER, nft_groups,
-								ignore, nl_monitor_nft_deletions, nft_filter,
+								ignore, nl_monitor_nft_deletions,
+								this->nft_table, nft_filter,
 								heal, this, "tunnel-route");
 		this->rt_monitor = nl_monitor_create(NETLINK_ROUTE, rt_groups,
-								ignore, rt_types, rt_filter, heal, this, "tunnel-route");
+								ignore, rt_types, NULL, rt_filter, heal, this,
+								"tunnel-route");
 	}
 	if (config->refresh)
 	{
