@@ -11,6 +11,7 @@
 #                                       prints "N passed, N failed"
 #
 # Environment: RUNS (default 3; 1 for N >= 10000) repetitions per mode and N,
+# MODES (default "plugins updown": the modes to run; the ratio needs both),
 # medians reported; DELAY ms between two initiations of the driver (default
 # 5: 200 IKE_SAs/s, below what this 2-core machine can set up, so that the
 # latencies are not queueing behind a saturated CPU); OUT directory for raw
@@ -18,12 +19,14 @@
 #
 # Figures per event, measured inside the plugins (latency_log):
 #   latency  from the event (the bus calling the listener) to the
-#            translations/routes in place; for both plugins the later of the
-#            two (tunnel-nat commits in its own thread, tunnel-route in the
-#            hook, in parallel)
-#   cost     the plugins' work for the event (tunnel-nat: its hook plus its
-#            share of a batched transaction; tunnel-route: its hook); the
-#            event rate is 1 / mean cost
+#            translations/routes in place; for both plugins from the bus
+#            calling tunnel-nat (first on the bus) to the later of the two
+#            done (tunnel-nat commits in the hook, or in its own thread
+#            while other work holds its state; tunnel-route in the hook)
+#   cost     the plugins' work for the event (tunnel-nat: its hook plus,
+#            for an event queued for its committer, its share of a batched
+#            transaction; tunnel-route: its hook); the event rate is
+#            1 / mean cost
 # The baseline's cost and latency: the updown plugin's run of its script per
 # event, from the bus handing it the event to the bus moving on (fork, exec,
 # the script's nft, wait), measured by tunnel-nat (no mappings) before it
@@ -112,7 +115,7 @@ EON
 
 	t=$(now)
 	lt_initiate "$n" "${DELAY:-5}" > "$dir/initiate.txt"
-	wait_for 60 test "$(lt_live | wc -l)" -ge "$n"
+	wait_for 60 test "$(lt_gw_count)" -ge "$n"
 	up=$(elapsed "$t")
 	echo "$(lt_live | wc -l)" > "$dir/live_up"
 	if [ "$mode" = plugins ]; then
@@ -184,22 +187,32 @@ for n in $SIZES; do
 	[ -z "${RUNS:-}" ] && [ "$n" -ge 10000 ] && runs=1
 	# alternate the modes, so that drift hits both alike
 	for ((r = 1; r <= runs; r++)); do
-		for mode in plugins updown; do
+		for mode in ${MODES:-plugins updown}; do
 			one_run "$mode" "$n" "$RUNDIR/$mode-$n-$r" ||
 				echo "# $mode N=$n run $r: state check FAILED (see $RUNDIR/$mode-$n-$r)" | tee -a "$RUNDIR/report.txt"
 		done
 	done
-	for mode in plugins updown; do
+	for mode in ${MODES:-plugins updown}; do
 		if [ $mode = plugins ]; then
 			# per run: event i of tunnel-nat is event i of tunnel-route (the
 			# bus serializes events, tunnel-nat commits them in order)
 			for r in "$RUNDIR"/$mode-$n-*/; do
 				awk '$1 == "up" || $1 == "down"' "$r/tunnel-nat.ns" > "$r/nat.lat"
 				awk '$1 == "up" || $1 == "down"' "$r/tunnel-route.ns" > "$r/route.lat"
-				paste -d' ' "$r/nat.lat" "$r/route.lat" |
-					awk '{ print $1, ($2 > $4 ? $2 : $4) }' > "$r/both.lat"
+				# both: from tunnel-nat getting the event (it leaves the
+				# hook at "leave", after "hook" ns) to the later of the
+				# two done; tunnel-route gets it at "enter"
+				paste -d' ' <(awk '$1 == "up" || $1 == "down" || $1 == "rekey"' "$r/tunnel-nat.ns") \
+					<(awk '$1 == "hook" { print $2 }' "$r/tunnel-nat.ns") \
+					<(awk '$1 == "leave" { print $2 }' "$r/tunnel-nat.ns") \
+					<(awk '$1 == "up" || $1 == "down" || $1 == "rekey"' "$r/tunnel-route.ns") \
+					<(awk '$1 == "enter" { print $2 }' "$r/tunnel-route.ns") |
+					awk 'NF == 7 && $1 != "rekey" { t0 = $4 - $3; a = t0 + $2; b = $7 + $6;
+						print $1, (a > b ? a : b) - t0 }' > "$r/both.lat"
+				# mean work per event: time in the hook, plus the share of a
+				# batch the committer applied for queued events
 				awk '$1 == "cost" || $1 == "hook" { s[$1] += $2; c[$1]++ }
-					END { printf "%.0f\n", s["cost"] / (c["cost"] ? c["cost"] : 1) + s["hook"] / (c["hook"] ? c["hook"] : 1) }' \
+					END { printf "%.0f\n", (s["cost"] + s["hook"]) / (c["hook"] ? c["hook"] : 1) }' \
 					"$r/tunnel-nat.ns" > "$r/nat.cost"
 				awk '$1 == "up" || $1 == "down" { s += $2; c++ } END { printf "%.0f\n", s / (c ? c : 1) }' \
 					"$r/tunnel-route.ns" > "$r/route.cost"
@@ -255,6 +268,7 @@ for n in $SIZES; do
 			"$(cat "$RUNDIR"/$mode-$n-*/routes | median)" \
 			"$(cat "$RUNDIR"/$mode-$n-*/ok | sort -u | tr '\n' ' ')" | tee -a "$RUNDIR/report.txt"
 	done
+	[ -f "$RUNDIR/updown-$n.cost" ] && [ -f "$RUNDIR/plugins-$n.cost" ] &&
 	printf "ratio    N=%-6s event rate plugins/updown = %s\n" $n \
 		"$(awk "BEGIN { printf \"%.1f\", $(cat "$RUNDIR/updown-$n.cost") / $(cat "$RUNDIR/plugins-$n.cost") }")" |
 		tee -a "$RUNDIR/report.txt"

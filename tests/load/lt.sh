@@ -52,6 +52,13 @@ charon {
 	ikesa_table_segments = 16
 	init_limit_half_open = 0
 	accept_private_algs = yes
+	# charon's reaction to route changes: with it (charon's default), each
+	# route tunnel-route adds or removes in its table makes kernel-netlink
+	# schedule a roam check of every IKE_SA (at most every 100 ms), whose
+	# cost grows with the number of IKE_SAs. A gateway with fixed addresses
+	# does not need it (see tunnel-route.opt); LT_PROCESS_ROUTE=yes measures
+	# with it
+	process_route = ${LT_PROCESS_ROUTE:-no}
 	filelog {
 		log {
 			path = $dir/charon.log
@@ -101,6 +108,10 @@ charon {
 	threads = 8
 	install_virtual_ip = no
 	accept_private_algs = yes
+	# the driver opens a new IKE_SA per initiation: with reuse_ikesa (the
+	# default) charon looks for an IKE_SA to reuse among all it has, so the
+	# driver's own cost grows with N and at 10,000 it saturates a core
+	reuse_ikesa = no
 	ikesa_table_size = 4096
 	ikesa_table_segments = 16
 	filelog {
@@ -122,6 +133,11 @@ charon {
 			responder = $LT_GW
 			initiator = $LT_PEER
 			initiator_auth = psk
+			# an identity of its own per IKE_SA (%d: its number), as
+			# 10,000 real peers would have: with one identity for all,
+			# charon keeps them in one list of connected peers and the
+			# gateway's cost per IKE_SA grows with N
+			initiator_id = c%d-r%d.lt.example
 			responder_auth = psk
 			proposal = aes128-sha256-modpnull
 			esp = aes128-sha256
@@ -194,13 +210,22 @@ lt_initiate()
 # has none left
 lt_terminate()
 {
-	swan peer --terminate --ike load-test --force --timeout 600 > /dev/null 2>&1
+	swan peer --terminate --ike load-test --force --timeout 600 --loglevel -1 \
+		> /dev/null 2>&1
 	wait_for 120 lt_gw_none
+}
+
+# lt_gw_count: the number of IKE_SAs on the gateway (a counter, unlike
+# --list-sas, which makes charon walk and serialize every IKE_SA: polled
+# during a run, that would load the gateway being measured)
+lt_gw_count()
+{
+	swan gw --stats 2>/dev/null | sed -n 's/^IKE_SAs: \([0-9]*\) total.*/\1/p'
 }
 
 lt_gw_none()
 {
-	[ "$(lt_live | wc -l)" = 0 ]
+	[ "$(lt_gw_count)" = 0 ]
 }
 
 # lt_live: the remote TS (virtual IPs) of the gateway's INSTALLED CHILD_SAs
