@@ -91,6 +91,14 @@ struct private_tunnel_nat_listener_t {
 	bool running;
 
 	/**
+	 * Holders of mutex, and those waiting for it, other than a hook
+	 * applying its event itself (under queue_mutex). While there are any,
+	 * hooks queue their events for the committer, so events keep their
+	 * order and a hook never waits for a reload or a restore.
+	 */
+	u_int busy;
+
+	/**
 	 * The committer thread
 	 */
 	thread_t *committer;
@@ -564,15 +572,45 @@ static void op_destroy(op_t *op)
 	free(op);
 }
 
+static void apply_ops(private_tunnel_nat_listener_t *this, array_t *ops,
+					  uint64_t begin, bool in_hook);
+
 /**
- * Hand an event to the committer: the hook only records what the CHILD_SA
- * negotiated, the nftables transaction happens outside the bus lock
+ * Lock the state for work other than a hook's own event: meanwhile events
+ * queue for the committer
  */
-static void enqueue(private_tunnel_nat_listener_t *this, event_kind_t kind,
-					uint32_t old_id, uint32_t new_id, child_sa_t *child_sa,
-					uint64_t start)
+static void state_lock(private_tunnel_nat_listener_t *this)
 {
+	this->queue_mutex->lock(this->queue_mutex);
+	this->busy++;
+	this->queue_mutex->unlock(this->queue_mutex);
+	this->mutex->lock(this->mutex);
+}
+
+static void state_unlock(private_tunnel_nat_listener_t *this)
+{
+	this->mutex->unlock(this->mutex);
+	this->queue_mutex->lock(this->queue_mutex);
+	this->busy--;
+	this->queue_mutex->unlock(this->queue_mutex);
+}
+
+/**
+ * Handle an event. The hook records what the CHILD_SA negotiated; if
+ * nothing else holds or waits for the state (no queued events, no commit,
+ * reload or restore in progress), it applies the event itself, one
+ * nftables transaction (a thread switch to the committer would cost the
+ * event more than the transaction, whenever the CPUs are busy). Otherwise
+ * it queues the event for the committer, which applies all queued events
+ * in one transaction: the hook never waits for other work.
+ */
+static void submit(private_tunnel_nat_listener_t *this, event_kind_t kind,
+				   uint32_t old_id, uint32_t new_id, child_sa_t *child_sa,
+				   uint64_t start)
+{
+	array_t *ops;
 	op_t *op;
+	bool in_hook = FALSE;
 
 	INIT(op,
 		.kind = kind,
@@ -582,13 +620,29 @@ static void enqueue(private_tunnel_nat_listener_t *this, event_kind_t kind,
 		.start = start,
 	);
 	this->queue_mutex->lock(this->queue_mutex);
-	if (this->running)
+	if (this->running && !this->busy && !array_count(this->queue))
+	{	/* free: nobody holds or waits for the state lock */
+		this->mutex->lock(this->mutex);
+		in_hook = TRUE;
+	}
+	else if (this->running)
 	{
 		array_insert(this->queue, ARRAY_TAIL, op);
 		this->queue_condvar->signal(this->queue_condvar);
 		op = NULL;
 	}
 	this->queue_mutex->unlock(this->queue_mutex);
+	if (in_hook)
+	{
+		if (this->config)
+		{
+			ops = array_create(0, 1);
+			array_insert(ops, ARRAY_TAIL, op);
+			apply_ops(this, ops, start, TRUE);
+			array_destroy(ops);
+		}
+		this->mutex->unlock(this->mutex);
+	}
 	if (op)
 	{
 		op_destroy(op);
@@ -611,11 +665,11 @@ METHOD(listener_t, child_updown, bool,
 
 	if (up)
 	{
-		enqueue(this, EVENT_UP, 0, id, child_sa, start);
+		submit(this, EVENT_UP, 0, id, child_sa, start);
 	}
 	else
 	{
-		enqueue(this, EVENT_DOWN, id, 0, NULL, start);
+		submit(this, EVENT_DOWN, id, 0, NULL, start);
 	}
 	return TRUE;
 }
@@ -624,7 +678,7 @@ METHOD(listener_t, child_rekey, bool,
 	private_tunnel_nat_listener_t *this, ike_sa_t *ike_sa, child_sa_t *old,
 	child_sa_t *new)
 {
-	enqueue(this, EVENT_REKEY, old->get_unique_id(old),
+	submit(this, EVENT_REKEY, old->get_unique_id(old),
 			new->get_unique_id(new), new, event_stats_now());
 	return TRUE;
 }
@@ -744,7 +798,7 @@ static void apply_op(private_tunnel_nat_listener_t *this, op_t *op,
  * nftables transaction (if it fails, the maps are rewritten to the state)
  */
 static void apply_ops(private_tunnel_nat_listener_t *this, array_t *ops,
-					  uint64_t begin)
+					  uint64_t begin, bool in_hook)
 {
 	hashtable_t *pending;
 	enumerator_t *enumerator;
@@ -812,10 +866,14 @@ static void apply_ops(private_tunnel_nat_listener_t *this, array_t *ops,
 		}
 		if (this->stats)
 		{	/* from the event to the translations in place; and the
-			 * event's share of the work */
+			 * event's share of the work outside the hook (in a hook, the
+			 * hook's time is all of it) */
 			this->stats->add(this->stats, op->kind, now - op->start);
-			this->stats->add(this->stats, EVENT_COST,
-							 (now - begin) / array_count(ops));
+			if (!in_hook)
+			{
+				this->stats->add(this->stats, EVENT_COST,
+								 (now - begin) / array_count(ops));
+			}
 		}
 	}
 	if (array_count(ops) > 1 || array_count(add) || array_count(del))
@@ -845,17 +903,20 @@ static void *committer(private_tunnel_nat_listener_t *this)
 			this->queue_condvar->wait(this->queue_condvar, this->queue_mutex);
 			continue;
 		}
+		/* take the events and the state at once: a hook seeing the queue
+		 * empty must not overtake them */
 		ops = this->queue;
 		this->queue = array_create(0, 8);
+		this->busy++;
 		this->queue_mutex->unlock(this->queue_mutex);
 
 		begin = event_stats_now();
 		this->mutex->lock(this->mutex);
 		if (this->config)
 		{
-			apply_ops(this, ops, begin);
+			apply_ops(this, ops, begin, FALSE);
 		}
-		this->mutex->unlock(this->mutex);
+		state_unlock(this);
 		array_destroy_function(ops, (void*)op_destroy, NULL);
 
 		this->queue_mutex->lock(this->queue_mutex);
@@ -880,10 +941,10 @@ CALLBACK(monitor_heal, void,
 	array_t *all;
 	char what[BUF_LEN];
 
-	this->mutex->lock(this->mutex);
+	state_lock(this);
 	if (!this->config)
 	{
-		this->mutex->unlock(this->mutex);
+		state_unlock(this);
 		return;
 	}
 	all = all_elems(this);
@@ -901,7 +962,7 @@ CALLBACK(monitor_heal, void,
 	}
 	batch->destroy(batch);
 	array_destroy(all);
-	this->mutex->unlock(this->mutex);
+	state_unlock(this);
 }
 
 /**
@@ -936,7 +997,7 @@ METHOD(tunnel_nat_listener_t, start, bool,
 	{
 		return FALSE;
 	}
-	this->mutex->lock(this->mutex);
+	state_lock(this);
 	this->config = config;
 	free(this->iface);
 	this->iface = inbound_iface(this);
@@ -988,7 +1049,7 @@ METHOD(tunnel_nat_listener_t, start, bool,
 		this->config = NULL;
 		config->destroy(config);
 	}
-	this->mutex->unlock(this->mutex);
+	state_unlock(this);
 	return ok;
 }
 
@@ -1039,10 +1100,10 @@ METHOD(tunnel_nat_listener_t, reload, bool,
 			 "mappings stay in force");
 		return FALSE;
 	}
-	this->mutex->lock(this->mutex);
+	state_lock(this);
 	if (!this->config)
 	{
-		this->mutex->unlock(this->mutex);
+		state_unlock(this);
 		config->destroy(config);
 		return FALSE;
 	}
@@ -1063,7 +1124,7 @@ METHOD(tunnel_nat_listener_t, reload, bool,
 				 "needs a restart, reloaded settings rejected, the current "
 				 "mappings stay in force");
 		}
-		this->mutex->unlock(this->mutex);
+		state_unlock(this);
 		config->destroy(config);
 		return FALSE;
 	}
@@ -1113,7 +1174,7 @@ METHOD(tunnel_nat_listener_t, reload, bool,
 		state->destroy(state);
 		config->destroy(config);
 	}
-	this->mutex->unlock(this->mutex);
+	state_unlock(this);
 	return ok;
 }
 
@@ -1146,7 +1207,7 @@ METHOD(tunnel_nat_listener_t, stop, void,
 	}
 	DESTROY_IF(this->monitor);
 	this->monitor = NULL;
-	this->mutex->lock(this->mutex);
+	state_lock(this);
 	if (this->config)
 	{
 		snprintf(what, sizeof(what), "tunnel-nat: deleting table ip %s",
@@ -1170,7 +1231,7 @@ METHOD(tunnel_nat_listener_t, stop, void,
 	this->state = tunnel_nat_state_create();
 	this->sas->destroy_function(this->sas, (void*)sa_rec_destroy);
 	this->sas = hashtable_create(tunnel_id_hash, tunnel_id_equals, 32);
-	this->mutex->unlock(this->mutex);
+	state_unlock(this);
 }
 
 METHOD(tunnel_nat_listener_t, destroy, void,
