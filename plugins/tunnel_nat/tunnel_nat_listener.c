@@ -91,10 +91,9 @@ struct private_tunnel_nat_listener_t {
 	bool running;
 
 	/**
-	 * Holders of mutex, and those waiting for it, other than a hook
-	 * applying its event itself (under queue_mutex). While there are any,
-	 * hooks queue their events for the committer, so events keep their
-	 * order and a hook never waits for a reload or a restore.
+	 * Holders of mutex and those waiting for it (under queue_mutex). While
+	 * there are any, hooks queue their events for the committer, so events
+	 * keep their order and a hook never waits for a reload or a restore.
 	 */
 	u_int busy;
 
@@ -576,8 +575,7 @@ static void apply_ops(private_tunnel_nat_listener_t *this, array_t *ops,
 					  uint64_t begin, bool in_hook);
 
 /**
- * Lock the state for work other than a hook's own event: meanwhile events
- * queue for the committer
+ * Lock the state (meanwhile events queue for the committer)
  */
 static void state_lock(private_tunnel_nat_listener_t *this)
 {
@@ -621,7 +619,9 @@ static void submit(private_tunnel_nat_listener_t *this, event_kind_t kind,
 	);
 	this->queue_mutex->lock(this->queue_mutex);
 	if (this->running && !this->busy && !array_count(this->queue))
-	{	/* free: nobody holds or waits for the state lock */
+	{	/* free: nobody holds or waits for the state lock; taken before the
+		 * queue is released, so no later event overtakes this one */
+		this->busy++;
 		this->mutex->lock(this->mutex);
 		in_hook = TRUE;
 	}
@@ -641,7 +641,7 @@ static void submit(private_tunnel_nat_listener_t *this, event_kind_t kind,
 			apply_ops(this, ops, start, TRUE);
 			array_destroy(ops);
 		}
-		this->mutex->unlock(this->mutex);
+		state_unlock(this);
 	}
 	if (op)
 	{
