@@ -53,6 +53,18 @@ AC_DEFUN([SS_WITH_STRONGSWAN_SOURCE],
 	STRONGSWAN_SOURCE="$ss_src"
 	STRONGSWAN_VERSION="$ss_version"
 	STRONGSWAN_CPPFLAGS="-D_GNU_SOURCE= -include $ss_src/config.h -I$ss_src/src/libstrongswan -I$ss_src/src/libcharon"
+
+	dnl what differs between the versions (plugins/common/sw_compat.h)
+	ss_save_CPPFLAGS=$CPPFLAGS
+	CPPFLAGS="$CPPFLAGS $STRONGSWAN_CPPFLAGS"
+	AC_MSG_CHECKING([for child_cfg_t.select_traffic_selectors (strongSwan 6.0.2+)])
+	AC_COMPILE_IFELSE([AC_LANG_PROGRAM([[#include <library.h>
+#include <config/child_cfg.h>]],
+		[[child_cfg_t *cfg = NULL; (void)cfg->select_traffic_selectors;]])],
+		[AC_MSG_RESULT([yes])
+		 STRONGSWAN_CPPFLAGS="$STRONGSWAN_CPPFLAGS -DHAVE_SW_SELECT_TRAFFIC_SELECTORS"],
+		[AC_MSG_RESULT([no])])
+	CPPFLAGS=$ss_save_CPPFLAGS
 	STRONGSWAN_LIBSTRONGSWAN="$ss_src/src/libstrongswan/libstrongswan.la"
 	AC_SUBST([STRONGSWAN_SOURCE])
 	AC_SUBST([STRONGSWAN_VERSION])

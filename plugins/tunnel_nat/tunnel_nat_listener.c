@@ -17,6 +17,8 @@
 #include "tunnel_nat_ct.h"
 
 #include <tunnel_util.h>
+#include <sw_compat.h>
+#include <child_track.h>
 #include <nft_util.h>
 #include <event_stats.h>
 #include <nl_monitor.h>
@@ -80,7 +82,13 @@ struct private_tunnel_nat_listener_t {
 	array_t *queue;
 
 	/**
-	 * Protects the queue, wakes the committer
+	 * The CHILD_SAs the hooks took up, so each is released once (under
+	 * queue_mutex)
+	 */
+	child_track_t *track;
+
+	/**
+	 * Protects the queue and track, wakes the committer
 	 */
 	mutex_t *queue_mutex;
 	condvar_t *queue_condvar;
@@ -426,7 +434,7 @@ static sa_rec_t *sa_rec_create(child_sa_t *child_sa)
 		.pairs = array_create(sizeof(ts_pair_t), 1),
 		.configured = array_create(sizeof(range), 1),
 	);
-	configured = cfg->get_traffic_selectors(cfg, TRUE, NULL, NULL, FALSE);
+	configured = sw_child_cfg_ts(cfg, TRUE);
 	enumerator = configured->create_enumerator(configured);
 	while (enumerator->enumerate(enumerator, &lts))
 	{
@@ -558,12 +566,15 @@ typedef struct {
 	uint32_t new_id;
 	/** what the new CHILD_SA negotiated */
 	sa_rec_t *rec;
+	/** name of the CHILD_SA, for logs */
+	char *name;
 	/** when the event happened */
 	uint64_t start;
 } op_t;
 
 static void op_destroy(op_t *op)
 {
+	free(op->name);
 	if (op->rec)
 	{
 		sa_rec_destroy(op->rec);
@@ -614,7 +625,8 @@ static void submit(private_tunnel_nat_listener_t *this, event_kind_t kind,
 		.kind = kind,
 		.old_id = old_id,
 		.new_id = new_id,
-		.rec = child_sa ? sa_rec_create(child_sa) : NULL,
+		.rec = child_sa && new_id ? sa_rec_create(child_sa) : NULL,
+		.name = child_sa ? strdup(child_sa->get_name(child_sa)) : NULL,
 		.start = start,
 	);
 	this->queue_mutex->lock(this->queue_mutex);
@@ -656,21 +668,42 @@ static void submit(private_tunnel_nat_listener_t *this, event_kind_t kind,
 	}
 }
 
+/**
+ * Submit what a hook's event means, as the tracker of CHILD_SAs judged it
+ */
+static void submit_tracked(private_tunnel_nat_listener_t *this,
+						   child_track_event_t ev, uint32_t old_id,
+						   uint32_t new_id, child_sa_t *new, uint64_t start)
+{
+	switch (ev)
+	{
+		case CHILD_TRACK_UP:
+			submit(this, EVENT_UP, 0, new_id, new, start);
+			break;
+		case CHILD_TRACK_DOWN:
+			submit(this, EVENT_DOWN, old_id, 0, new, start);
+			break;
+		case CHILD_TRACK_REKEY:
+			submit(this, EVENT_REKEY, old_id, new_id, new, start);
+			break;
+		case CHILD_TRACK_NONE:
+			break;
+	}
+}
+
 METHOD(listener_t, child_updown, bool,
 	private_tunnel_nat_listener_t *this, ike_sa_t *ike_sa, child_sa_t *child_sa,
 	bool up)
 {
 	uint64_t start = event_stats_now();
 	uint32_t id = child_sa->get_unique_id(child_sa);
+	child_track_event_t ev;
 
-	if (up)
-	{
-		submit(this, EVENT_UP, 0, id, child_sa, start);
-	}
-	else
-	{
-		submit(this, EVENT_DOWN, id, 0, NULL, start);
-	}
+	this->queue_mutex->lock(this->queue_mutex);
+	ev = up ? this->track->up(this->track, id)
+			: this->track->down(this->track, id);
+	this->queue_mutex->unlock(this->queue_mutex);
+	submit_tracked(this, ev, id, id, child_sa, start);
 	return TRUE;
 }
 
@@ -678,8 +711,36 @@ METHOD(listener_t, child_rekey, bool,
 	private_tunnel_nat_listener_t *this, ike_sa_t *ike_sa, child_sa_t *old,
 	child_sa_t *new)
 {
-	submit(this, EVENT_REKEY, old->get_unique_id(old),
-			new->get_unique_id(new), new, event_stats_now());
+	uint64_t start = event_stats_now();
+	uint32_t old_id = old->get_unique_id(old), new_id = new->get_unique_id(new);
+	child_track_event_t ev;
+
+	this->queue_mutex->lock(this->queue_mutex);
+	ev = this->track->rekey(this->track, &old_id, &new_id);
+	this->queue_mutex->unlock(this->queue_mutex);
+	submit_tracked(this, ev, old_id, new_id, new, start);
+	return TRUE;
+}
+
+/**
+ * A CHILD_SA is installed the first time (with 6.0's make-before-break on
+ * the rekey responder before child_rekey(), which comes late or not at all),
+ * or deleted, or destroyed (rekeyed CHILD_SAs get no child_updown() when
+ * their IKE_SA goes down): what child_updown() and child_rekey() missed.
+ */
+METHOD(listener_t, child_state_change, bool,
+	private_tunnel_nat_listener_t *this, ike_sa_t *ike_sa, child_sa_t *child_sa,
+	child_sa_state_t state)
+{
+	uint64_t start = event_stats_now();
+	uint32_t id = child_sa->get_unique_id(child_sa);
+	child_track_event_t ev;
+
+	this->queue_mutex->lock(this->queue_mutex);
+	ev = this->track->state(this->track, id, child_sa->get_state(child_sa),
+							state);
+	this->queue_mutex->unlock(this->queue_mutex);
+	submit_tracked(this, ev, id, id, child_sa, start);
 	return TRUE;
 }
 
@@ -760,6 +821,11 @@ static void apply_op(private_tunnel_nat_listener_t *this, op_t *op,
 			}
 			break;
 		case EVENT_DOWN:
+			if (this->sas->get(this->sas, (void*)(uintptr_t)op->old_id))
+			{
+				DBG1(DBG_CHD, "tunnel-nat: removing translations of CHILD_SA "
+					 "%s{%u}", op->name ?: "", op->old_id);
+			}
 			set_rec(this, op->old_id, NULL);
 			this->state->update(this->state, op->old_id, 0, NULL,
 								(tunnel_nat_commit_t)collect, pending);
@@ -814,7 +880,7 @@ static void apply_ops(private_tunnel_nat_listener_t *this, array_t *ops,
 	{
 		array_get(ops, 0, &op);
 		snprintf(what, sizeof(what), "tunnel-nat: CHILD_SA %s{%u} %s",
-				 op->rec ? op->rec->name : "", op->new_id ?: op->old_id,
+				 op->name ?: "", op->new_id ?: op->old_id,
 				 op->kind == EVENT_UP ? "up" :
 				 op->kind == EVENT_DOWN ? "down" : "rekeyed");
 	}
@@ -1196,6 +1262,8 @@ METHOD(tunnel_nat_listener_t, stop, void,
 	}
 	array_destroy_function(this->queue, (void*)op_destroy, NULL);
 	this->queue = array_create(0, 8);
+	this->track->destroy(this->track);
+	this->track = child_track_create();
 	this->ct_mutex->lock(this->ct_mutex);
 	this->ct_running = FALSE;
 	this->ct_condvar->signal(this->ct_condvar);
@@ -1245,6 +1313,7 @@ METHOD(tunnel_nat_listener_t, destroy, void,
 	this->ct_mutex->destroy(this->ct_mutex);
 	this->ct_condvar->destroy(this->ct_condvar);
 	array_destroy_function(this->queue, (void*)op_destroy, NULL);
+	this->track->destroy(this->track);
 	this->queue_mutex->destroy(this->queue_mutex);
 	this->queue_condvar->destroy(this->queue_condvar);
 	array_destroy_function(this->ct_added, (void*)free, NULL);
@@ -1266,6 +1335,7 @@ tunnel_nat_listener_t *tunnel_nat_listener_create(nl_socket_t *socket)
 			.listener = {
 				.child_updown = _child_updown,
 				.child_rekey = _child_rekey,
+				.child_state_change = _child_state_change,
 			},
 			.start = _start,
 			.reload = _reload,
@@ -1279,6 +1349,7 @@ tunnel_nat_listener_t *tunnel_nat_listener_create(nl_socket_t *socket)
 		.ct_mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.ct_condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
 		.queue = array_create(0, 8),
+		.track = child_track_create(),
 		.queue_mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.queue_condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
 		.ct_added = array_create(0, 0),

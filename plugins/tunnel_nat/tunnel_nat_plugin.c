@@ -18,6 +18,7 @@
 #include <linux/netlink.h>
 
 #include <daemon.h>
+#include <sw_compat.h>
 
 typedef struct private_tunnel_nat_plugin_t private_tunnel_nat_plugin_t;
 
@@ -99,10 +100,10 @@ METHOD(plugin_t, destroy, void,
 	free(this);
 }
 
-/**
- * Plugin constructor
+/*
+ * See header
  */
-plugin_t *tunnel_nat_plugin_create()
+PLUGIN_DEFINE(tunnel_nat)
 {
 	private_tunnel_nat_plugin_t *this;
 	nl_socket_t *socket;

@@ -28,6 +28,8 @@
 #include <threading/condvar.h>
 #include <threading/thread.h>
 #include <tunnel_util.h>
+#include <sw_compat.h>
+#include <child_track.h>
 #include <event_stats.h>
 #include <nl_monitor.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -158,6 +160,11 @@ struct private_tunnel_route_listener_t {
 	 * sa_t, by unique id
 	 */
 	hashtable_t *sas;
+
+	/**
+	 * The CHILD_SAs the hooks took up, so each is released once
+	 */
+	child_track_t *track;
 
 	/**
 	 * pair_t, by key
@@ -1019,8 +1026,9 @@ static bool resolve_target(private_tunnel_route_listener_t *this,
 	{
 		charon->kernel->get_interface(charon->kernel, me, &ifname);
 	}
-	if (gw && gw->get_family(gw) == AF_INET && !gw->ip_equals(gw, other))
-	{
+	if (gw && gw->get_family(gw) == AF_INET && !gw->is_anyaddr(gw) &&
+		!gw->ip_equals(gw, other))
+	{	/* 6.0.5+ return %any if only the interface is known: no gateway */
 		t->gw = untoh32(gw->get_address(gw).ptr);
 	}
 	else if (other->get_family(other) == AF_INET)
@@ -1140,7 +1148,7 @@ static void sa_up(private_tunnel_route_listener_t *this, change_t *c,
 
 	/* what the config says, plus what was negotiated */
 	configured = array_create(0, 1);
-	list = cfg->get_traffic_selectors(cfg, FALSE, NULL, NULL, FALSE);
+	list = sw_child_cfg_ts(cfg, FALSE);
 	enumerator = list->create_enumerator(list);
 	while (enumerator->enumerate(enumerator, &ts))
 	{
@@ -1173,12 +1181,16 @@ static void sa_up(private_tunnel_route_listener_t *this, change_t *c,
 	}
 }
 
-METHOD(listener_t, child_updown, bool,
-	private_tunnel_route_listener_t *this, ike_sa_t *ike_sa,
-	child_sa_t *child_sa, bool up)
+/**
+ * Apply what a hook's event means, as the tracker of CHILD_SAs judged it:
+ * one batch (called with the lock held)
+ */
+static void handle(private_tunnel_route_listener_t *this,
+				   child_track_event_t ev, ike_sa_t *ike_sa, uint32_t old_id,
+				   child_sa_t *new, uint64_t start)
 {
-	uint64_t start = event_stats_now();
-	uint32_t id = child_sa->get_unique_id(child_sa);
+	uint32_t new_id = new->get_unique_id(new);
+	char *name = new->get_name(new);
 	char what[BUF_LEN];
 	change_t c;
 
@@ -1186,39 +1198,74 @@ METHOD(listener_t, child_updown, bool,
 	{	/* when the previous listener on the bus was done with the event */
 		this->stats->add(this->stats, EVENT_ENTER, start);
 	}
-	this->mutex->lock(this->mutex);
-	if (!this->config)
-	{
-		this->mutex->unlock(this->mutex);
-		return TRUE;
-	}
-	snprintf(what, sizeof(what), "tunnel-route: CHILD_SA %s{%u} %s",
-			 child_sa->get_name(child_sa), id, up ? "up" : "down");
 	change_init(&c);
-	if (up)
+	switch (ev)
 	{
-		sa_up(this, &c, ike_sa, child_sa, what);
-		if (!apply(this, &c, what))
-		{	/* don't leave it half routed: back to fail-closed */
-			sa_remove(this, &c, id);
+		case CHILD_TRACK_UP:
+			snprintf(what, sizeof(what), "tunnel-route: CHILD_SA %s{%u} up",
+					 name, new_id);
+			sa_up(this, &c, ike_sa, new, what);
+			if (!apply(this, &c, what))
+			{	/* don't leave it half routed: back to fail-closed */
+				sa_remove(this, &c, new_id);
+				apply(this, &c, what);
+				DBG1(DBG_CHD, "tunnel-route: routes of CHILD_SA %s{%u} not "
+					 "installed", name, new_id);
+			}
+			else if (this->sas->get(this->sas, (void*)(uintptr_t)new_id))
+			{
+				DBG1(DBG_CHD, "tunnel-route: routes of CHILD_SA %s{%u} "
+					 "installed in table %u", name, new_id,
+					 this->config->table);
+			}
+			break;
+		case CHILD_TRACK_DOWN:
+			snprintf(what, sizeof(what), "tunnel-route: CHILD_SA %s{%u} down",
+					 name, old_id);
+			if (this->sas->get(this->sas, (void*)(uintptr_t)old_id))
+			{
+				DBG1(DBG_CHD, "tunnel-route: removing routes of CHILD_SA "
+					 "%s{%u}", name, old_id);
+			}
+			sa_remove(this, &c, old_id);
 			apply(this, &c, what);
-			DBG1(DBG_CHD, "tunnel-route: routes of CHILD_SA %s{%u} not "
-				 "installed", child_sa->get_name(child_sa), id);
-		}
-		else if (this->sas->get(this->sas, (void*)(uintptr_t)id))
-		{
-			DBG1(DBG_CHD, "tunnel-route: routes of CHILD_SA %s{%u} installed "
-				 "in table %u", child_sa->get_name(child_sa), id,
-				 this->config->table);
-		}
-	}
-	else
-	{
-		sa_remove(this, &c, id);
-		apply(this, &c, what);
+			break;
+		case CHILD_TRACK_REKEY:
+			snprintf(what, sizeof(what), "tunnel-route: CHILD_SA %s{%u} "
+					 "rekeyed to {%u}", name, old_id, new_id);
+			/* the new SA queues behind the old one on each destination, so
+			 * when the old one goes the route stays unless the target
+			 * changed: no gap */
+			sa_up(this, &c, ike_sa, new, what);
+			sa_remove(this, &c, old_id);
+			apply(this, &c, what);
+			break;
+		case CHILD_TRACK_NONE:
+			break;
 	}
 	change_done(&c);
-	record(this, up ? EVENT_UP : EVENT_DOWN, start);
+	record(this, ev == CHILD_TRACK_UP ? EVENT_UP :
+				 ev == CHILD_TRACK_DOWN ? EVENT_DOWN : EVENT_REKEY, start);
+}
+
+METHOD(listener_t, child_updown, bool,
+	private_tunnel_route_listener_t *this, ike_sa_t *ike_sa,
+	child_sa_t *child_sa, bool up)
+{
+	uint64_t start = event_stats_now();
+	uint32_t id = child_sa->get_unique_id(child_sa);
+	child_track_event_t ev;
+
+	this->mutex->lock(this->mutex);
+	if (this->config)
+	{
+		ev = up ? this->track->up(this->track, id)
+				: this->track->down(this->track, id);
+		if (ev != CHILD_TRACK_NONE)
+		{
+			handle(this, ev, ike_sa, id, child_sa, start);
+		}
+	}
 	this->mutex->unlock(this->mutex);
 	return TRUE;
 }
@@ -1228,30 +1275,51 @@ METHOD(listener_t, child_rekey, bool,
 	child_sa_t *old, child_sa_t *new)
 {
 	uint64_t start = event_stats_now();
-	char what[BUF_LEN];
-	change_t c;
+	uint32_t old_id = old->get_unique_id(old), new_id = new->get_unique_id(new);
+	child_track_event_t ev;
 
 	this->mutex->lock(this->mutex);
-	if (!this->config)
+	if (this->config)
 	{
-		this->mutex->unlock(this->mutex);
+		ev = this->track->rekey(this->track, &old_id, &new_id);
+		if (ev != CHILD_TRACK_NONE)
+		{
+			handle(this, ev, ike_sa, old_id, ev == CHILD_TRACK_DOWN ? old : new,
+				   start);
+		}
+	}
+	this->mutex->unlock(this->mutex);
+	return TRUE;
+}
+
+/**
+ * A CHILD_SA is installed the first time (with 6.0's make-before-break on
+ * the rekey responder before child_rekey(), which comes late or not at all),
+ * or deleted, or destroyed (rekeyed CHILD_SAs get no child_updown() when
+ * their IKE_SA goes down): what child_updown() and child_rekey() missed.
+ */
+METHOD(listener_t, child_state_change, bool,
+	private_tunnel_route_listener_t *this, ike_sa_t *ike_sa,
+	child_sa_t *child_sa, child_sa_state_t state)
+{
+	uint64_t start = event_stats_now();
+	uint32_t id = child_sa->get_unique_id(child_sa);
+	child_track_event_t ev;
+
+	if (!ike_sa && state == CHILD_INSTALLED)
+	{	/* its target needs the IKE_SA: child_updown() takes it up */
 		return TRUE;
 	}
-	if (this->stats)
+	this->mutex->lock(this->mutex);
+	if (this->config)
 	{
-		this->stats->add(this->stats, EVENT_ENTER, start);
+		ev = this->track->state(this->track, id,
+								child_sa->get_state(child_sa), state);
+		if (ev != CHILD_TRACK_NONE)
+		{
+			handle(this, ev, ike_sa, id, child_sa, start);
+		}
 	}
-	snprintf(what, sizeof(what), "tunnel-route: CHILD_SA %s{%u} rekeyed to "
-			 "{%u}", new->get_name(new), old->get_unique_id(old),
-			 new->get_unique_id(new));
-	/* the new SA queues behind the old one on each destination, so when the
-	 * old one goes the route stays unless the target changed: no gap */
-	change_init(&c);
-	sa_up(this, &c, ike_sa, new, what);
-	sa_remove(this, &c, old->get_unique_id(old));
-	apply(this, &c, what);
-	change_done(&c);
-	record(this, EVENT_REKEY, start);
 	this->mutex->unlock(this->mutex);
 	return TRUE;
 }
@@ -1290,8 +1358,7 @@ static hashtable_t *scan_configured(private_tunnel_route_listener_t *this)
 				ranges = array_create(0, 1);
 				found->put(found, strdup(name), ranges);
 			}
-			list = child_cfg->get_traffic_selectors(child_cfg, FALSE, NULL,
-													NULL, FALSE);
+			list = sw_child_cfg_ts(child_cfg, FALSE);
 			enumerator = list->create_enumerator(list);
 			while (enumerator->enumerate(enumerator, &ts))
 			{
@@ -1937,7 +2004,9 @@ static void adopt_children(private_tunnel_route_listener_t *this,
 				continue;
 			}
 			this->mutex->lock(this->mutex);
-			if (this->config && this->config->get_sources(this->config, name))
+			if (this->config && this->config->get_sources(this->config, name) &&
+				this->track->is_up(this->track,
+								   child_sa->get_unique_id(child_sa)))
 			{
 				snprintf(what, sizeof(what), "tunnel-route: CHILD_SA %s{%u} "
 						 "gets sources", name,
@@ -2053,6 +2122,7 @@ CALLBACK(destroy_pair, void,
 static void destroy_state(private_tunnel_route_listener_t *this)
 {
 	this->sas->destroy_function(this->sas, destroy_sa);
+	this->track->destroy(this->track);
 	this->children->destroy_function(this->children, destroy_child);
 	this->dests->destroy_function(this->dests, destroy_dest);
 	this->pairs->destroy_function(this->pairs, destroy_pair);
@@ -2062,6 +2132,7 @@ static void clear_state(private_tunnel_route_listener_t *this)
 {
 	destroy_state(this);
 	this->sas = hashtable_create(tunnel_id_hash, tunnel_id_equals, 32);
+	this->track = child_track_create();
 	this->children = hashtable_create(hashtable_hash_str, hashtable_equals_str, 8);
 	this->dests = hashtable_create(dest_hash, dest_equals, 32);
 	this->pairs = hashtable_create(pair_hash, pair_equals, 32);
@@ -2135,6 +2206,7 @@ tunnel_route_listener_t *tunnel_route_listener_create(nl_socket_t *rtnl,
 			.listener = {
 				.child_updown = _child_updown,
 				.child_rekey = _child_rekey,
+				.child_state_change = _child_state_change,
 			},
 			.start = _start,
 			.reload = _reload,
@@ -2144,6 +2216,7 @@ tunnel_route_listener_t *tunnel_route_listener_create(nl_socket_t *rtnl,
 		.rtnl = rtnl,
 		.nfnl = nfnl,
 		.sas = hashtable_create(tunnel_id_hash, tunnel_id_equals, 32),
+		.track = child_track_create(),
 		.children = hashtable_create(hashtable_hash_str, hashtable_equals_str, 8),
 		.dests = hashtable_create(dest_hash, dest_equals, 32),
 		.pairs = hashtable_create(pair_hash, pair_equals, 32),

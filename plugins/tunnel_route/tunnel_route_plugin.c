@@ -18,6 +18,7 @@
 #include <linux/netlink.h>
 
 #include <daemon.h>
+#include <sw_compat.h>
 
 typedef struct private_tunnel_route_plugin_t private_tunnel_route_plugin_t;
 
@@ -102,10 +103,10 @@ METHOD(plugin_t, destroy, void,
 	free(this);
 }
 
-/**
- * Plugin constructor
+/*
+ * See header
  */
-plugin_t *tunnel_route_plugin_create()
+PLUGIN_DEFINE(tunnel_route)
 {
 	private_tunnel_route_plugin_t *this;
 	nl_socket_t *rtnl, *nfnl;
