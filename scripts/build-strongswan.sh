@@ -1,56 +1,64 @@
 #!/bin/sh
-# Configure and build strongSwan from Debian's source tarball into a prefix of
-# our own (build/install), with the plugins the demo and the tests need.
+# Configure and build strongSwan from Debian's source package (fetched by
+# install-deps.sh into build/sw-VERSION/) into a prefix of our own
+# (build/sw-VERSION/install), with the plugins the demo and the tests need.
 # Our plugins are then built against exactly this configured tree.
 #
+#   STRONGSWAN_VERSION=6.0.1 scripts/build-strongswan.sh   (default 5.9.8)
+#
 # Re-runs reuse the built tree: nothing is rebuilt while the configure
-# options and the tarball are unchanged.
+# options and the source package are unchanged.
 #
 # Copyright (C) 2026 The tunnel-nat authors
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-builddir=${BUILDDIR:-$top/build}
-sw_version=${STRONGSWAN_VERSION:-5.9.8}
-tarball="$builddir/strongswan_${sw_version}.orig.tar.bz2"
-srcdir="$builddir/strongswan-${sw_version}"
-prefix="$builddir/install"
+SW_TOP=$top . "$top/scripts/sw-env.sh"
 
-CONFIGURE_OPTS="--prefix=$prefix --sysconfdir=$prefix/etc
+# --enable-mediation: Debian builds every version with it, and it inserts
+# methods into ike_sa_t's vtable and fields into daemon_t: without it, the
+# tests would run against another ABI than the one Debian's charon has.
+CONFIGURE_OPTS="--prefix=$SW_PREFIX --sysconfdir=$SW_PREFIX/etc
 --disable-defaults --enable-charon --enable-swanctl --enable-vici
 --enable-kernel-netlink --enable-kernel-libipsec --enable-libipsec
 --enable-socket-default --enable-openssl --enable-nonce --enable-random
 --enable-pem --enable-x509 --enable-pubkey --enable-pkcs1 --enable-sha1
 --enable-sha2 --enable-hmac --enable-kdf --enable-aes --enable-updown
---enable-ikev2 --enable-load-tester --enable-gmp
+--enable-ikev2 --enable-load-tester --enable-gmp --enable-mediation
 --with-systemdsystemunitdir=no --with-capabilities=native"
 
-stamp="$builddir/.strongswan-built"
-want=$(printf '%s\n%s\n' "$CONFIGURE_OPTS" "$(cksum < "$tarball")")
+log=$SW_DIR/log
+stamp=$SW_DIR/.built
+if [ ! -f "$SW_DIR/source.txt" ] || [ ! -d "$SW_SRC" ]; then
+	echo "build-strongswan: no source of $SW_VERSION in $SW_DIR (run scripts/install-deps.sh)" >&2
+	exit 1
+fi
+want=$(printf '%s\n%s\n' "$CONFIGURE_OPTS" "$(cat "$SW_DIR/source.txt")")
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
-   [ -x "$prefix/libexec/ipsec/charon" ]; then
-	echo "build-strongswan: reusing $srcdir"
+   [ -x "$SW_PREFIX/libexec/ipsec/charon" ]; then
+	echo "build-strongswan: reusing strongSwan $SW_VERSION ($(cat "$SW_DIR/source.txt"))"
 	exit 0
 fi
 
-if [ ! -f "$srcdir/configure" ]; then
-	tar -C "$builddir" -xjf "$tarball"
-fi
-cd "$srcdir"
+mkdir -p "$log"
+rm -f "$stamp"
+cd "$SW_SRC"
+[ ! -f Makefile ] || make distclean > /dev/null 2>&1 || true
 # shellcheck disable=SC2086
-./configure $CONFIGURE_OPTS > "$builddir/strongswan-configure.log" 2>&1 || {
-	tail -n 30 "$builddir/strongswan-configure.log" >&2
+./configure $CONFIGURE_OPTS > "$log/configure.log" 2>&1 || {
+	tail -n 30 "$log/configure.log" >&2
 	exit 1
 }
-make -j"$(nproc)" > "$builddir/strongswan-make.log" 2>&1 || {
-	tail -n 30 "$builddir/strongswan-make.log" >&2
+make -j"$(nproc)" > "$log/make.log" 2>&1 || {
+	tail -n 30 "$log/make.log" >&2
 	exit 1
 }
-make install > "$builddir/strongswan-install.log" 2>&1 || {
-	tail -n 30 "$builddir/strongswan-install.log" >&2
+rm -rf "$SW_PREFIX"
+make install > "$log/install.log" 2>&1 || {
+	tail -n 30 "$log/install.log" >&2
 	exit 1
 }
 printf '%s\n' "$want" > "$stamp"
-echo "build-strongswan: built into $prefix"
+echo "build-strongswan: built strongSwan $SW_VERSION into $SW_PREFIX"

@@ -18,65 +18,89 @@ fi
 passed=0
 failed=0
 
+SW_TOP=$top . "$top/scripts/sw-env.sh"
+# the versions whose host integration suites run (every version's unit
+# tests run); the load, fuzz and VM suites run against the default one
+INTEGRATION_VERSIONS="5.9.8 6.0.1"
+declare -A v_passed=() v_failed=()
+
+# count VERSION PASSED FAILED: add to the total and to VERSION's
+count()
+{
+	passed=$((passed + $2))
+	failed=$((failed + $3))
+	v_passed[$1]=$(( ${v_passed[$1]:-0} + $2 ))
+	v_failed[$1]=$(( ${v_failed[$1]:-0} + $3 ))
+}
+
 if ! ./scripts/build.sh; then
 	echo "test-all: build failed"
 	echo "total: 0 passed, 1 failed"
 	exit 1
 fi
 
-echo "== unit tests (Check)"
-make check > build/make-check.log 2>&1
-grep -v '^$' tests/unit/test_runner.log 2>/dev/null
-summary=$(grep -Eo 'Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' tests/unit/test_runner.log)
-if [ -z "$summary" ]; then
-	tail -n 30 build/make-check.log
-	failed=$((failed + 1))
-else
-	set -- $(echo "$summary" | tr -dc '0-9 ')
-	passed=$((passed + $1 - $2 - $3))
-	failed=$((failed + $2 + $3))
-fi
+for v in $SW_VERSIONS; do
+	obj=$SW_BUILD/sw-$v/plugins
+	echo "== unit tests (Check), strongSwan $v"
+	make -C "$obj" check > "$SW_BUILD/sw-$v/log/make-check.log" 2>&1
+	grep -v '^$' "$obj/tests/unit/test_runner.log" 2>/dev/null
+	summary=$(grep -Eo 'Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' \
+		"$obj/tests/unit/test_runner.log" 2>/dev/null)
+	if [ -z "$summary" ]; then
+		tail -n 30 "$SW_BUILD/sw-$v/log/make-check.log"
+		count "$v" 0 1
+	else
+		set -- $(echo "$summary" | tr -dc '0-9 ')
+		count "$v" $(($1 - $2 - $3)) $(($2 + $3))
+	fi
+done
 
-# run_suite NAME TIMEOUT COMMAND...: run a suite, add up its closing line
+# run_suite VERSION NAME TIMEOUT COMMAND...: run a suite against strongSwan
+# VERSION, add up its closing line
 run_suite()
 {
-	local name=$1 limit=$2 out line start=$SECONDS
-	shift 2
-	echo "== $name"
+	local v=$1 name=$2 limit=$3 out line start=$SECONDS
+	shift 3
+	echo "== $name (strongSwan $v)"
 	out=$(mktemp)
-	timeout "$limit" "$@" 2>&1 | tee "$out"
+	STRONGSWAN_VERSION=$v timeout "$limit" "$@" 2>&1 | tee "$out"
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
 	if [ -z "$line" ]; then
 		echo "$name: no result line"
-		failed=$((failed + 1))
+		count "$v" 0 1
 	else
 		set -- $(echo "$line" | tr -dc '0-9 ')
-		passed=$((passed + $1))
-		failed=$((failed + $2))
+		count "$v" "$1" "$2"
 	fi
 	rm -f "$out"
-	echo "== $name: $((SECONDS - start))s"
+	echo "== $name (strongSwan $v): $((SECONDS - start))s"
 }
 
-# this kernel: kernel-libipsec
-for suite in tests/integration/test_*.sh; do
-	run_suite "$suite (backend libipsec)" 900 bash "$suite"
+# this kernel: kernel-libipsec, on each version
+for v in $INTEGRATION_VERSIONS; do
+	for suite in tests/integration/test_*.sh; do
+		run_suite "$v" "$suite (backend libipsec)" 900 bash "$suite"
+	done
 done
 
+d=$SW_VERSION
 # many CHILD_SAs (strongSwan's load-tester, fake_kernel): churn with a crash
 # and restart, the same under valgrind (smaller), the benchmark's smoke run
-run_suite "churn: 3 rounds of 200 CHILD_SAs, SIGKILL and restart" 1200 \
+run_suite "$d" "churn: 3 rounds of 200 CHILD_SAs, SIGKILL and restart" 1200 \
 	tests/load/test_churn.sh
-run_suite "churn under valgrind" 1200 \
+run_suite "$d" "churn under valgrind" 1200 \
 	env CHURN_N=40 CHURN_ROUNDS=2 VALGRIND=1 tests/load/test_churn.sh
-run_suite "benchmark smoke run, N=100 (correctness only)" 600 \
+run_suite "$d" "benchmark smoke run, N=100 (correctness only)" 600 \
 	tests/load/bench.sh --smoke 100
 # hostile settings: the regression cases, then a bounded fuzzing run
-run_suite "settings fuzzer (libFuzzer, ${FUZZ_SECONDS:-60}s)" 900 \
+run_suite "$d" "settings fuzzer (libFuzzer, ${FUZZ_SECONDS:-60}s)" 900 \
 	tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
 
 # Debian's kernel in a VM: kernel-netlink, real ESP, XFRM interfaces
-run_suite "kernel XFRM suite in the VM" 3000 tests/vm/run.sh
+run_suite "$d" "kernel XFRM suite in the VM" 3000 tests/vm/run.sh
 
+for v in $SW_VERSIONS; do
+	echo "strongSwan $v: ${v_passed[$v]:-0} passed, ${v_failed[$v]:-0} failed"
+done
 echo "total: $passed passed, $failed failed"
 [ "$passed" -gt 0 ] && [ "$failed" -eq 0 ]

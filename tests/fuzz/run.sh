@@ -15,8 +15,9 @@ set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 SECS=${1:-${FUZZ_SECONDS:-60}}
 OUT=$TOP/build/fuzz
-SS=$(sed -n 's/^STRONGSWAN_CPPFLAGS = //p' "$TOP/Makefile")
-PREFIX=$TOP/build/install
+SW_TOP=$TOP . "$TOP/scripts/sw-env.sh"
+SS=$(sed -n 's/^STRONGSWAN_CPPFLAGS = //p' "$SW_OBJ/Makefile")
+PREFIX=$SW_PREFIX
 mkdir -p "$OUT/crashes" "$OUT/corpus"
 passed=0; failed=0
 

@@ -11,7 +11,9 @@
 # Parameters (environment):
 #   BACKEND   libipsec (default; userspace ESP over TUN, P local on lo)
 #             or xfrm (kernel ESP, P not local; needs an ESP-capable kernel)
-#   PREFIX    strongSwan installation (default: build/install of this repo)
+#   STRONGSWAN_VERSION  the strongSwan version to run (default 5.9.8; see
+#             scripts/sw-env.sh)
+#   PREFIX    strongSwan installation (default: build/sw-VERSION/install)
 #   KEEP_LAB  set to 1 to keep namespaces and logs after the run
 #   LAB_ROUTE set to 1 to load tunnel-route on the gateway, and make "inet"
 #             an internet router through which C is reachable too
@@ -22,7 +24,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 
 TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-PREFIX=${PREFIX:-$TOP/build/install}
+SW_TOP=$TOP . "$TOP/scripts/sw-env.sh"
+PREFIX=${PREFIX:-$SW_PREFIX}
 BACKEND=${BACKEND:-libipsec}
 CHARON=$PREFIX/libexec/ipsec/charon
 SWANCTL=$PREFIX/sbin/swanctl
@@ -301,6 +304,126 @@ swan_load()
 logged()
 {
 	wait_for 5 grep -q -- "$2" "$WORK/$1/charon.log"
+}
+
+# --- IKE exchanges lost or crossed on purpose -------------------------------
+
+# ike_drop ROLE TYPE...: drop the IKE messages ROLE sends (requests and
+# responses) of these exchange types: 36 CREATE_CHILD_SA, 37 INFORMATIONAL.
+# The exchange type is the 19th byte of the IKE header, behind the UDP
+# header, and behind the non-ESP marker on port 4500.
+ike_drop()
+{
+	local role=$1 t
+	shift
+	nsx "$role" nft -f - <<EON || return 1
+table ip ikedrop {
+	chain out {
+		type filter hook output priority 0; policy accept;
+	}
+}
+EON
+	for t; do
+		nsx "$role" nft add rule ip ikedrop out udp dport 500 \
+			@th,208,8 "$t" counter drop || return 1
+		nsx "$role" nft add rule ip ikedrop out udp dport 4500 \
+			@th,64,32 0 @th,240,8 "$t" counter drop || return 1
+	done
+}
+
+# ike_dropped ROLE: how many IKE messages ike_drop dropped
+ike_dropped()
+{
+	nsx "$1" nft -j list table ip ikedrop 2>/dev/null |
+		jq '[.nftables[] | select(.rule) | .rule.expr[] | select(.counter) | .counter.packets] | add // 0'
+}
+
+ike_dropped_any() { [ "$(ike_dropped "$1")" -gt 0 ]; }
+
+ike_drop_off()
+{
+	nsx "$1" nft delete table ip ikedrop 2>/dev/null
+	return 0
+}
+
+# child_ids ROLE CHILD: unique ids of ROLE's CHILD_SAs named CHILD, with
+# their state ("12:INSTALLED 11:REKEYED")
+child_ids()
+{
+	swan "$1" --list-sas --raw 2>/dev/null |
+		grep -Eo "\{name=$2 uniqueid=[0-9]+ reqid=[0-9]+ state=[A-Z_]+" |
+		sed -E 's/.*uniqueid=([0-9]+) .*state=([A-Z_]+)/\1:\2/' | tr '\n' ' '
+}
+
+# child_uniqueid CHILD: unique id of the gateway's installed CHILD_SA CHILD
+child_uniqueid()
+{
+	child_ids gw "$1" | tr ' ' '\n' | grep ':INSTALLED$' | cut -d: -f1 | tail -n 1
+}
+
+# installed_other_than ROLE CHILD ID: ROLE has CHILD installed with an id
+# other than ID
+installed_other_than()
+{
+	child_ids "$1" "$2" | tr ' ' '\n' | grep ':INSTALLED$' | grep -vq "^$3:"
+}
+
+# only_new_installed ROLE CHILD ID: exactly one CHILD installed, not ID
+only_new_installed()
+{
+	local ids
+	ids=$(child_ids "$1" "$2" | tr ' ' '\n' | grep ':INSTALLED$')
+	[ "$(echo "$ids" | grep -c .)" = 1 ] && ! echo "$ids" | grep -q "^$3:"
+}
+
+# rekey_by_partner BEFORE: the clearinghouse rekeys "claims" (the gateway
+# answers); wait until the gateway has a new CHILD_SA installed (BEFORE is
+# the id of the old one)
+rekey_by_partner()
+{
+	swan ch --rekey --child claims > /dev/null ||
+		fail "swanctl --rekey on the clearinghouse failed" || return 1
+	wait_for 10 installed_other_than gw claims "$1" ||
+		fail "the gateway has no new CHILD_SA: $(child_ids gw claims)"
+}
+
+# rekey_delete_lost BEFORE: the same, but the clearinghouse's INFORMATIONAL
+# exchanges (its DELETE of the old CHILD_SA) never reach the gateway; returns
+# when the DELETE was dropped, with the drop still in place
+rekey_delete_lost()
+{
+	ike_drop ch 37 || fail "could not drop the clearinghouse's DELETE" || return 1
+	rekey_by_partner "$1" || return 1
+	wait_for 5 ike_dropped_any ch ||
+		fail "the clearinghouse sent no INFORMATIONAL to drop" || return 1
+	log "    gateway after the lost DELETE: $(child_ids gw claims)"
+}
+
+# rekey_collide BEFORE: both ends rekey "claims" at once, and the gateway
+# sees the collision: its own CREATE_CHILD_SA request is held back while the
+# clearinghouse's arrives. Once the gateway logged the collision, its
+# messages go out again (retransmitted) and both exchanges complete. Returns
+# when the gateway has one new CHILD_SA installed.
+COLLISION="detected CHILD_REKEY collision|detected rekey collision|CHILD_SA rekey collision"
+rekey_collide()
+{
+	ike_drop gw 36 || fail "could not hold back CREATE_CHILD_SA" || return 1
+	swan gw --rekey --child claims > /dev/null &&
+		swan ch --rekey --child claims > /dev/null ||
+		{ ike_drop_off gw; fail "swanctl --rekey failed"; return 1; }
+	# 5.9 logs "detected CHILD_REKEY collision with CHILD_REKEY", 6.x
+	# "detected rekey collision for CHILD_SA" and, where both rekeys
+	# complete, "CHILD_SA rekey collision won/lost"
+	wait_for 5 grep -qE "$COLLISION" "$WORK/gw/charon.log"
+	ike_drop_off gw
+	grep -qE "$COLLISION" "$WORK/gw/charon.log" ||
+		fail "the gateway logged no rekey collision: $(grep -h 'rekey' "$WORK/gw/charon.log" | tail -n 4)" ||
+		return 1
+	# the redundant CHILD_SA is deleted: one installed, not the old one
+	wait_for 15 only_new_installed gw claims "$1" ||
+		fail "not one new CHILD_SA after the collision: $(child_ids gw claims)" || return 1
+	log "    gateway: $(grep -hoE "($COLLISION)[a-zA-Z_ ]*" "$WORK/gw/charon.log" | tr '\n' ';')" \
+		"clearinghouse: $(grep -hoE "($COLLISION)[a-zA-Z_ ]*" "$WORK/ch/charon.log" | tr '\n' ';')"
 }
 
 # --- probes -----------------------------------------------------------------
