@@ -21,12 +21,6 @@ ensure_up()
 	wait_for 10 child_installed "$role" "$child" || fail "$child did not come up"
 }
 
-child_uniqueid()
-{
-	swan gw --list-sas --raw 2>/dev/null |
-		grep -Eo "\{name=$1 uniqueid=[0-9]+" | grep -o '[0-9]*$' | tail -n1
-}
-
 # --- tests ------------------------------------------------------------------
 
 test_clearinghouse_reaches_app()
@@ -118,6 +112,83 @@ test_ike_rekey_keeps_translations()
 	[ "$(nft_elems gw dnat4)" = 1 ] && [ "$(nft_elems gw snat4)" = 1 ] ||
 		fail "translations changed across the IKE rekey" || return 1
 	test_clearinghouse_reaches_app && test_app_reaches_clearinghouse
+}
+
+# nat_count: DNAT and SNAT elements installed
+nat_count() { echo $(( $(nft_elems gw dnat4) + $(nft_elems gw snat4) )); }
+
+# the partner rekeys, the gateway answers (strongSwan 6.0 raises child_rekey
+# on the responder only once the partner's DELETE of the old SA arrives)
+test_rekey_responder_keeps_translations()
+{
+	local before lost bad n
+	ensure_up || return 1
+	before=$(child_uniqueid claims)
+	nsx ch ping -n -q -c 40 -i 0.1 -I $C $P > "$WORK/ping-resp.txt" 2>&1 &
+	local ping_pid=$!
+	sample_start "$WORK/resp-samples.txt" gw "nft list map ip tunnel_nat dnat4 | grep -c ': $APP/32'"
+	sleep 1
+	rekey_by_partner "$before" || { sample_stop; wait "$ping_pid"; return 1; }
+	wait "$ping_pid"
+	sample_stop
+	wait_for 5 only_new_installed gw claims "$before" ||
+		fail "the old CHILD_SA was not deleted: $(child_ids gw claims)" || return 1
+	n=$(wc -l < "$WORK/resp-samples.txt")
+	bad=$(grep -vc "^s 1 $" "$WORK/resp-samples.txt")
+	lost=$(ping_loss "$WORK/ping-resp.txt")
+	log "    translation sampled $n times, $bad without it; ping lost $lost of 40"
+	[ "$bad" = 0 ] || fail "the DNAT element was missing during the rekey" || return 1
+	[ "$lost" = 0 ] || fail "ping lost $lost packets across the rekey" || return 1
+	[ "$(nat_count)" = 2 ] || fail "expected 1 DNAT and 1 SNAT element, found $(nat_count)" || return 1
+	test_clearinghouse_reaches_app && test_app_reaches_clearinghouse
+}
+
+# the partner's DELETE of the old SA is lost, then the IKE_SA is terminated:
+# nothing may stay installed (on 6.0.1, the rekeyed SA's translations did)
+test_rekey_delete_lost_then_terminate()
+{
+	local before n ok=0
+	ensure_up || return 1
+	before=$(child_uniqueid claims)
+	rekey_delete_lost "$before" || { ike_drop_off ch; return 1; }
+	# meanwhile the tunnel works, translated
+	if [ "$(nat_count)" != 2 ] || ! test_clearinghouse_reaches_app; then
+		fail "translations not in place after the rekey: $(nat_count) elements"
+		ok=1
+	fi
+	swan gw --terminate --ike clearinghouse --force --timeout 5 > /dev/null 2>&1
+	wait_for 5 eval '[ -z "$(child_ids gw claims)" ]' ||
+		{ fail "CHILD_SAs left after terminate: $(child_ids gw claims)"; ok=1; }
+	wait_for 5 eval '[ "$(nat_count)" = 0 ]'
+	n=$(nat_count)
+	log "    after terminate: $n translations, CHILD_SAs: '$(child_ids gw claims)'"
+	ike_drop_off ch
+	swan ch --terminate --ike gateway --force --timeout 5 > /dev/null 2>&1
+	[ "$n" = 0 ] || { fail "$n translations outlived their IKE_SA: $(nsx gw nft list table ip tunnel_nat)"; ok=1; }
+	[ $ok = 0 ] && ensure_up && test_clearinghouse_reaches_app
+}
+
+# both ends rekey at once: one CHILD_SA remains, translated, and nothing of
+# the redundant one stays behind
+test_rekey_collision()
+{
+	local before lost n
+	ensure_up || return 1
+	before=$(child_uniqueid claims)
+	nsx ch ping -n -q -c 100 -i 0.1 -I $C $P > "$WORK/ping-coll.txt" 2>&1 &
+	local ping_pid=$!
+	rekey_collide "$before" || { wait "$ping_pid"; return 1; }
+	wait "$ping_pid"
+	lost=$(ping_loss "$WORK/ping-coll.txt")
+	log "    after the collision: $(child_ids gw claims); ping lost $lost of 100"
+	[ "$(nat_count)" = 2 ] || fail "expected 1 DNAT and 1 SNAT element, found $(nat_count)" || return 1
+	[ "$lost" -le 1 ] || fail "ping lost $lost packets across the collision" || return 1
+	test_clearinghouse_reaches_app && test_app_reaches_clearinghouse || return 1
+	swan gw --terminate --child claims --timeout 10 > /dev/null ||
+		fail "swanctl --terminate failed" || return 1
+	n=$(nat_count)
+	[ "$n" = 0 ] || fail "$n translations left after the collision and terminate" || return 1
+	ensure_up
 }
 
 # make-before-break: the translation must be there at every moment (the old
@@ -487,6 +558,9 @@ run_test "translations listed in plain words (swanctl, nft)" test_translations_l
 run_test "wire check: the untrusted link carries only ESP" test_wire_only_esp
 run_test "forged cleartext packet from the internet is not translated" test_forged_cleartext_not_translated
 run_test "swanctl --rekey --child under traffic, no gap" test_rekey_keeps_translations
+run_test "rekey by the partner (gateway responds) under traffic, no gap" test_rekey_responder_keeps_translations
+run_test "rekey, partner's DELETE lost, IKE_SA terminated: nothing left" test_rekey_delete_lost_then_terminate
+run_test "rekey collision under traffic, nothing of the loser left" test_rekey_collision
 run_test "IKE_SA rekey keeps the translations" test_ike_rekey_keeps_translations
 run_test "reauthentication, make-before-break, under traffic" test_reauth_make_before_break
 run_test "netlink error: kernel's reason logged, state rewritten whole" test_netlink_error_no_half_state

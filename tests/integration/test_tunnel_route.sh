@@ -149,6 +149,84 @@ test_rekey_keeps_route()
 	route_of $C | grep -q "dev $TUN_IF" || fail "route lost across the rekey: $(route_of $C)"
 }
 
+routed_tunnel() { route_of $C | grep -q "dev $TUN_IF"; }
+routed_prohibit() { route_of $C | grep -q prohibit; }
+
+# the partner rekeys, the gateway answers: the route stays in the tunnel
+test_rekey_responder_keeps_route()
+{
+	local before lost bad n
+	ensure_up || return 1
+	before=$(child_uniqueid claims)
+	nsx app ping -n -q -c 40 -i 0.1 $C > "$WORK/ping-resp.txt" 2>&1 &
+	local ping_pid=$!
+	sample_start "$WORK/resp-samples.txt" gw "ip route show table $TABLE_ID $C/32 proto $PROTO"
+	sleep 1
+	rekey_by_partner "$before" || { sample_stop; wait "$ping_pid"; return 1; }
+	wait "$ping_pid"
+	sample_stop
+	wait_for 5 only_new_installed gw claims "$before" ||
+		fail "the old CHILD_SA was not deleted: $(child_ids gw claims)" || return 1
+	n=$(wc -l < "$WORK/resp-samples.txt")
+	bad=$(grep -vc "dev $TUN_IF" "$WORK/resp-samples.txt")
+	lost=$(ping_loss "$WORK/ping-resp.txt")
+	log "    route sampled $n times, $bad without the tunnel; ping lost $lost of 40"
+	[ "$bad" = 0 ] || fail "the route left the tunnel during the rekey: $(grep -v "dev $TUN_IF" "$WORK/resp-samples.txt" | head -3)" || return 1
+	[ "$lost" = 0 ] || fail "app -> C lost $lost packets across the rekey" || return 1
+	routed_tunnel || fail "route lost after the rekey: $(route_of $C)"
+}
+
+# the partner's DELETE of the old SA is lost, then the IKE_SA is terminated:
+# back to prohibit, nothing leaks (a route left by the rekeyed SA would send
+# the app's traffic on while no SA is up)
+test_rekey_delete_lost_then_terminate()
+{
+	local before ok=0 leaked
+	ensure_up || return 1
+	before=$(child_uniqueid claims)
+	rekey_delete_lost "$before" || { ike_drop_off ch; return 1; }
+	routed_tunnel || { fail "route not in the tunnel after the rekey: $(route_of $C)"; ok=1; }
+	cap_start gw net0 net-lost || { ike_drop_off ch; return 1; }
+	swan gw --terminate --ike clearinghouse --force --timeout 5 > /dev/null 2>&1
+	wait_for 5 eval '[ -z "$(child_ids gw claims)" ]' ||
+		{ fail "CHILD_SAs left after terminate: $(child_ids gw claims)"; ok=1; }
+	wait_for 5 routed_prohibit
+	app_udp_stream 10
+	wait $APP_STREAM
+	cap_stop net-lost
+	leaked=$(cap_count net-lost "dst host $C and (src host $APP or src host $P)")
+	log "    after terminate: route '$(route_of $C)', $leaked app packets to C on the internet link"
+	ike_drop_off ch
+	swan ch --terminate --ike gateway --force --timeout 5 > /dev/null 2>&1
+	routed_prohibit || { fail "no prohibit route once the IKE_SA is gone: $(route_of $C)"; ok=1; }
+	[ "$leaked" = 0 ] || { fail "app traffic to C leaked: $(cap_show net-lost "dst host $C" | head -3)"; ok=1; }
+	[ $ok = 0 ] && ensure_up && routed_tunnel
+}
+
+# both ends rekey at once: the route stays in the tunnel throughout, and
+# goes to prohibit when the survivor goes down
+test_rekey_collision()
+{
+	local before lost bad
+	ensure_up || return 1
+	before=$(child_uniqueid claims)
+	nsx app ping -n -q -c 100 -i 0.1 $C > "$WORK/ping-coll.txt" 2>&1 &
+	local ping_pid=$!
+	sample_start "$WORK/coll-samples.txt" gw "ip route show table $TABLE_ID $C/32 proto $PROTO"
+	rekey_collide "$before" || { sample_stop; wait "$ping_pid"; return 1; }
+	wait "$ping_pid"
+	sample_stop
+	bad=$(grep -vc "dev $TUN_IF" "$WORK/coll-samples.txt")
+	lost=$(ping_loss "$WORK/ping-coll.txt")
+	log "    after the collision: $(child_ids gw claims); route sampled $(wc -l < "$WORK/coll-samples.txt") times, $bad without the tunnel; ping lost $lost of 100"
+	[ "$bad" = 0 ] || fail "the route left the tunnel during the collision" || return 1
+	[ "$lost" -le 1 ] || fail "app -> C lost $lost packets across the collision" || return 1
+	swan gw --terminate --child claims --timeout 10 > /dev/null ||
+		fail "swanctl --terminate failed" || return 1
+	routed_prohibit || fail "route not prohibit after the collision and terminate: $(route_of $C)" || return 1
+	ensure_up && routed_tunnel
+}
+
 # make-before-break: the route via the tunnel must be there at every moment
 # (the old SA's down must not remove what the new one needs); a packet in
 # flight while the SAs are swapped may be lost at the IPsec level (seen once
@@ -354,6 +432,9 @@ run_test "gateway's own traffic to C uses the internet (captures)" test_gateway_
 run_test "clearinghouse -> P reaches the app, replies routed back" test_clearinghouse_reaches_app
 run_test "wire check: the untrusted link carries only ESP" test_wire_only_esp
 run_test "rekey under traffic keeps the route, no loss" test_rekey_keeps_route
+run_test "rekey by the partner (gateway responds) under traffic keeps the route" test_rekey_responder_keeps_route
+run_test "rekey, partner's DELETE lost, IKE_SA terminated: prohibit, no leak" test_rekey_delete_lost_then_terminate
+run_test "rekey collision under traffic keeps the route, then prohibit" test_rekey_collision
 run_test "make-before-break reauthentication under traffic keeps the route" test_reauth_keeps_route
 run_test "fail-closed: terminate under traffic, nothing leaks, initiate again" test_fail_closed_on_terminate
 run_test "self-healing: nft flush ruleset, rules and routes deleted" test_heal_all_deleted
