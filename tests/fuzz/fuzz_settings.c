@@ -70,9 +70,40 @@ static bool skip_input(const char *text)
 	return strstr(text, "include") || (strchr(text, ':') && strchr(text, '%'));
 }
 
+/**
+ * Check that a mapping is found through each of its children, abort if not
+ */
+static void check_index(tunnel_nat_config_t *config, tunnel_nat_mapping_t *map)
+{
+	tunnel_nat_mapping_t *other;
+	enumerator_t *enumerator;
+	char *child;
+	bool found;
+	u_int i;
+
+	for (i = 0; i < array_count(map->children); i++)
+	{
+		array_get(map->children, i, &child);
+		found = FALSE;
+		enumerator = config->create_mapping_enumerator(config, child);
+		while (enumerator->enumerate(enumerator, &other))
+		{
+			found = found || other == map;
+		}
+		enumerator->destroy(enumerator);
+		if (!found)
+		{
+			fprintf(stderr, "fuzz: mapping %s not found for child %s\n",
+					map->name, child);
+			abort();
+		}
+	}
+}
+
 static void use_mappings(tunnel_nat_config_t *config)
 {
 	tunnel_nat_mapping_t *map;
+	enumerator_t *enumerator;
 	array_t *elems;
 	char pub[32], priv[32];
 	char *child;
@@ -92,7 +123,11 @@ static void use_mappings(tunnel_nat_config_t *config)
 		tunnel_nat_mapping_elems(map, 0, 0xffffffff, 0xc6336400, 0xc63364ff,
 								 "fuzz", elems);
 		tunnel_nat_mapping_elems(map, map->pub, map->pub, 0, 0, "fuzz", elems);
+		/* a negotiated local selector that may not cover P */
+		tunnel_nat_mapping_elems(map, 0xc0000201, 0xc0000201, 0x0a000000,
+								 0x0affffff, "fuzz", elems);
 		array_destroy_function(elems, (void*)free, NULL);
+		check_index(config, map);
 		if (verbose)
 		{
 			tunnel_range_str(pub, sizeof(pub), map->pub,
@@ -109,6 +144,13 @@ static void use_mappings(tunnel_nat_config_t *config)
 			fprintf(stderr, "\n");
 		}
 	}
+	/* a child no mapping names, most likely */
+	enumerator = config->create_mapping_enumerator(config, "fuzz-none");
+	while (enumerator->enumerate(enumerator, &map))
+	{
+		continue;
+	}
+	enumerator->destroy(enumerator);
 }
 
 static void use_route(tunnel_route_config_t *config)
