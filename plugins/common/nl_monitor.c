@@ -36,17 +36,17 @@ typedef struct private_nl_monitor_t private_nl_monitor_t;
 /**
  * Most port ids to ignore
  */
-#define MAX_IGNORE 4
+#define MAX_IGNORE NL_MONITOR_MAX_IGNORE
 
 /**
  * Most message types to wake for
  */
-#define MAX_TYPES 8
+#define MAX_TYPES NL_MONITOR_MAX_TYPES
 
 /**
  * Words of an nftables table's name the socket filter compares
  */
-#define NAME_WORDS 8
+#define NAME_WORDS NL_MONITOR_NAME_WORDS
 
 /**
  * Where the table's name starts in an nftables event: after the netlink and
@@ -226,6 +226,77 @@ bool nl_monitor_nft_deleted(const struct nlmsghdr *nlh, const char *table)
 	return FALSE;
 }
 
+/*
+ * Described in header
+ */
+u_int nl_monitor_build_filter(const uint32_t *ignore, const uint16_t *types,
+							  const char *nft_table, struct sock_filter *code)
+{
+	/* the filter drops the events whose first message carries one of our
+	 * port ids (a transaction's events come in skbs of their own), those of
+	 * other kinds and, for nftables, those about other tables */
+	uint32_t want[NAME_WORDS] = {};
+	int i, n = 0, count, words = 0, check;
+
+	if (nft_table)
+	{	/* compare the name, zero padded as in the attribute, as
+		 * big-endian words (how BPF loads them); a longer name by its
+		 * start */
+		words = min((int)(strlen(nft_table) / 4 + 1), NAME_WORDS);
+		memcpy(want, nft_table, min(strlen(nft_table), sizeof(want)));
+		for (i = 0; i < words; i++)
+		{
+			want[i] = ntohl(want[i]);
+		}
+	}
+	for (count = 0; count < MAX_IGNORE && ignore[count]; count++);
+	/* A = nlmsg_pid of the first message (loaded big-endian) */
+	code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+								offsetof(struct nlmsghdr, nlmsg_pid));
+	for (i = 0; i < count; i++)
+	{
+		code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						__builtin_bswap32(ignore[i]), 0, 1);
+		code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	}
+	/* A = nlmsg_type; only the kinds of events asked for wake us */
+	code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS,
+								offsetof(struct nlmsghdr, nlmsg_type));
+	for (count = 0; count < MAX_TYPES && types[count]; count++);
+	for (i = 0; i < count; i++)
+	{	/* on a match, to the name check after the final return */
+		code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						__builtin_bswap16(types[i]), count - i, 0);
+	}
+	code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+											 count ? 0 : 0xffffffff);
+	if (words)
+	{	/* the table's name is the first attribute of all nftables
+		 * deletions: length, type 1, then the string. If the event is
+		 * too short or starts otherwise, the filter callback decides */
+		check = NAME_OFFSET + 4 * words;
+		code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0);
+		code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
+												 check, 1, 0);
+		code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);
+		code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS,
+												 NAME_OFFSET - 2);
+		code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+												 __builtin_bswap16(1), 1, 0);
+		code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);
+		for (i = 0; i < words; i++)
+		{
+			code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+													 NAME_OFFSET + 4 * i);
+			code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+													 want[i], 1, 0);
+			code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+		}
+	}
+	code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);
+	return n;
+}
+
 METHOD(nl_monitor_t, destroy, void,
 	private_nl_monitor_t *this)
 {
@@ -278,73 +349,15 @@ nl_monitor_t *nl_monitor_create(int protocol, const uint32_t *groups,
 		free(this);
 		return NULL;
 	}
-	/* our own changes never wake the thread: a socket filter drops the
-	 * events whose first message carries one of our port ids (a
-	 * transaction's events come in skbs of their own), those of other kinds
-	 * and, for nftables, those about other tables */
+	/* our own changes never wake the thread */
 	{
-		struct sock_filter code[2 * MAX_IGNORE + 2 * MAX_TYPES + 2 * NAME_WORDS + 8];
-		struct sock_fprog prog = { .filter = code };
-		uint32_t want[NAME_WORDS] = {};
-		int n = 0, count, words = 0, check;
+		struct sock_filter code[NL_MONITOR_FILTER_MAX];
+		struct sock_fprog prog = {
+			.filter = code,
+			.len = nl_monitor_build_filter(this->ignore, types, nft_table,
+										   code),
+		};
 
-		if (nft_table)
-		{	/* compare the name, zero padded as in the attribute, as
-			 * big-endian words (how BPF loads them); a longer name by its
-			 * start */
-			words = min((int)(strlen(nft_table) / 4 + 1), NAME_WORDS);
-			memcpy(want, nft_table, min(strlen(nft_table), sizeof(want)));
-			for (i = 0; i < words; i++)
-			{
-				want[i] = ntohl(want[i]);
-			}
-		}
-		for (count = 0; count < MAX_IGNORE && this->ignore[count]; count++);
-		/* A = nlmsg_pid of the first message (loaded big-endian) */
-		code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-									offsetof(struct nlmsghdr, nlmsg_pid));
-		for (i = 0; i < count; i++)
-		{
-			code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-							__builtin_bswap32(this->ignore[i]) , 0, 1);
-			code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
-		}
-		/* A = nlmsg_type; only the kinds of events asked for wake us */
-		code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS,
-									offsetof(struct nlmsghdr, nlmsg_type));
-		for (count = 0; count < MAX_TYPES && types[count]; count++);
-		for (i = 0; i < count; i++)
-		{	/* on a match, to the name check after the final return */
-			code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-							__builtin_bswap16(types[i]), count - i, 0);
-		}
-		code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-												 count ? 0 : 0xffffffff);
-		if (words)
-		{	/* the table's name is the first attribute of all nftables
-			 * deletions: length, type 1, then the string. If the event is
-			 * too short or starts otherwise, the filter callback decides */
-			check = NAME_OFFSET + 4 * words;
-			code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0);
-			code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
-													 check, 1, 0);
-			code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);
-			code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS,
-													 NAME_OFFSET - 2);
-			code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-													 __builtin_bswap16(1), 1, 0);
-			code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);
-			for (i = 0; i < words; i++)
-			{
-				code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-														 NAME_OFFSET + 4 * i);
-				code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-														 want[i], 1, 0);
-				code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
-			}
-		}
-		code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);
-		prog.len = n;
 		if (setsockopt(mnl_socket_get_fd(this->nl), SOL_SOCKET,
 					   SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
 		{

@@ -21,9 +21,35 @@
 #define NL_MONITOR_H_
 
 #include <library.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
 
 typedef struct nl_monitor_t nl_monitor_t;
+
+/**
+ * Most port ids a monitor ignores.
+ */
+#define NL_MONITOR_MAX_IGNORE 4
+
+/**
+ * Most message types a monitor wakes for.
+ */
+#define NL_MONITOR_MAX_TYPES 8
+
+/**
+ * Words (of 4 bytes) of an nftables table's name the socket filter
+ * compares: a longer name is compared by its start.
+ */
+#define NL_MONITOR_NAME_WORDS 8
+
+/**
+ * Most instructions of the socket filter: loading the port id, two per
+ * ignored port id, loading the type, one per type, a return, six to find
+ * the name, three per word of the name and the final return.
+ */
+#define NL_MONITOR_FILTER_MAX (1 + 2 * NL_MONITOR_MAX_IGNORE + 1 + \
+							   NL_MONITOR_MAX_TYPES + 1 + 6 + \
+							   3 * NL_MONITOR_NAME_WORDS + 1)
 
 /**
  * Tell whether an event concerns the plugin's state (a deletion of
@@ -64,6 +90,7 @@ struct nl_monitor_t {
  * @param protocol	NETLINK_NETFILTER or NETLINK_ROUTE
  * @param groups	multicast groups to join, 0 terminated
  * @param ignore	port ids whose events are the plugin's own, 0 terminated
+ *					(at most 4)
  * @param types		message types to wake for, 0 terminated (at most 8); the
  *					kernel drops the others before they reach the socket
  * @param nft_table	for nftables events: the kernel drops those about
@@ -81,6 +108,29 @@ nl_monitor_t *nl_monitor_create(int protocol, const uint32_t *groups,
 								nl_monitor_filter_t filter,
 								nl_monitor_heal_t heal, void *data,
 								const char *name);
+
+/**
+ * Build the classic BPF socket filter a monitor attaches to its socket.
+ *
+ * The kernel runs it on each skb of events, which starts with the first
+ * message's header. It drops the skb if that message carries one of the
+ * ignored port ids (the plugin's own changes), if its type is not one of
+ * types, and, with nft_table, if its first attribute, the table's name in
+ * all nftables deletions, names another table. An skb too short to hold
+ * the name, or whose first attribute is not of type 1, is let through for
+ * the filter callback to decide. With no types, everything not ignored
+ * passes.
+ *
+ * @param ignore	port ids to drop the events of, 0 terminated (at most
+ *					NL_MONITOR_MAX_IGNORE are used)
+ * @param types		message types to let through, 0 terminated (at most
+ *					NL_MONITOR_MAX_TYPES are used)
+ * @param nft_table	name of the nftables table, NULL for none
+ * @param code		array of NL_MONITOR_FILTER_MAX instructions to fill
+ * @return			number of instructions written
+ */
+u_int nl_monitor_build_filter(const uint32_t *ignore, const uint16_t *types,
+							  const char *nft_table, struct sock_filter *code);
 
 /**
  * Whether an nftables event deletes something in a table of family ip

@@ -7,7 +7,13 @@
  * accepts is handed to tunnel_nat_config_load() and
  * tunnel_route_config_load(), with logging on (the error messages quote
  * the offending values, so their formatting is exercised too). A mapping's
- * elements are built for a few selector ranges, as an event would.
+ * elements are built for a few selector ranges, as an event would, and
+ * tunnel-route's sources are walked per child and as a whole.
+ *
+ * Inputs with an include statement or a '%' in a section reference are
+ * skipped (see skip_input()). With FUZZ_VERBOSE set, the parsers' messages
+ * and a summary of what was accepted are printed to stderr; run.sh checks
+ * the "# expect:" lines of the regression cases against that output.
  *
  * Copyright (C) 2026 The tunnel-nat authors
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -17,6 +23,7 @@
 #include <utils/debug.h>
 #include <settings/settings.h>
 
+#include <tunnel_util.h>
 #include <tunnel_nat_config.h>
 #include <tunnel_route_config.h>
 
@@ -34,7 +41,7 @@ static void dbg_buf(debug_t group, level_t lvl, char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, args);
 	va_end(args);
 	level += buf[0] != 0;
-	if (verbose)
+	if (verbose && lvl <= 2)
 	{	/* FUZZ_VERBOSE=1: show what a replayed input makes the parsers say */
 		fprintf(stderr, "%s\n", buf);
 	}
@@ -51,12 +58,64 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/**
+ * Inputs that would test libstrongswan's settings parser rather than the
+ * plugins: an include statement reads files (the fuzzer could name
+ * /dev/zero), and libstrongswan 5.9.8 uses the name of a section reference
+ * ("name : other {") as a format string when it resolves it, so a '%' there
+ * crashes it (charon too, with such a strongswan.conf).
+ */
+static bool skip_input(const char *text)
+{
+	return strstr(text, "include") || (strchr(text, ':') && strchr(text, '%'));
+}
+
+/**
+ * Check that a mapping is found through each of its children, abort if not
+ */
+static void check_index(tunnel_nat_config_t *config, tunnel_nat_mapping_t *map)
+{
+	tunnel_nat_mapping_t *other;
+	enumerator_t *enumerator;
+	char *child;
+	bool found;
+	u_int i;
+
+	for (i = 0; i < array_count(map->children); i++)
+	{
+		array_get(map->children, i, &child);
+		found = FALSE;
+		enumerator = config->create_mapping_enumerator(config, child);
+		while (enumerator->enumerate(enumerator, &other))
+		{
+			found = found || other == map;
+		}
+		enumerator->destroy(enumerator);
+		if (!found)
+		{
+			fprintf(stderr, "fuzz: mapping %s not found for child %s\n",
+					map->name, child);
+			abort();
+		}
+	}
+}
+
 static void use_mappings(tunnel_nat_config_t *config)
 {
 	tunnel_nat_mapping_t *map;
+	enumerator_t *enumerator;
 	array_t *elems;
-	u_int i;
+	char pub[32], priv[32];
+	char *child;
+	u_int i, j;
 
+	if (verbose)
+	{
+		fprintf(stderr, "fuzz: tunnel-nat: table %s, inbound_interface %s, "
+				"%u mappings, %u rejected\n", config->table,
+				config->inbound_interface ?: "(none)",
+				array_count(config->mappings), config->errors);
+	}
 	for (i = 0; i < array_count(config->mappings); i++)
 	{
 		array_get(config->mappings, i, &map);
@@ -64,7 +123,79 @@ static void use_mappings(tunnel_nat_config_t *config)
 		tunnel_nat_mapping_elems(map, 0, 0xffffffff, 0xc6336400, 0xc63364ff,
 								 "fuzz", elems);
 		tunnel_nat_mapping_elems(map, map->pub, map->pub, 0, 0, "fuzz", elems);
+		/* a negotiated local selector that may not cover P */
+		tunnel_nat_mapping_elems(map, 0xc0000201, 0xc0000201, 0x0a000000,
+								 0x0affffff, "fuzz", elems);
 		array_destroy_function(elems, (void*)free, NULL);
+		check_index(config, map);
+		if (verbose)
+		{
+			tunnel_range_str(pub, sizeof(pub), map->pub,
+							 map->pub | ~tunnel_mask(map->prefixlen));
+			tunnel_range_str(priv, sizeof(priv), map->priv,
+							 map->priv | ~tunnel_mask(map->prefixlen));
+			fprintf(stderr, "fuzz: mapping %s: %s => %s, children", map->name,
+					pub, priv);
+			for (j = 0; j < array_count(map->children); j++)
+			{
+				array_get(map->children, j, &child);
+				fprintf(stderr, " %s", child);
+			}
+			fprintf(stderr, "\n");
+		}
+	}
+	/* a child no mapping names, most likely */
+	enumerator = config->create_mapping_enumerator(config, "fuzz-none");
+	while (enumerator->enumerate(enumerator, &map))
+	{
+		continue;
+	}
+	enumerator->destroy(enumerator);
+}
+
+static void use_route(tunnel_route_config_t *config)
+{
+	tunnel_route_range_t *range;
+	enumerator_t *enumerator;
+	const char *name;
+	array_t *list;
+	char buf[32];
+	u_int i, count = 0;
+
+	if (verbose)
+	{
+		fprintf(stderr, "fuzz: tunnel-route: table %u, priority %u, mark "
+				"0x%x/0x%x, bypass_mark 0x%x, protocol %u, nft_table %s, "
+				"%u rejected\n", config->table, config->priority, config->mark,
+				config->mask, config->bypass_mark, config->protocol,
+				config->nft_table, config->errors);
+	}
+	enumerator = config->create_child_enumerator(config);
+	while (enumerator->enumerate(enumerator, &name))
+	{
+		list = config->get_sources(config, name);
+		if (verbose)
+		{
+			fprintf(stderr, "fuzz: sources of %s:", name);
+			for (i = 0; i < array_count(list); i++)
+			{
+				array_get(list, i, &range);
+				tunnel_range_str(buf, sizeof(buf), range->from, range->to);
+				fprintf(stderr, " %s", buf);
+			}
+			fprintf(stderr, "\n");
+		}
+	}
+	enumerator->destroy(enumerator);
+	enumerator = config->create_source_enumerator(config);
+	while (enumerator->enumerate(enumerator, &range))
+	{
+		count++;
+	}
+	enumerator->destroy(enumerator);
+	if (verbose)
+	{
+		fprintf(stderr, "fuzz: tunnel-route: %u sources\n", count);
 	}
 }
 
@@ -73,11 +204,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tunnel_nat_config_t *nat;
 	tunnel_route_config_t *route;
 	settings_t *settings;
-	enumerator_t *enumerator;
-	const char *name;
 	char *text;
 
 	text = strndup((const char*)data, size);
+	if (skip_input(text))
+	{
+		if (verbose)
+		{
+			fprintf(stderr, "fuzz: input skipped (include or a reference "
+					"with '%%')\n");
+		}
+		free(text);
+		return 0;
+	}
 	settings = settings_create_string(text);
 	free(text);
 	if (!settings)
@@ -90,16 +229,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		use_mappings(nat);
 		nat->destroy(nat);
 	}
+	else if (verbose)
+	{
+		fprintf(stderr, "fuzz: tunnel-nat: settings rejected\n");
+	}
 	route = tunnel_route_config_load(settings, "charon");
 	if (route)
 	{
-		enumerator = route->create_child_enumerator(route);
-		while (enumerator->enumerate(enumerator, &name))
-		{
-			route->get_sources(route, name);
-		}
-		enumerator->destroy(enumerator);
+		use_route(route);
 		route->destroy(route);
+	}
+	else if (verbose)
+	{
+		fprintf(stderr, "fuzz: tunnel-route: settings rejected\n");
 	}
 	settings->destroy(settings);
 	return 0;

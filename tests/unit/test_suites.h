@@ -25,6 +25,7 @@ Suite *make_nft_suite(void);
 Suite *make_route_config_suite(void);
 Suite *make_rtnl_suite(void);
 Suite *make_child_track_suite(void);
+Suite *make_monitor_suite(void);
 
 /**
  * Log messages captured from DBG*() since the last test_log_reset()
