@@ -387,6 +387,28 @@ rekey_by_partner()
 		fail "the gateway has no new CHILD_SA: $(child_ids gw claims)"
 }
 
+# rekey_by_partner_sampled SAMPLE-COMMAND PING-ROLE PING-ARGS...: the
+# clearinghouse rekeys "claims" while PING-ROLE pings (40 packets) and the
+# gateway runs SAMPLE-COMMAND every 20 ms; returns once the old CHILD_SA is
+# gone, with the samples in $WORK/resp-samples.txt and the ping's loss in
+# RK_LOST
+rekey_by_partner_sampled()
+{
+	local cmd=$1 role=$2 before ping_pid
+	shift 2
+	before=$(child_uniqueid claims)
+	nsx "$role" ping -n -q -c 40 -i 0.1 "$@" > "$WORK/ping-resp.txt" 2>&1 &
+	ping_pid=$!
+	sample_start "$WORK/resp-samples.txt" gw "$cmd"
+	sleep 1
+	rekey_by_partner "$before" || { sample_stop; wait "$ping_pid"; return 1; }
+	wait "$ping_pid"
+	sample_stop
+	RK_LOST=$(ping_loss "$WORK/ping-resp.txt")
+	wait_for 5 only_new_installed gw claims "$before" ||
+		fail "the old CHILD_SA was not deleted: $(child_ids gw claims)"
+}
+
 # rekey_delete_lost BEFORE: the same, but the clearinghouse's INFORMATIONAL
 # exchanges (its DELETE of the old CHILD_SA) never reach the gateway; returns
 # when the DELETE was dropped, with the drop still in place

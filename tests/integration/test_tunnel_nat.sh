@@ -121,24 +121,15 @@ nat_count() { echo $(( $(nft_elems gw dnat4) + $(nft_elems gw snat4) )); }
 # on the responder only once the partner's DELETE of the old SA arrives)
 test_rekey_responder_keeps_translations()
 {
-	local before lost bad n
+	local bad n
 	ensure_up || return 1
-	before=$(child_uniqueid claims)
-	nsx ch ping -n -q -c 40 -i 0.1 -I $C $P > "$WORK/ping-resp.txt" 2>&1 &
-	local ping_pid=$!
-	sample_start "$WORK/resp-samples.txt" gw "nft list map ip tunnel_nat dnat4 | grep -c ': $APP/32'"
-	sleep 1
-	rekey_by_partner "$before" || { sample_stop; wait "$ping_pid"; return 1; }
-	wait "$ping_pid"
-	sample_stop
-	wait_for 5 only_new_installed gw claims "$before" ||
-		fail "the old CHILD_SA was not deleted: $(child_ids gw claims)" || return 1
+	rekey_by_partner_sampled "nft list map ip tunnel_nat dnat4 | grep -c ': $APP/32'" \
+		ch -I $C $P || return 1
 	n=$(wc -l < "$WORK/resp-samples.txt")
 	bad=$(grep -vc "^s 1 $" "$WORK/resp-samples.txt")
-	lost=$(ping_loss "$WORK/ping-resp.txt")
-	log "    translation sampled $n times, $bad without it; ping lost $lost of 40"
+	log "    translation sampled $n times, $bad without it; ping lost $RK_LOST of 40"
 	[ "$bad" = 0 ] || fail "the DNAT element was missing during the rekey" || return 1
-	[ "$lost" = 0 ] || fail "ping lost $lost packets across the rekey" || return 1
+	[ "$RK_LOST" = 0 ] || fail "ping lost $RK_LOST packets across the rekey" || return 1
 	[ "$(nat_count)" = 2 ] || fail "expected 1 DNAT and 1 SNAT element, found $(nat_count)" || return 1
 	test_clearinghouse_reaches_app && test_app_reaches_clearinghouse
 }

@@ -155,24 +155,15 @@ routed_prohibit() { route_of $C | grep -q prohibit; }
 # the partner rekeys, the gateway answers: the route stays in the tunnel
 test_rekey_responder_keeps_route()
 {
-	local before lost bad n
+	local bad n
 	ensure_up || return 1
-	before=$(child_uniqueid claims)
-	nsx app ping -n -q -c 40 -i 0.1 $C > "$WORK/ping-resp.txt" 2>&1 &
-	local ping_pid=$!
-	sample_start "$WORK/resp-samples.txt" gw "ip route show table $TABLE_ID $C/32 proto $PROTO"
-	sleep 1
-	rekey_by_partner "$before" || { sample_stop; wait "$ping_pid"; return 1; }
-	wait "$ping_pid"
-	sample_stop
-	wait_for 5 only_new_installed gw claims "$before" ||
-		fail "the old CHILD_SA was not deleted: $(child_ids gw claims)" || return 1
+	rekey_by_partner_sampled "ip route show table $TABLE_ID $C/32 proto $PROTO" \
+		app $C || return 1
 	n=$(wc -l < "$WORK/resp-samples.txt")
 	bad=$(grep -vc "dev $TUN_IF" "$WORK/resp-samples.txt")
-	lost=$(ping_loss "$WORK/ping-resp.txt")
-	log "    route sampled $n times, $bad without the tunnel; ping lost $lost of 40"
+	log "    route sampled $n times, $bad without the tunnel; ping lost $RK_LOST of 40"
 	[ "$bad" = 0 ] || fail "the route left the tunnel during the rekey: $(grep -v "dev $TUN_IF" "$WORK/resp-samples.txt" | head -3)" || return 1
-	[ "$lost" = 0 ] || fail "app -> C lost $lost packets across the rekey" || return 1
+	[ "$RK_LOST" = 0 ] || fail "app -> C lost $RK_LOST packets across the rekey" || return 1
 	routed_tunnel || fail "route lost after the rekey: $(route_of $C)"
 }
 
