@@ -226,6 +226,53 @@ bool nl_monitor_nft_deleted(const struct nlmsghdr *nlh, const char *table)
 	return FALSE;
 }
 
+/**
+ * Write the part of the socket filter that lets an skb through if it holds
+ * more than one message: if its length is at least the first message's
+ * nlmsg_len plus a header. nlmsg_len is in host byte order while BPF loads
+ * words big-endian, so it is put together from its bytes. Returns the
+ * number of instructions written, NL_MONITOR_FILTER_MULTI.
+ */
+static u_int multi_message(struct sock_filter *code)
+{
+	const uint16_t probe = 1;
+	const int bytes = sizeof(uint32_t);
+	bool little = *(const uint8_t*)&probe == 1;
+	int i, shift, n = 0;
+
+	/* A = nlmsg_len of the first message, ORed together in X */
+	for (i = 0; i < bytes; i++)
+	{
+		shift = 8 * (little ? i : bytes - 1 - i);
+		code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS,
+								offsetof(struct nlmsghdr, nlmsg_len) + i);
+		if (shift)
+		{
+			code[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_LSH | BPF_K,
+													 shift);
+		}
+		if (i)
+		{
+			code[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_OR | BPF_X,
+													 0);
+		}
+		if (i < bytes - 1)
+		{
+			code[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+		}
+	}
+	/* X = the length of the first message and a second one's header */
+	code[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_ADD | BPF_K,
+											 NLMSG_HDRLEN);
+	code[n++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+	/* A = length of the skb; if it holds that much, let it through */
+	code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0);
+	code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_X, 0,
+											 0, 1);
+	code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffff);
+	return n;
+}
+
 /*
  * Described in header
  */
@@ -233,7 +280,8 @@ u_int nl_monitor_build_filter(const uint32_t *ignore, const uint16_t *types,
 							  const char *nft_table, struct sock_filter *code)
 {
 	/* the filter drops the events whose first message carries one of our
-	 * port ids (a transaction's events come in skbs of their own), those of
+	 * port ids (a transaction's events come in skbs of their own), lets
+	 * through those of several messages, and drops single messages of
 	 * other kinds and, for nftables, those about other tables */
 	uint32_t want[NAME_WORDS] = {};
 	int i, n = 0, count, words = 0, check;
@@ -259,10 +307,17 @@ u_int nl_monitor_build_filter(const uint32_t *ignore, const uint16_t *types,
 						__builtin_bswap32(ignore[i]), 0, 1);
 		code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
 	}
+	for (count = 0; count < MAX_TYPES && types[count]; count++);
+	if (count)
+	{	/* since Linux 5.10 an skb may hold several events of a transaction,
+		 * and what the first one is about tells nothing about the others:
+		 * let such an skb through whole, the filter callback judges each
+		 * message */
+		n += multi_message(&code[n]);
+	}
 	/* A = nlmsg_type; only the kinds of events asked for wake us */
 	code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS,
 								offsetof(struct nlmsghdr, nlmsg_type));
-	for (count = 0; count < MAX_TYPES && types[count]; count++);
 	for (i = 0; i < count; i++)
 	{	/* on a match, to the name check after the final return */
 		code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,

@@ -43,11 +43,21 @@ typedef struct nl_monitor_t nl_monitor_t;
 #define NL_MONITOR_NAME_WORDS 8
 
 /**
- * Most instructions of the socket filter: loading the port id, two per
- * ignored port id, loading the type, one per type, a return, six to find
- * the name, three per word of the name and the final return.
+ * Instructions of the socket filter that let an skb of several messages
+ * through: thirteen to load the first message's length byte by byte (it is
+ * in host byte order, BPF loads big-endian words), five to compare it with
+ * the skb's length and return.
  */
-#define NL_MONITOR_FILTER_MAX (1 + 2 * NL_MONITOR_MAX_IGNORE + 1 + \
+#define NL_MONITOR_FILTER_MULTI (13 + 5)
+
+/**
+ * Most instructions of the socket filter: loading the port id, two per
+ * ignored port id, the check for several messages, loading the type, one
+ * per type, a return, six to find the name, three per word of the name and
+ * the final return.
+ */
+#define NL_MONITOR_FILTER_MAX (1 + 2 * NL_MONITOR_MAX_IGNORE + \
+							   NL_MONITOR_FILTER_MULTI + 1 + \
 							   NL_MONITOR_MAX_TYPES + 1 + 6 + \
 							   3 * NL_MONITOR_NAME_WORDS + 1)
 
@@ -114,12 +124,17 @@ nl_monitor_t *nl_monitor_create(int protocol, const uint32_t *groups,
  *
  * The kernel runs it on each skb of events, which starts with the first
  * message's header. It drops the skb if that message carries one of the
- * ignored port ids (the plugin's own changes), if its type is not one of
- * types, and, with nft_table, if its first attribute, the table's name in
- * all nftables deletions, names another table. An skb too short to hold
- * the name, or whose first attribute is not of type 1, is let through for
- * the filter callback to decide. With no types, everything not ignored
- * passes.
+ * ignored port ids (the plugin's own changes: the kernel puts the events
+ * of one nftables transaction, all of which carry the port id of the
+ * socket that sent it, in skbs of their own). An skb that holds more than
+ * one message (since Linux 5.10 the events of an nftables transaction share
+ * skbs, e.g. those of "nft flush ruleset" about all tables) is let through
+ * whole: a relevant deletion may follow a first message about anything.
+ * An skb of a single message is dropped if its type is not one of types,
+ * and, with nft_table, if its first attribute, the table's name in all
+ * nftables deletions, names another table. An skb too short to hold the
+ * name, or whose first attribute is not of type 1, is let through for the
+ * filter callback to decide. With no types, everything not ignored passes.
  *
  * @param ignore	port ids to drop the events of, 0 terminated (at most
  *					NL_MONITOR_MAX_IGNORE are used)

@@ -510,6 +510,30 @@ nft_table_exists()
 	nsx "$1" nft list table ip "${TABLE:-tunnel_nat}" > /dev/null 2>&1
 }
 
+# firewall_table ROLE: another firewall's table in ROLE's nftables (an inet
+# table with a filter chain, as a firewall manager or a hand-written
+# ruleset has), listed after the tables there already
+firewall_table()
+{
+	nsx "$1" nft -f - <<-EOF
+	table inet firewall {
+		chain input {
+			type filter hook input priority 0; policy accept;
+		}
+	}
+	EOF
+}
+
+# table_before ROLE A B: whether table A comes before table B in ROLE's
+# list of tables (the order of "nft flush ruleset"'s deletions)
+table_before()
+{
+	nsx "$1" nft list tables | awk -v a="$2" -v b="$3" '
+		$3 == a && !seen { found = 1 }
+		$3 == b { seen = 1 }
+		END { exit !found }'
+}
+
 child_installed()
 {
 	swan "$1" --list-sas --raw 2>/dev/null |

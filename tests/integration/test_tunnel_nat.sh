@@ -342,6 +342,55 @@ test_heal_delete_table()
 	test_clearinghouse_reaches_app
 }
 
+# Another firewall's table comes before ours: "nft flush ruleset" deletes it
+# first, and since Linux 5.10 the kernel sends a transaction's events in
+# shared datagrams, the other table's first. The plugin must still notice
+# that ours went and restore it.
+test_heal_other_table_flush()
+{
+	local us d s n
+	ensure_up || return 1
+	d=$(nft_elems gw dnat4); s=$(nft_elems gw snat4)
+	firewall_table gw || fail "could not add the firewall's table" || return 1
+	# our table after it: restored after a deletion of its own
+	heal_after "delete table ip tunnel_nat" > /dev/null ||
+		fail "translations not restored within 5 s after nft delete table" || return 1
+	table_before gw firewall tunnel_nat ||
+		fail "the firewall's table is not listed first: $(nsx gw nft list tables)" || return 1
+	n=$(grep -c "table ip tunnel_nat was changed by another program" "$WORK/gw/charon.log")
+	us=$(heal_after "flush ruleset")
+	case $? in
+	0) ;;
+	2) fail "nft flush ruleset failed"; return 1;;
+	*) fail "translations not restored within 5 s after nft flush ruleset with the firewall's table first"; return 1;;
+	esac
+	log "    restored $us us after nft flush ruleset, another table first"
+	wait_for 5 test "$(grep -c "table ip tunnel_nat was changed by another program" "$WORK/gw/charon.log")" -gt "$n" ||
+		fail "no log of the restore" || return 1
+	[ "$(nft_elems gw dnat4)" = "$d" ] && [ "$(nft_elems gw snat4)" = "$s" ] ||
+		fail "restored state is not whole: $(nsx gw nft list table ip tunnel_nat)" || return 1
+	test_clearinghouse_reaches_app && test_app_reaches_clearinghouse
+}
+
+# One transaction adds another table and deletes ours: the datagram starts
+# with the other table's creation
+test_heal_other_table_transaction()
+{
+	local us rc
+	ensure_up || return 1
+	printf 'add table inet zzz\ndelete table ip tunnel_nat\n' > "$WORK/add-delete.nft"
+	us=$(heal_after "-f $WORK/add-delete.nft")
+	rc=$?
+	nsx gw nft delete table inet zzz 2>/dev/null
+	case $rc in
+	0) ;;
+	2) fail "the transaction (nft -f) failed"; return 1;;
+	*) fail "translations not restored within 5 s after a transaction adding a table and deleting ours"; return 1;;
+	esac
+	log "    restored $us us after one transaction added a table and deleted ours"
+	test_clearinghouse_reaches_app
+}
+
 # nat_conf PRIVATE_B [PUBLIC_B]: the gateway's tunnel-nat settings with one
 # mapping per partner; PRIVATE_B "-" leaves partner b's mapping out
 nat_conf()
@@ -562,6 +611,8 @@ run_test "two partners map the same P, one goes down" test_two_partners_same_pub
 run_test "conntrack: a flow started while down is translated on up" test_conntrack_hygiene
 run_test "self-healing: nft flush ruleset, translations restored" test_heal_flush_ruleset
 run_test "self-healing: nft delete table, translations restored" test_heal_delete_table
+run_test "self-healing with another firewall's table first: nft flush ruleset" test_heal_other_table_flush
+run_test "self-healing: one transaction adds a table and deletes ours" test_heal_other_table_transaction
 run_test "live reload under traffic: changed, removed, invalid, SIGHUP" test_reload_under_traffic
 run_test "missing CAP_NET_ADMIN reported at load" test_no_cap_net_admin
 summary

@@ -285,6 +285,71 @@ test_heal_all_deleted()
 	test_app_to_c_through_tunnel
 }
 
+# restores: how often tunnel-route logged a restore so far
+restores() { grep -c "tunnel-route: state was changed by another program.*restored" "$WORK/gw/charon.log"; }
+
+# nat_restores: the same for tunnel-nat
+nat_restores() { grep -c "tunnel-nat: table ip tunnel_nat was changed by another program.*restored" "$WORK/gw/charon.log"; }
+
+# Another firewall's table comes before both plugins' tables: "nft flush
+# ruleset" deletes it first, and since Linux 5.10 the kernel sends a
+# transaction's events in shared datagrams (of about 4 kB), the firewall's
+# first, tunnel-nat's after them in the same one. Only nftables changes:
+# both plugins must notice through their nftables monitors. (tunnel-route's
+# own deletions fill more than one datagram, so some start with one of its
+# messages: the transaction test below shows tunnel-route's case.)
+test_heal_other_table_flush()
+{
+	local n m d t0 t1
+	ensure_up || return 1
+	healed || fail "not in order before the test" || return 1
+	d=$(nft_elems gw dnat4)
+	[ "$d" -gt 0 ] || fail "tunnel-nat has no translations to restore" || return 1
+	firewall_table gw || fail "could not add the firewall's table" || return 1
+	# both tables after it: restored after deletions of their own
+	n=$(restores); m=$(nat_restores)
+	nsx gw nft delete table ip tunnel_nat
+	nsx gw nft delete table ip tunnel_route
+	wait_for 5 healed || fail "not restored within 5 s after nft delete table" || return 1
+	wait_for 5 test "$(restores)" -gt "$n" || fail "no log of tunnel-route's restore" || return 1
+	wait_for 5 test "$(nat_restores)" -gt "$m" || fail "no log of tunnel-nat's restore" || return 1
+	wait_for 5 test "$(nft_elems gw dnat4)" = "$d" ||
+		fail "tunnel-nat's translations not restored after nft delete table" || return 1
+	table_before gw firewall tunnel_nat && table_before gw firewall tunnel_route ||
+		fail "the firewall's table is not listed first: $(nsx gw nft list tables)" || return 1
+	n=$(restores); m=$(nat_restores)
+	t0=$(date +%s%N)
+	nsx gw nft flush ruleset || fail "nft flush ruleset failed" || return 1
+	wait_for 5 healed ||
+		fail "tunnel-route's state not restored within 5 s after nft flush ruleset with the firewall's table first" || return 1
+	wait_for 5 test "$(nft_elems gw dnat4)" = "$d" ||
+		fail "tunnel-nat's translations not restored within 5 s after nft flush ruleset with the firewall's table first" || return 1
+	t1=$(date +%s%N)
+	log "    both restored within $(( (t1 - t0) / 1000000 )) ms (polled from outside the namespace)"
+	wait_for 5 test "$(restores)" -gt "$n" || fail "no log of tunnel-route's restore" || return 1
+	wait_for 5 test "$(nat_restores)" -gt "$m" || fail "no log of tunnel-nat's restore" || return 1
+	test_app_to_c_through_tunnel
+}
+
+# One transaction adds another table and deletes one of our pairs: the
+# datagram starts with the other table's creation
+test_heal_other_table_transaction()
+{
+	local n rc=0
+	ensure_up || return 1
+	healed || fail "not in order before the test" || return 1
+	n=$(restores)
+	printf 'add table inet zzz\ndelete element ip tunnel_route pairs_hosts { %s . %s }\n' \
+		"$APP" "$C" > "$WORK/add-delete.nft"
+	nsx gw nft -f "$WORK/add-delete.nft" || fail "the transaction (nft -f) failed" || rc=1
+	[ $rc = 1 ] || wait_for 5 healed ||
+		{ fail "not restored within 5 s after a transaction adding a table and deleting our pair"; rc=1; }
+	nsx gw nft delete table inet zzz 2>/dev/null
+	[ $rc = 0 ] || return 1
+	wait_for 5 test "$(restores)" -gt "$n" || fail "no log of the restore" || return 1
+	test_app_to_c_through_tunnel
+}
+
 # route_conf [SOURCES] [EXTRA]: the gateway's tunnel-route settings
 route_conf()
 {
@@ -429,6 +494,8 @@ run_test "rekey collision under traffic keeps the route, then prohibit" test_rek
 run_test "make-before-break reauthentication under traffic keeps the route" test_reauth_keeps_route
 run_test "fail-closed: terminate under traffic, nothing leaks, initiate again" test_fail_closed_on_terminate
 run_test "self-healing: nft flush ruleset, rules and routes deleted" test_heal_all_deleted
+run_test "self-healing with another firewall's table first: nft flush ruleset" test_heal_other_table_flush
+run_test "self-healing: one transaction adds a table and deletes our pair" test_heal_other_table_transaction
 run_test "live reload of sources under traffic" test_reload_sources
 run_test "SIGKILL and restart: no stale or duplicate rules and routes" test_stale_state_after_sigkill
 run_test "start-up guard: nothing leaves before the configs are loaded" test_startup_guard

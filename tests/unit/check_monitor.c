@@ -109,23 +109,32 @@ static u_int attach(const uint32_t *ports, const uint16_t *types,
 }
 
 /**
- * Send an event through the pair, TRUE if it arrived (whole and unchanged)
+ * Send a datagram of events through the pair, TRUE if it arrived (whole and
+ * unchanged)
  */
-static bool passes(const struct nlmsghdr *nlh)
+static bool passes_buf(const void *data, size_t size)
 {
-	char got[sizeof(buf)];
+	char got[2 * sizeof(buf)];
 	ssize_t len;
 
-	ck_assert_int_eq(send(pair[0], nlh, nlh->nlmsg_len, 0), nlh->nlmsg_len);
+	ck_assert_int_eq(send(pair[0], data, size, 0), size);
 	len = recv(pair[1], got, sizeof(got), MSG_DONTWAIT);
 	if (len < 0)
 	{
 		ck_assert_msg(errno == EAGAIN, "recv: %s", strerror(errno));
 		return FALSE;
 	}
-	ck_assert_int_eq(len, nlh->nlmsg_len);
-	ck_assert(memeq(got, nlh, len));
+	ck_assert_int_eq(len, size);
+	ck_assert(memeq(got, data, len));
 	return TRUE;
+}
+
+/**
+ * Send an event through the pair, TRUE if it arrived (whole and unchanged)
+ */
+static bool passes(const struct nlmsghdr *nlh)
+{
+	return passes_buf(nlh, nlh->nlmsg_len);
 }
 
 /**
@@ -377,6 +386,140 @@ START_TEST(test_nft)
 END_TEST
 
 /**
+ * One message of an skb of several
+ */
+typedef struct {
+	/** NFT_MSG_* for nftables, RTM_* for rtnetlink */
+	uint16_t type;
+	/** port id the message carries */
+	uint32_t portid;
+	/** table the message names (nftables) */
+	const char *table;
+} msg_t;
+
+/**
+ * Kind of messages in an skb
+ */
+#define MSGS_NFT FALSE
+#define MSGS_RT TRUE
+
+/**
+ * skbs of several messages, as the kernel sends a transaction's events
+ * since Linux 5.10 (nftables only, but the filter can't tell), against a
+ * monitor of tunnel_nat (nftables) or tunnel-route's rtnetlink monitor
+ */
+static struct {
+	/** what the case shows */
+	const char *desc;
+	/** rtnetlink messages rather than nftables ones */
+	bool rt;
+	/** number of messages */
+	u_int count;
+	/** the messages, in this order */
+	msg_t msgs[3];
+	/** bytes of padding after the last message */
+	int pad;
+	/** whether the filter lets the skb through */
+	bool pass;
+} multi_tests[] = {
+	/* the first message would be dropped alone, a later one is ours */
+	{ "other table's deletion, then ours", MSGS_NFT, 2,
+	  {{ NFT_MSG_DELTABLE, OTHER, "filter" },
+	   { NFT_MSG_DELTABLE, OTHER, "tunnel_nat" }}, 0, TRUE },
+	{ "table added, then ours deleted (one transaction)", MSGS_NFT, 2,
+	  {{ NFT_MSG_NEWTABLE, OTHER, "zzz" },
+	   { NFT_MSG_DELTABLE, OTHER, "tunnel_nat" }}, 0, TRUE },
+	{ "flush: other table's chain and table, then our rule", MSGS_NFT, 3,
+	  {{ NFT_MSG_DELCHAIN, OTHER, "firewall" },
+	   { NFT_MSG_DELTABLE, OTHER, "firewall" },
+	   { NFT_MSG_DELRULE, OTHER, "tunnel_nat" }}, 0, TRUE },
+	{ "the other plugin's elements, then ours", MSGS_NFT, 2,
+	  {{ NFT_MSG_DELSETELEM, OTHER, "tunnel_route" },
+	   { NFT_MSG_DELSETELEM, OTHER, "tunnel_nat" }}, 0, TRUE },
+	{ "rule added in our table, then our set deleted", MSGS_NFT, 2,
+	  {{ NFT_MSG_NEWRULE, OTHER, "tunnel_nat" },
+	   { NFT_MSG_DELSET, OTHER, "tunnel_nat" }}, 0, TRUE },
+	{ "route added, then one deleted", MSGS_RT, 2,
+	  {{ RTM_NEWROUTE, OTHER },
+	   { RTM_DELROUTE, OTHER }}, 0, TRUE },
+	/* which the filter can't look into: the callback decides */
+	{ "several deletions in other tables only", MSGS_NFT, 2,
+	  {{ NFT_MSG_DELRULE, OTHER, "filter" },
+	   { NFT_MSG_DELTABLE, OTHER, "filter" }}, 0, TRUE },
+	/* our own transactions (one port id per skb) stay dropped */
+	{ "own transaction", MSGS_NFT, 2,
+	  {{ NFT_MSG_DELSETELEM, OWN_NFT, "tunnel_nat" },
+	   { NFT_MSG_NEWSETELEM, OWN_NFT, "tunnel_nat" }}, 0, FALSE },
+	{ "own message first, another after it", MSGS_NFT, 2,
+	  {{ NFT_MSG_NEWSETELEM, OWN_NFT, "tunnel_nat" },
+	   { NFT_MSG_DELTABLE, OTHER, "filter" }}, 0, FALSE },
+	{ "own transaction, second port id", MSGS_NFT, 2,
+	  {{ NFT_MSG_DELRULE, OWN_RT, "tunnel_nat" },
+	   { NFT_MSG_DELCHAIN, OWN_RT, "tunnel_nat" }}, 0, FALSE },
+	{ "own routes", MSGS_RT, 2,
+	  {{ RTM_DELROUTE, OWN_RT },
+	   { RTM_DELROUTE, OWN_RT }}, 0, FALSE },
+	/* a single message with padding shorter than a header is judged alone */
+	{ "other table's deletion, padded", MSGS_NFT, 1,
+	  {{ NFT_MSG_DELTABLE, OTHER, "filter" }}, NLMSG_HDRLEN - 4, FALSE },
+	{ "table added, padded", MSGS_NFT, 1,
+	  {{ NFT_MSG_NEWTABLE, OTHER, "tunnel_nat" }}, NLMSG_HDRLEN - 1, FALSE },
+	{ "route added, padded", MSGS_RT, 1,
+	  {{ RTM_NEWROUTE, OTHER }}, NLMSG_HDRLEN - 1, FALSE },
+	{ "our table's deletion, padded", MSGS_NFT, 1,
+	  {{ NFT_MSG_DELTABLE, OTHER, "tunnel_nat" }}, NLMSG_HDRLEN - 4, TRUE },
+};
+
+START_TEST(test_multi)
+{
+	char skb[2 * sizeof(buf)];
+	struct nlmsghdr *nlh;
+	size_t len = 0;
+	bool pass, wanted = FALSE;
+	msg_t *msg;
+	int i;
+
+	if (multi_tests[_i].rt)
+	{
+		attach(ignore, rt_types, NULL);
+	}
+	else
+	{
+		attach(ignore, nl_monitor_nft_deletions, "tunnel_nat");
+	}
+	memset(skb, 0, sizeof(skb));
+	for (i = 0; i < multi_tests[_i].count; i++)
+	{
+		msg = &multi_tests[_i].msgs[i];
+		if (multi_tests[_i].rt)
+		{
+			nlh = rt_event(msg->type, msg->portid);
+		}
+		else
+		{
+			nlh = nft_event(msg->type, msg->portid, msg->table, EVENT_FULL);
+			wanted = wanted || (msg->portid != OWN_NFT &&
+								msg->portid != OWN_RT &&
+								nl_monitor_nft_deleted(nlh, "tunnel_nat"));
+		}
+		/* the kernel puts the messages one after the other, aligned */
+		ck_assert_uint_eq(nlh->nlmsg_len, NLMSG_ALIGN(nlh->nlmsg_len));
+		ck_assert_uint_le(len + nlh->nlmsg_len, sizeof(skb));
+		memcpy(skb + len, nlh, nlh->nlmsg_len);
+		len += nlh->nlmsg_len;
+	}
+	len += multi_tests[_i].pad;
+	pass = passes_buf(skb, len);
+	ck_assert_msg(pass == multi_tests[_i].pass, "%s: %s, expected %s",
+				  multi_tests[_i].desc, pass ? "let through" : "dropped",
+				  multi_tests[_i].pass ? "let through" : "dropped");
+	/* the filter never drops an skb with a message the callback wants */
+	ck_assert_msg(pass || !wanted, "%s: dropped, but the callback wants "
+				  "one of its messages", multi_tests[_i].desc);
+}
+END_TEST
+
+/**
  * Route and rule events against tunnel-route's rtnetlink monitor
  */
 static struct {
@@ -477,6 +620,11 @@ Suite *make_monitor_suite(void)
 	tc = tcase_create("socket filter, rtnetlink events");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_rt, 0, countof(rt_tests));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("socket filter, skbs of several messages");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_multi, 0, countof(multi_tests));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("socket filter, limits");
