@@ -283,7 +283,8 @@ static bool resync_pairs(commit_t *c)
 /**
  * The pairs of a change, in one nftables transaction
  */
-static bool commit_pairs(commit_t *c, array_t *add, array_t *del)
+CALLBACK(commit_pairs, bool,
+	commit_t *c, array_t *add, array_t *del)
 {
 	nl_batch_t *batch;
 	bool ok;
@@ -302,8 +303,8 @@ static bool commit_pairs(commit_t *c, array_t *add, array_t *del)
 /**
  * The routes of a change, one message per destination
  */
-static bool commit_routes(commit_t *c, tunnel_route_update_t *updates,
-						  u_int count)
+CALLBACK(commit_routes, bool,
+	commit_t *c, tunnel_route_update_t *updates, u_int count)
 {
 	tunnel_route_update_t *u;
 	nl_batch_t *batch;
@@ -345,8 +346,7 @@ METHOD(tunnel_route_kernel_t, commit, bool,
 		.what = what,
 	};
 
-	return state->commit(state, (tunnel_route_commit_pairs_t)commit_pairs,
-						 (tunnel_route_commit_routes_t)commit_routes, &c);
+	return state->commit(state, commit_pairs, commit_routes, &c);
 }
 
 /**
