@@ -86,3 +86,87 @@ void tunnel_route_nft_table(nl_batch_t *batch, const char *table,
 	mark_rules(batch, table, "prerouting", mark, bypass_mark, mask);
 	mark_rules(batch, table, "output", mark, bypass_mark, mask);
 }
+
+static nft_concat_elem_t pair_elem(tunnel_route_pair_t *pair)
+{
+	return (nft_concat_elem_t){
+		.key_from = { pair->src.from, pair->dst.from },
+		.key_to = { pair->src.to, pair->dst.to },
+		.comment = pair->comment,
+		.desc = pair->comment,
+	};
+}
+
+/**
+ * The set a pair goes to: exact ones to hashes, ranges to interval sets
+ */
+static const char *pair_set(tunnel_route_pair_t *pair)
+{
+	if (pair->bypass)
+	{
+		return pair->dst.from == pair->dst.to ? TUNNEL_ROUTE_BYPASS_HOSTS_SET
+											  : TUNNEL_ROUTE_BYPASS_SET;
+	}
+	return pair->src.from == pair->src.to && pair->dst.from == pair->dst.to
+				? TUNNEL_ROUTE_HOSTS_SET : TUNNEL_ROUTE_SET;
+}
+
+/*
+ * Described in header
+ */
+void tunnel_route_nft_pairs(nl_batch_t *batch, const char *table,
+							array_t *pairs, bool add)
+{
+	static const char *sets[] = { TUNNEL_ROUTE_BYPASS_HOSTS_SET,
+		TUNNEL_ROUTE_BYPASS_SET, TUNNEL_ROUTE_HOSTS_SET, TUNNEL_ROUTE_SET };
+	tunnel_route_pair_t *pair;
+	nft_concat_elem_t *elems;
+	u_int i, n, s;
+
+	elems = calloc(array_count(pairs) ?: 1, sizeof(*elems));
+	for (s = 0; s < countof(sets); s++)
+	{
+		for (i = n = 0; i < array_count(pairs); i++)
+		{
+			array_get(pairs, i, &pair);
+			if (streq(pair_set(pair), sets[s]))
+			{
+				elems[n] = pair_elem(pair);
+				if (s == 0)
+				{	/* ip daddr */
+					elems[n].key_from[0] = pair->dst.from;
+					elems[n].single = TRUE;
+				}
+				elems[n].exact = s == 2;
+				n++;
+			}
+		}
+		nft_msg_concat_elems(batch, table, sets[s], add, elems, n);
+	}
+	free(elems);
+}
+
+/*
+ * Described in header
+ */
+void tunnel_route_nft_guard(nl_batch_t *batch, const char *table,
+							array_t *sources)
+{
+	tunnel_route_range_t *range;
+	nft_concat_elem_t *elems;
+	u_int i;
+
+	elems = calloc(array_count(sources) ?: 1, sizeof(*elems));
+	for (i = 0; i < array_count(sources); i++)
+	{
+		array_get(sources, i, &range);
+		elems[i] = (nft_concat_elem_t){
+			.key_from = { range->from, 0 },
+			.key_to = { range->to, 0xffffffff },
+			.comment = "start-up guard",
+			.desc = "start-up guard",
+		};
+	}
+	nft_msg_concat_elems(batch, table, TUNNEL_ROUTE_GUARD_SET, TRUE, elems, i);
+	free(elems);
+}

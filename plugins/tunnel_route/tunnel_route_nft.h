@@ -20,6 +20,8 @@
 #ifndef TUNNEL_ROUTE_NFT_H_
 #define TUNNEL_ROUTE_NFT_H_
 
+#include "tunnel_route_state.h"
+
 #include <nl_batch.h>
 #include <nft_util.h>
 
@@ -61,5 +63,27 @@
  */
 void tunnel_route_nft_table(nl_batch_t *batch, const char *table,
 							uint32_t mark, uint32_t bypass_mark, uint32_t mask);
+
+/**
+ * Add messages adding pairs to their sets, or deleting them: exact pairs to
+ * the hashes, ranges to the interval sets, one message per set (or per
+ * batch of elements) in the order bypass_hosts, bypass, pairs_hosts, pairs.
+ *
+ * @param table		nftables table
+ * @param pairs		tunnel_route_pair_t*
+ * @param add		TRUE to add, FALSE to delete
+ */
+void tunnel_route_nft_pairs(nl_batch_t *batch, const char *table,
+							array_t *pairs, bool add);
+
+/**
+ * Add messages adding the guard set's elements: each source range, to any
+ * destination.
+ *
+ * @param table		nftables table
+ * @param sources	tunnel_route_range_t*
+ */
+void tunnel_route_nft_guard(nl_batch_t *batch, const char *table,
+							array_t *sources);
 
 #endif /** TUNNEL_ROUTE_NFT_H_ @}*/

@@ -379,3 +379,37 @@ bool tunnel_route_rtnl_parse_via(const struct nlmsghdr *nlh, uint32_t *gw,
 	}
 	return *oif != 0;
 }
+
+/*
+ * Described in header
+ */
+bool tunnel_route_rtnl_deleted(const struct nlmsghdr *nlh, uint32_t table,
+							   uint32_t protocol)
+{
+	tunnel_route_route_t route;
+	tunnel_route_rule_t rule;
+	struct nlmsghdr *copy;
+	bool ours = FALSE;
+
+	if (nlh->nlmsg_type != RTM_DELRULE && nlh->nlmsg_type != RTM_DELROUTE)
+	{
+		return FALSE;
+	}
+	/* the parsers read what a dump returns */
+	copy = malloc(nlh->nlmsg_len);
+	memcpy(copy, nlh, nlh->nlmsg_len);
+	if (nlh->nlmsg_type == RTM_DELRULE)
+	{
+		copy->nlmsg_type = RTM_NEWRULE;
+		ours = tunnel_route_rtnl_parse_rule(copy, &rule) &&
+			   (rule.protocol == protocol || rule.table == table);
+	}
+	else
+	{
+		copy->nlmsg_type = RTM_NEWROUTE;
+		ours = tunnel_route_rtnl_parse_route(copy, &route) &&
+			   route.table == table;
+	}
+	free(copy);
+	return ours;
+}

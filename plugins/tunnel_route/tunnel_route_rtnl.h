@@ -125,4 +125,16 @@ bool tunnel_route_rtnl_parse_rule(const struct nlmsghdr *nlh,
 bool tunnel_route_rtnl_parse_xfrm_link(const struct nlmsghdr *nlh,
 									   uint32_t *if_id, uint32_t *ifindex);
 
+/**
+ * Check if a message tells of the deletion of one of our rules (tagged with
+ * our protocol, or looking up our table) or of a route in our table.
+ *
+ * @param nlh		message from an RTNLGRP_IPV4_RULE/_ROUTE subscription
+ * @param table		our routing table
+ * @param protocol	our routing protocol tag
+ * @return			TRUE for an RTM_DELRULE or RTM_DELROUTE of ours
+ */
+bool tunnel_route_rtnl_deleted(const struct nlmsghdr *nlh, uint32_t table,
+							   uint32_t protocol);
+
 #endif /** TUNNEL_ROUTE_RTNL_H_ @}*/

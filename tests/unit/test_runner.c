@@ -87,6 +87,7 @@ int main(void)
 	srunner_add_suite(runner, make_state_suite());
 	srunner_add_suite(runner, make_nft_suite());
 	srunner_add_suite(runner, make_route_config_suite());
+	srunner_add_suite(runner, make_route_state_suite());
 	srunner_add_suite(runner, make_rtnl_suite());
 	srunner_add_suite(runner, make_child_track_suite());
 	srunner_add_suite(runner, make_monitor_suite());

@@ -23,6 +23,7 @@ Suite *make_mapping_suite(void);
 Suite *make_state_suite(void);
 Suite *make_nft_suite(void);
 Suite *make_route_config_suite(void);
+Suite *make_route_state_suite(void);
 Suite *make_rtnl_suite(void);
 Suite *make_child_track_suite(void);
 Suite *make_monitor_suite(void);
