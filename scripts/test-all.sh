@@ -19,8 +19,9 @@ passed=0
 failed=0
 
 SW_TOP=$top . "$top/scripts/sw-env.sh"
-# the versions whose host integration suites run (every version's unit
-# tests run); the load, fuzz and VM suites run against the default one
+# the versions whose host integration suites and churn test run (every
+# version's unit tests run); valgrind, the benchmark's smoke run, the fuzzer
+# and the VM suite run against the default one
 INTEGRATION_VERSIONS="5.9.8 6.0.1"
 declare -A v_passed=() v_failed=()
 
@@ -83,11 +84,14 @@ for v in $INTEGRATION_VERSIONS; do
 	done
 done
 
-d=$SW_VERSION
 # many CHILD_SAs (strongSwan's load-tester, fake_kernel): churn with a crash
-# and restart, the same under valgrind (smaller), the benchmark's smoke run
-run_suite "$d" "churn: 3 rounds of 200 CHILD_SAs, SIGKILL and restart" 1200 \
-	tests/load/test_churn.sh
+# and restart, on each version (its events come in each version's order)
+for v in $INTEGRATION_VERSIONS; do
+	run_suite "$v" "churn: 3 rounds of 200 CHILD_SAs, SIGKILL and restart" \
+		1200 tests/load/test_churn.sh
+done
+d=$SW_VERSION
+# the same under valgrind (smaller), the benchmark's smoke run
 run_suite "$d" "churn under valgrind" 1200 \
 	env CHURN_N=40 CHURN_ROUNDS=2 VALGRIND=1 tests/load/test_churn.sh
 run_suite "$d" "benchmark smoke run, N=100 (correctness only)" 600 \
