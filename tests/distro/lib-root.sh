@@ -27,7 +27,9 @@ MIRROR=${MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 
 # what a gateway with the distribution's strongSwan has
-ROOT_PACKAGES="strongswan-charon,strongswan-swanctl,libcharon-extra-plugins,nftables,iproute2"
+# (libstrongswan-standard-plugins: what apt installs with libstrongswan, as
+# its Recommends)
+ROOT_PACKAGES="strongswan-charon,strongswan-swanctl,libcharon-extra-plugins,libstrongswan-standard-plugins,nftables,iproute2"
 # what building our package needs besides strongswan's own build-deps
 # (debian/control's Build-Depends are installed by scripts/build-deb.sh)
 BUILD_PACKAGES="lintian"
