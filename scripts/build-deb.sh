@@ -67,6 +67,15 @@ have_deb_src()
 	grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ ||
 		grep -qs '^deb-src' /etc/apt/sources.list
 }
+# a source fetched earlier is reused if it is the installed revision's (or,
+# with the fallback allowed, of the same upstream version)
+if [ -f "$swdir/.unpacked" ]; then
+	cached=$(cat "$swdir/.source-version" 2>/dev/null || true)
+	if [ "$cached" != "$sw_version" ] && { [ "${SOURCE_REVISION_FALLBACK:-0}" != 1 ] ||
+	   [ "${cached%-*}" != "${sw_version%-*}" ]; }; then
+		rm -f "$swdir/.unpacked"
+	fi
+fi
 if [ ! -f "$swdir/.unpacked" ]; then
 	[ "${NO_APT:-0}" != 1 ] || die "no strongSwan source in $swdir and NO_APT=1"
 	if ! have_deb_src; then

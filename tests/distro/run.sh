@@ -11,7 +11,10 @@
 #
 # Environment: DISTRO_TESTS (the integration suites to run, default
 # test_tunnel_nat.sh test_tunnel_route.sh), ONLY (lib.sh's filter),
-# SOURCE_REVISION_FALLBACK (passed to build-deb.sh, see README.gateway).
+# SOURCE_REVISION_FALLBACK (0, 1 or auto: build-deb.sh's setting, see
+# README.gateway; auto, the default, builds from the installed revision's
+# source and falls back to another revision of the same upstream version only
+# when the mirror does not have it, and says so).
 #
 # Nothing here touches the host's root network namespace or its mounts: the
 # overlay lives in this script's private mount namespace, the scenarios in
@@ -71,7 +74,7 @@ package_key()
 			(cd "$TOP" && find $paths -type f | sort | xargs -d '\n' sha256sum)
 		fi
 		cat "$1/.complete"
-		echo "${SOURCE_REVISION_FALLBACK:-0}"
+		echo "${SOURCE_REVISION_FALLBACK:-auto}"
 	} | sha256sum | cut -c1-12
 }
 
@@ -91,12 +94,23 @@ build_package()
 	fi
 	mkdir -p "$out"
 	rm -f "$out"/deb/*.deb "$out"/deb/*.changes "$out"/deb/*.buildinfo
-	BIND="$TOP:/src $out:/out" in_root "$root" env BUILDDIR=/out \
-		SOURCE_REVISION_FALLBACK="${SOURCE_REVISION_FALLBACK:-0}" \
-		/src/scripts/build-deb.sh > "$out/build-deb.log" 2>&1 || {
+	# exactly the installed revision's source first; with "auto", another
+	# revision of the same upstream version when the mirror lacks it
+	fallback=${SOURCE_REVISION_FALLBACK:-auto}
+	[ "$fallback" = auto ] && fallback=0
+	while ! BIND="$TOP:/src $out:/out" in_root "$root" env BUILDDIR=/out \
+		SOURCE_REVISION_FALLBACK="$fallback" \
+		/src/scripts/build-deb.sh > "$out/build-deb.log" 2>&1; do
+		if [ "${SOURCE_REVISION_FALLBACK:-auto}" = auto ] && [ "$fallback" = 0 ] &&
+		   grep -q "could not fetch the source of strongswan" "$out/build-deb.log"; then
+			say "   NOTE: the mirror has no source of the installed revision;" \
+				"building from another revision of the same upstream version" >&2
+			fallback=1
+			continue
+		fi
 		grep -v "dpkg-source: info" "$out/build-deb.log" | tail -n 30 >&2
 		return 1
-	}
+	done
 	grep -E "^build-deb: .*(took|WARNING)|^  (ok|MISMATCH|strongswan-abi-check|[EW]):" "$out/build-deb.log" >&2
 	rm -rf "$out"/pkg-*
 	mkdir -p "$cache"
@@ -127,6 +141,41 @@ sum_suite()
 	failed=$((failed + $2))
 }
 
+# abi_negative SUITE BUILDROOT: the ABI check refuses trees that do not
+# match the installed charon: copies of the tree's config.h, Makefile and
+# debian/changelog as a tree configured without --enable-mediation, and as
+# one of another strongSwan version, would have
+abi_negative()
+{
+	local suite=$1 root=$2 tree fake out
+	tree=$(ls -d "$TOP/build/distro/$suite"/deb/strongswan-*/strongswan-*/ 2>/dev/null | head -n 1)
+	[ -n "$tree" ] || { notok "$suite: no configured tree for the ABI check's own test"; return; }
+	fake=$SCRATCH/fake-$suite
+	mkdir -p "$fake/debian"
+	cp "$tree/Makefile" "$fake/"
+	cp "$tree/debian/changelog" "$fake/debian/"
+	sed '/^#define ME\b/d' "$tree/config.h" > "$fake/config.h"
+	out=$(BIND="$TOP:/src $fake:/fake" in_root "$root" env SW_SOURCE_FALLBACK=1 \
+		/src/debian/strongswan-abi-check --config /fake 2>&1)
+	if [ $? -ne 0 ] && echo "$out" | grep -q "^MISMATCH: ME not defined in config.h, but mediation_manager_create is exported"; then
+		ok "$suite: the ABI check refuses a tree configured without mediation (ME)"
+	else
+		notok "$suite: the ABI check accepted a tree without ME: $out"
+	fi
+	sed 's/^#define VERSION ".*"$/#define VERSION "9.9.9"/' "$tree/config.h" > "$fake/config.h"
+	out=$(BIND="$TOP:/src $fake:/fake" in_root "$root" env SW_SOURCE_FALLBACK=1 \
+		/src/debian/strongswan-abi-check --config /fake 2>&1)
+	if [ $? -ne 0 ] && echo "$out" | grep -q "^MISMATCH: config.h VERSION '9.9.9'"; then
+		ok "$suite: the ABI check refuses a tree of another strongSwan version"
+	else
+		notok "$suite: the ABI check accepted VERSION 9.9.9: $out"
+	fi
+}
+
+# quiet: swanctl of a root without libstrongswan-extra-plugins names each
+# plugin it cannot find, on every call
+quiet() { grep --line-buffered -v "^ *plugin '[^']*': failed to load"; }
+
 run_suite()
 {
 	local suite=$1 base build deb root sw v t
@@ -153,6 +202,8 @@ run_suite()
 	*) notok "$suite: Depends do not pin $sw: $v" ;;
 	esac
 
+	abi_negative "$suite" "$build"
+
 	root=$(overlay "$base" "$suite") || { notok "$suite: overlay of the root"; return; }
 	cp "$deb" "$root/root/"
 	if in_root "$root" apt-get install -y -q "/root/${deb##*/}" > "$SCRATCH/$suite-install.log" 2>&1; then
@@ -178,13 +229,13 @@ run_suite()
 	fi
 
 	export DISTRO_ROOT=$root DISTRO_BINDS="/tmp $TOP"
-	bash "$HERE/test_stock_config.sh" 2>&1 | tee "$SCRATCH/$suite-stock.log"
+	bash "$HERE/test_stock_config.sh" 2>&1 | quiet | tee "$SCRATCH/$suite-stock.log"
 	sum_suite "$SCRATCH/$suite-stock.log" "$suite: stock configuration"
 	timed "stock configuration"
 	for t in $TESTS; do
 		say "-- $suite: $t with the distribution's charon"
 		CHARON=$HERE/chroot-charon SWANCTL=$HERE/chroot-swanctl \
-			timeout 900 bash "$TOP/tests/integration/$t" 2>&1 | tee "$SCRATCH/$suite-$t.log"
+			timeout 900 bash "$TOP/tests/integration/$t" 2>&1 | quiet | tee "$SCRATCH/$suite-$t.log"
 		sum_suite "$SCRATCH/$suite-$t.log" "$suite: $t"
 		timed "$t"
 	done
