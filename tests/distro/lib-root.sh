@@ -99,6 +99,14 @@ root_base()
 	fi
 	mkdir -p "$ROOTS"
 	rm -rf "$dir" "$dir.tmp"
+	if ! command -v debootstrap > /dev/null; then
+		rlog "installing debootstrap"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			debootstrap > "$ROOTS/apt-debootstrap.log" 2>&1 || {
+			tail -n 5 "$ROOTS/apt-debootstrap.log" >&2
+			return 1
+		}
+	fi
 	rlog "debootstrap $suite into $dir"
 	debootstrap --variant=minbase --include="$ROOT_PACKAGES" "$suite" "$dir.tmp" \
 		"$MIRROR" > "$ROOTS/$suite-debootstrap.log" 2>&1 || {

@@ -10,7 +10,10 @@
 #   tests/distro/run.sh [bookworm] [trixie]     (default: both)
 #
 # Environment: DISTRO_TESTS (the integration suites to run, default
-# test_tunnel_nat.sh test_tunnel_route.sh), ONLY (lib.sh's filter),
+# test_tunnel_nat.sh test_tunnel_route.sh), DISTRO_VM (the releases whose
+# root also runs tests/vm/test_xfrm.sh's kernel XFRM scenarios in the VM,
+# default bookworm; empty for none; DISTRO_VM_FULL=1 for all of them rather
+# than the core, see vm_xfrm.sh), ONLY (lib.sh's filter),
 # SOURCE_REVISION_FALLBACK (0, 1 or auto: build-deb.sh's setting, see
 # README.gateway; auto, the default, builds from the installed revision's
 # source and falls back to another revision of the same upstream version only
@@ -39,6 +42,9 @@ fi
 source "$HERE/lib-root.sh"
 SUITES=${*:-bookworm trixie}
 TESTS=${DISTRO_TESTS:-test_tunnel_nat.sh test_tunnel_route.sh}
+VM_SUITES=${DISTRO_VM-bookworm}
+# what swanctl loads in the scenarios (the stock test keeps Debian's default)
+SWANCTL_LOAD="random nonce openssl pem pkcs1 x509 pubkey"
 passed=0
 failed=0
 SCRATCH=$(mktemp -d /var/tmp/tn-distro.XXXXXX)
@@ -235,13 +241,32 @@ run_suite()
 	for t in $TESTS; do
 		say "-- $suite: $t with the distribution's charon"
 		CHARON=$HERE/chroot-charon SWANCTL=$HERE/chroot-swanctl \
-			timeout 900 bash "$TOP/tests/integration/$t" 2>&1 | quiet | tee "$SCRATCH/$suite-$t.log"
+			DISTRO_SWANCTL_LOAD="$SWANCTL_LOAD" timeout 900 bash "$TOP/tests/integration/$t" 2>&1 | quiet | tee "$SCRATCH/$suite-$t.log"
 		sum_suite "$SCRATCH/$suite-$t.log" "$suite: $t"
 		timed "$t"
 	done
 	unset DISTRO_ROOT DISTRO_BINDS
+	# kernel XFRM: the same root in the VM, which boots Debian's kernel over
+	# this machine's root as this process sees it (the overlay included)
+	case " $VM_SUITES " in
+	*" $suite "*)
+		say "-- $suite: kernel XFRM scenarios in the VM with the distribution's charon"
+		"$TOP/tests/vm/vm-run.sh" --timeout "${VM_TIMEOUT:-1800}" -- \
+			env DISTRO_SWANCTL_LOAD="$SWANCTL_LOAD" \
+			bash tests/distro/vm_xfrm.sh "$root" ${DISTRO_VM_FULL:+full} 2>&1 | quiet | tee "$SCRATCH/$suite-vm.log"
+		sum_suite "$SCRATCH/$suite-vm.log" "$suite: kernel XFRM in the VM"
+		timed "kernel XFRM in the VM"
+		;;
+	esac
 }
 
+# the roots of all releases at once (mostly downloads): reused when cached
+T0=$SECONDS
+for s in $SUITES; do
+	root_build "$s" > /dev/null &
+done
+wait
+timed "roots of $SUITES"
 for s in $SUITES; do
 	run_suite "$s"
 done
