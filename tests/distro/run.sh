@@ -137,7 +137,7 @@ overlay()
 sum_suite()
 {
 	local line
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
+	line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
 	if [ -z "$line" ]; then
 		notok "$2: no result line"
 		return
@@ -180,7 +180,7 @@ abi_negative()
 
 # quiet: swanctl of a root without libstrongswan-extra-plugins names each
 # plugin it cannot find, on every call
-quiet() { grep --line-buffered -v "^ *plugin '[^']*': failed to load"; }
+quiet() { grep -a --line-buffered -v "^ *plugin '[^']*': failed to load"; }
 
 run_suite()
 {
@@ -254,7 +254,13 @@ run_suite()
 		"$TOP/tests/vm/vm-run.sh" --timeout "${VM_TIMEOUT:-1800}" -- \
 			env DISTRO_SWANCTL_LOAD="$SWANCTL_LOAD" \
 			bash tests/distro/vm_xfrm.sh "$root" ${DISTRO_VM_FULL:+full} 2>&1 | quiet | tee "$SCRATCH/$suite-vm.log"
-		sum_suite "$SCRATCH/$suite-vm.log" "$suite: kernel XFRM in the VM"
+		# only the VM's own closing line counts (not a suite's inside it)
+		if grep -aq '^vm: [0-9]* passed, [0-9]* failed$' "$SCRATCH/$suite-vm.log"; then
+			grep -a '^vm: ' "$SCRATCH/$suite-vm.log" | tail -n 1 | sed 's/^vm: //' > "$SCRATCH/$suite-vm.sum"
+			sum_suite "$SCRATCH/$suite-vm.sum" "$suite: kernel XFRM in the VM"
+		else
+			notok "$suite: the VM did not finish its scenarios"
+		fi
 		timed "kernel XFRM in the VM"
 		;;
 	esac

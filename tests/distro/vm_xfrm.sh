@@ -29,7 +29,12 @@ root=${1:?usage: $0 ROOT [full]}
 echo "kernel $(uname -r), the charon of $root: strongSwan $(chroot "$root" dpkg-query -W -f='${Version}' strongswan-charon), libcharon-tunnel-plugins $(chroot "$root" dpkg-query -W -f='${Version}' libcharon-tunnel-plugins)"
 export DISTRO_ROOT=$root DISTRO_BINDS="/tmp $top"
 export CHARON=$here/chroot-charon SWANCTL=$here/chroot-swanctl
-[ "${2:-}" = full ] && exec bash "$top/tests/vm/test_xfrm.sh"
+if [ "${2:-}" = full ]; then
+	bash "$top/tests/vm/test_xfrm.sh" 2>&1 | tee /tmp/vm_xfrm.log
+	rc=${PIPESTATUS[0]}
+	grep -aE '^[0-9]+ passed, [0-9]+ failed$' /tmp/vm_xfrm.log | tail -n 1 | sed 's/^/vm: /'
+	exit "$rc"
+fi
 
 modprobe esp4 2>/dev/null || {
 	echo "vm_xfrm: this kernel has no ESP"
@@ -44,7 +49,7 @@ scenario()
 	local out line
 	out=$(mktemp)
 	env BACKEND=xfrm ONLY="$1" bash "$top/tests/integration/$2" 2>&1 | tee "$out"
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
+	line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
 	rm -f "$out"
 	if [ -z "$line" ]; then
 		echo "$2: no result line"
@@ -59,5 +64,5 @@ scenario '^test_(clearinghouse_reaches_app|app_reaches_clearinghouse|wire_only_e
 	test_tunnel_nat.sh
 scenario '^test_(fail_closed_before_first_up|app_to_c_through_tunnel|gateway_own_traffic_internet|fail_closed_on_terminate)$' \
 	test_tunnel_route.sh
-echo "$passed passed, $failed failed"
+echo "vm: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
