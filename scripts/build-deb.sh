@@ -171,9 +171,15 @@ EOC
 # --- 3. build-deps: strongswan's (to configure it like Debian) and ours ------
 step "build-deps"
 if [ "${NO_APT:-0}" != 1 ]; then
+	dpkg-query -W -f='${Package}\n' | sort > "$out/packages-before"
 	apt-get build-dep -y -q "$tree" > "$out/build-dep.log" 2>&1 &&
 		apt-get build-dep -y -q "$pkgdir" >> "$out/build-dep.log" 2>&1 ||
 		{ tail -n 20 "$out/build-dep.log" >&2; die "apt-get build-dep failed"; }
+	# what this run installed, to remove once the package is built
+	dpkg-query -W -f='${Package}\n' | sort | comm -13 "$out/packages-before" - \
+		>> "$out/build-deps-installed"
+	sort -u -o "$out/build-deps-installed" "$out/build-deps-installed"
+	grep -E "newly installed|^Need to get" "$out/build-dep.log" | sed 's/^/  /'
 fi
 
 # --- 4. configure strongSwan with debian/rules' own options -----------------
@@ -220,3 +226,6 @@ step ""
 say "built $deb"
 dpkg-deb -f "$deb" Package Version Depends | sed 's/^/  /'
 say "install it with: apt install $deb"
+if [ -s "$out/build-deps-installed" ]; then
+	say "the build-deps it installed ($(wc -l < "$out/build-deps-installed") packages) are listed in $out/build-deps-installed; to remove them: apt-get purge \$(cat $out/build-deps-installed)"
+fi

@@ -98,7 +98,8 @@ root_base()
 		return 0
 	fi
 	mkdir -p "$ROOTS"
-	rm -rf "$dir" "$dir.tmp"
+	# roots of this release made from other inputs are stale
+	rm -rf "$ROOTS/$suite"-base-* "$ROOTS/$suite"-build-*
 	if ! command -v debootstrap > /dev/null; then
 		rlog "installing debootstrap"
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
@@ -142,7 +143,7 @@ root_build()
 		echo "$dir"
 		return 0
 	fi
-	rm -rf "$dir" "$dir.tmp"
+	rm -rf "$ROOTS/$suite"-build-*
 	cp -a "$base" "$dir.tmp"
 	rm -f "$dir.tmp/.complete"
 	in_root "$dir.tmp" sh -c "apt-get update -q &&
