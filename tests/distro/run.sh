@@ -13,7 +13,9 @@
 # test_tunnel_nat.sh test_tunnel_route.sh), DISTRO_VM (the releases whose
 # root also runs tests/vm/test_xfrm.sh's kernel XFRM scenarios in the VM,
 # default bookworm; empty for none; DISTRO_VM_FULL=1 for all of them rather
-# than the core, see vm_xfrm.sh), ONLY (lib.sh's filter),
+# than the core, see vm_xfrm.sh), ROOTS (the roots' cache, default
+# build/roots), DISTRO_BUILD (the packages' cache, default build/distro),
+# ONLY (lib.sh's filter),
 # SOURCE_REVISION_FALLBACK (0, 1 or auto: build-deb.sh's setting, see
 # README.gateway; auto, the default, builds from the installed revision's
 # source and falls back to another revision of the same upstream version only
@@ -43,6 +45,9 @@ source "$HERE/lib-root.sh"
 SUITES=${*:-bookworm trixie}
 TESTS=${DISTRO_TESTS:-test_tunnel_nat.sh test_tunnel_route.sh}
 VM_SUITES=${DISTRO_VM-bookworm}
+# where packages are built and kept (ROOTS, in lib-root.sh, for the roots):
+# outside the clone, both survive a CI run in a fresh clone
+DISTRO_BUILD=${DISTRO_BUILD:-$TOP/build/distro}
 # what swanctl loads in the scenarios (the stock test keeps Debian's default)
 SWANCTL_LOAD="random nonce openssl pem pkcs1 x509 pubkey"
 passed=0
@@ -90,7 +95,7 @@ build_package()
 {
 	local suite=$1 root=$2 key out cache deb
 	key=$(package_key "$root")
-	out=$TOP/build/distro/$suite
+	out=$DISTRO_BUILD/$suite
 	cache=$out/pkg-$key
 	deb=$(ls "$cache"/libcharon-tunnel-plugins_*.deb 2>/dev/null | head -n 1)
 	if [ -n "$deb" ]; then
@@ -154,7 +159,7 @@ sum_suite()
 abi_negative()
 {
 	local suite=$1 root=$2 tree fake out
-	tree=$(ls -d "$TOP/build/distro/$suite"/deb/strongswan-*/strongswan-*/ 2>/dev/null | head -n 1)
+	tree=$(ls -d "$DISTRO_BUILD/$suite"/deb/strongswan-*/strongswan-*/ 2>/dev/null | head -n 1)
 	[ -n "$tree" ] || { notok "$suite: no configured tree for the ABI check's own test"; return; }
 	fake=$SCRATCH/fake-$suite
 	mkdir -p "$fake/debian"
