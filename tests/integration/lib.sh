@@ -27,8 +27,9 @@ TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SW_TOP=$TOP . "$TOP/scripts/sw-env.sh"
 PREFIX=${PREFIX:-$SW_PREFIX}
 BACKEND=${BACKEND:-libipsec}
-CHARON=$PREFIX/libexec/ipsec/charon
-SWANCTL=$PREFIX/sbin/swanctl
+# CHARON, SWANCTL: other binaries (e.g. a distribution's, tests/distro)
+CHARON=${CHARON:-$PREFIX/libexec/ipsec/charon}
+SWANCTL=${SWANCTL:-$PREFIX/sbin/swanctl}
 CONFDIR=$TOP/swanctl.d
 GW_CONF=gateway
 [ "${LAB_XFRMI:-0}" = 1 ] && GW_CONF=gateway-route-based
