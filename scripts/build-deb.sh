@@ -5,7 +5,7 @@
 #
 #   ./scripts/build-deb.sh            then: apt install ./build/deb/<file>.deb
 #
-# What it does (README.gateway explains why):
+# What it does (README, "On your gateway", explains why):
 # 1. reads the installed strongSwan version (strongswan-libcharon);
 # 2. fetches the distribution's source package of exactly that version with
 #    apt-get source (trying the suites in turn; adds deb-src entries for this

@@ -62,9 +62,12 @@ run_suite()
 {
 	local v=$1 name=$2 limit=$3 out line start=$SECONDS
 	shift 3
+	local env_v=$v
+	# not one of our builds (the distributions' own strongSwan)
+	case " $SW_VERSIONS " in *" $v "*) ;; *) env_v=$SW_VERSION ;; esac
 	echo "== $name (strongSwan $v)"
 	out=$(mktemp)
-	STRONGSWAN_VERSION=$v timeout "$limit" "$@" 2>&1 | tee "$out"
+	STRONGSWAN_VERSION=$env_v timeout "$limit" "$@" 2>&1 | tee "$out"
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
 	if [ -z "$line" ]; then
 		echo "$name: no result line"
@@ -103,7 +106,12 @@ run_suite "$d" "settings fuzzer (libFuzzer, ${FUZZ_SECONDS:-60}s)" 900 \
 # Debian's kernel in a VM: kernel-netlink, real ESP, XFRM interfaces
 run_suite "$d" "kernel XFRM suite in the VM" 3000 tests/vm/run.sh
 
-for v in $SW_VERSIONS; do
+# the distributions' own charon (Debian 12: 5.9.8, Debian 13: 6.0.1) with
+# our package, in clean roots; Debian 12's also in the VM
+run_suite "of Debian 12 and 13" "the stock charon with our package" \
+	2400 tests/distro/run.sh
+
+for v in $SW_VERSIONS "of Debian 12 and 13"; do
 	echo "strongSwan $v: ${v_passed[$v]:-0} passed, ${v_failed[$v]:-0} failed"
 done
 echo "total: $passed passed, $failed failed"

@@ -17,7 +17,7 @@
 # build/roots), DISTRO_BUILD (the packages' cache, default build/distro),
 # ONLY (lib.sh's filter),
 # SOURCE_REVISION_FALLBACK (0, 1 or auto: build-deb.sh's setting, see
-# README.gateway; auto, the default, builds from the installed revision's
+# README ("On your gateway"); auto, the default, builds from the installed revision's
 # source and falls back to another revision of the same upstream version only
 # when the mirror does not have it, and says so).
 #
@@ -76,7 +76,7 @@ timed() { say "   ($1: $((SECONDS - T0)) s)"; T0=$SECONDS; }
 package_key()
 {
 	local paths="configure.ac Makefile.am m4 plugins tests/Makefile.am tests/unit/Makefile.am
-		debian scripts/build-deb.sh README README.gateway COPYING swanctl.d"
+		debian scripts/build-deb.sh README COPYING swanctl.d"
 	{
 		if git -C "$TOP" rev-parse --git-dir > /dev/null 2>&1; then
 			(cd "$TOP" && git ls-files -c -o --exclude-standard -- $paths |

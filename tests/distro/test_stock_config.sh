@@ -2,7 +2,7 @@
 # The installed package with the distribution's own configuration: the root
 # DISTRO_ROOT's charon reads the root's /etc/strongswan.conf (and so
 # strongswan.d/, where the package's conffiles are), with only the two
-# plugins switched on in their conffiles, as README.gateway tells a user.
+# plugins switched on in their conffiles, as the README tells a user.
 # Part of tests/distro/run.sh; ends with "N passed, N failed".
 #
 # Copyright (C) 2026 The tunnel-nat authors
