@@ -184,11 +184,8 @@ fi
 
 # --- 4. configure strongSwan with debian/rules' own options -----------------
 step "configure strongSwan $sw_version as debian/rules does"
-printmk=$out/print-configureargs.mk
-printf 'print-configureargs:\n\t@echo $(CONFIGUREARGS)\n' > "$printmk"
-args=$(cd "$tree" && dpkg-architecture -c make -s --no-print-directory \
-	-f debian/rules -f "$printmk" print-configureargs)
-[ -n "$args" ] || die "$tree/debian/rules defines no CONFIGUREARGS"
+args=$("$top/scripts/debian-configure-args.sh" "$tree") ||
+	die "no configure options from $tree/debian/rules"
 stamp=$swdir/.configured
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$args" ] && [ -f "$tree/config.h" ]; then
 	say "reusing the configured tree $tree"

@@ -16,16 +16,20 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 SW_TOP=$top . "$top/scripts/sw-env.sh"
 
-# --enable-mediation: Debian builds every version with it, and it inserts
-# methods into ike_sa_t's vtable and fields into daemon_t: without it, the
-# tests would run against another ABI than the one Debian's charon has.
+# The plugins the demo and the tests need, and Debian's own choice (from
+# the source package's debian/rules) of every option that changes the layout
+# of the headers the plugins use: --enable-mediation (ME) inserts methods
+# into ike_sa_t's vtable and fields into daemon_t. So the tests run against
+# the ABI Debian's charon has (the package, scripts/build-deb.sh, takes all
+# of Debian's options).
+ABI_OPTS="--enable-mediation"
 CONFIGURE_OPTS="--prefix=$SW_PREFIX --sysconfdir=$SW_PREFIX/etc
 --disable-defaults --enable-charon --enable-swanctl --enable-vici
 --enable-kernel-netlink --enable-kernel-libipsec --enable-libipsec
 --enable-socket-default --enable-openssl --enable-nonce --enable-random
 --enable-pem --enable-x509 --enable-pubkey --enable-pkcs1 --enable-sha1
 --enable-sha2 --enable-hmac --enable-kdf --enable-aes --enable-updown
---enable-ikev2 --enable-load-tester --enable-gmp --enable-mediation
+--enable-ikev2 --enable-load-tester --enable-gmp
 --with-systemdsystemunitdir=no --with-capabilities=native"
 
 log=$SW_DIR/log
@@ -34,6 +38,12 @@ if [ ! -f "$SW_DIR/source.txt" ] || [ ! -d "$SW_SRC" ]; then
 	echo "build-strongswan: no source of $SW_VERSION in $SW_DIR (run scripts/install-deps.sh)" >&2
 	exit 1
 fi
+debian=$("$top/scripts/debian-configure-args.sh" "$SW_SRC")
+for opt in $ABI_OPTS; do
+	case " $debian " in
+		*" $opt "*) CONFIGURE_OPTS="$CONFIGURE_OPTS $opt" ;;
+	esac
+done
 want=$(printf '%s\n%s\n' "$CONFIGURE_OPTS" "$(cat "$SW_DIR/source.txt")")
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&

@@ -76,7 +76,8 @@ timed() { say "   ($1: $((SECONDS - T0)) s)"; T0=$SECONDS; }
 package_key()
 {
 	local paths="configure.ac Makefile.am m4 plugins tests/Makefile.am tests/unit/Makefile.am
-		debian scripts/build-deb.sh README COPYING swanctl.d"
+		debian scripts/build-deb.sh scripts/debian-configure-args.sh README COPYING
+		swanctl.d"
 	{
 		if git -C "$TOP" rev-parse --git-dir > /dev/null 2>&1; then
 			(cd "$TOP" && git ls-files -c -o --exclude-standard -- $paths |
