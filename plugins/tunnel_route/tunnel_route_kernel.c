@@ -548,15 +548,15 @@ METHOD(tunnel_route_kernel_t, restore, bool,
 	else
 	{
 		DBG1(DBG_CFG, "tunnel-route: state was %s: restoring failed in %u "
-			 "step%s, first: %s; table ip %s with %u pairs %s, %u routes in "
-			 "table %u %s, %s; %s, in %u ms", why, res.failed,
+			 "step%s, first: %s; table ip %s with %u pairs: %s, %u routes in "
+			 "table %u: %s, %s; %s, in %u ms", why, res.failed,
 			 res.failed == 1 ? "" : "s", res.first, config->nft_table,
-			 array_count(all), table_ok ? "restored" : "not restored",
-			 routes, config->table, routes_ok ? "restored" : "not all restored",
+			 array_count(all), table_ok ? "in place" : "failed",
+			 routes, config->table, routes_ok ? "in place" : "not all in",
 			 rules.count == 2 ? "rules intact" : "2 rules",
 			 blocked ? "sources blocked (fail-closed) until a retry succeeds" :
 			 closed ? "prohibit default route kept (fail-closed)" :
-			 "not closed", ms_between(&start, &end));
+			 "not held closed", ms_between(&start, &end));
 	}
 	array_destroy(all);
 	return !res.failed;
