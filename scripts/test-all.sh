@@ -99,6 +99,10 @@ run_suite "$d" "churn under valgrind" 1200 \
 	env CHURN_N=40 CHURN_ROUNDS=2 VALGRIND=1 tests/load/test_churn.sh
 run_suite "$d" "benchmark smoke run, N=100 (correctness only)" 600 \
 	tests/load/bench.sh --smoke 100
+# self-healing at 20,000 tunnels (the restore failed above ~11,000 before
+# the buffers were sized to each batch; make heal-scale runs 50,000)
+run_suite "$d" "self-healing at 20,000 tunnels" 1200 \
+	env HEAL_N=20000 tests/load/test_heal_scale.sh
 # hostile settings: the regression cases, then a bounded fuzzing run
 run_suite "$d" "settings fuzzer (libFuzzer, ${FUZZ_SECONDS:-60}s)" 900 \
 	tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"

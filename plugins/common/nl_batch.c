@@ -17,6 +17,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include <libmnl/libmnl.h>
+
 #include <collections/array.h>
 
 typedef struct private_nl_batch_t private_nl_batch_t;
@@ -50,6 +52,11 @@ struct private_nl_batch_t {
 	 * Descriptions of the messages, char*, indexed by relative sequence.
 	 */
 	array_t *descs;
+
+	/**
+	 * First reason sending failed, if any
+	 */
+	char *error;
 };
 
 METHOD(nl_batch_t, reserve, char*,
@@ -109,9 +116,33 @@ METHOD(nl_batch_t, get_data, chunk_t,
 	return chunk_create(this->buf, this->len);
 }
 
+METHOD(nl_batch_t, set_error, void,
+	private_nl_batch_t *this, char *fmt, ...)
+{
+	va_list args;
+
+	if (this->error)
+	{	/* the first one counts */
+		return;
+	}
+	va_start(args, fmt);
+	if (vasprintf(&this->error, fmt, args) < 0)
+	{
+		this->error = NULL;
+	}
+	va_end(args);
+}
+
+METHOD(nl_batch_t, get_error, const char*,
+	private_nl_batch_t *this)
+{
+	return this->error;
+}
+
 METHOD(nl_batch_t, destroy, void,
 	private_nl_batch_t *this)
 {
+	free(this->error);
 	array_destroy_function(this->descs, (void*)free, NULL);
 	free(this->buf);
 	free(this);
@@ -132,6 +163,8 @@ nl_batch_t *nl_batch_create()
 			.describe = _describe,
 			.get_count = _get_count,
 			.get_data = _get_data,
+			.set_error = _set_error,
+			.get_error = _get_error,
 			.destroy = _destroy,
 		},
 		.size = 4096,
@@ -140,4 +173,30 @@ nl_batch_t *nl_batch_create()
 	this->buf = malloc(this->size);
 
 	return &this->public;
+}
+
+/*
+ * Described in header
+ */
+chunk_t nl_batch_next_chunk(chunk_t data, u_int max_msgs, size_t max_bytes,
+							u_int *msgs)
+{
+	struct nlmsghdr *nlh;
+	size_t len = 0, size;
+	int remain = data.len;
+	u_int n = 0;
+
+	for (nlh = (struct nlmsghdr*)data.ptr; n < max(max_msgs, 1) &&
+		 mnl_nlmsg_ok(nlh, remain); nlh = mnl_nlmsg_next(nlh, &remain))
+	{
+		size = min(NLMSG_ALIGN(nlh->nlmsg_len), data.len - len);
+		if (n && len + size > max_bytes)
+		{
+			break;
+		}
+		len += size;
+		n++;
+	}
+	*msgs = n;
+	return chunk_create(data.ptr, len);
 }

@@ -85,6 +85,21 @@ struct nl_batch_t {
 	chunk_t (*get_data)(nl_batch_t *this);
 
 	/**
+	 * Record why sending the batch failed; only the first reason is kept,
+	 * so that a summary can name the failure that came first.
+	 *
+	 * @param fmt		printf() style reason
+	 */
+	void (*set_error)(nl_batch_t *this, char *fmt, ...);
+
+	/**
+	 * The first reason recorded by set_error().
+	 *
+	 * @return			reason, NULL if none was recorded
+	 */
+	const char *(*get_error)(nl_batch_t *this);
+
+	/**
 	 * Destroy the batch.
 	 */
 	void (*destroy)(nl_batch_t *this);
@@ -96,5 +111,22 @@ struct nl_batch_t {
  * @return			batch
  */
 nl_batch_t *nl_batch_create();
+
+/**
+ * The next chunk of a batch's messages to send on its own, for protocols
+ * without transactions (rtnetlink): at most max_msgs messages and, unless a
+ * single message is larger, at most max_bytes bytes, so that the kernel's
+ * answers to them fit the socket's receive buffer and the chunk its send
+ * buffer.
+ *
+ * @param data			messages not sent yet
+ * @param max_msgs		most messages in a chunk (at least 1)
+ * @param max_bytes		most bytes in a chunk
+ * @param msgs			number of messages in the chunk
+ * @return				the chunk, at the start of data; empty if data
+ *						holds no complete message
+ */
+chunk_t nl_batch_next_chunk(chunk_t data, u_int max_msgs, size_t max_bytes,
+							u_int *msgs);
 
 #endif /** NL_BATCH_H_ @}*/

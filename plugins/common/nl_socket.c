@@ -33,9 +33,20 @@
 #endif
 
 /**
- * Socket buffer size we ask for, large enough for a full state restore
+ * Most we raise the socket buffers to for one batch
  */
-#define NL_SOCKET_BUFSIZE (4 * 1024 * 1024)
+#define NL_SOCKET_BUFSIZE_MAX (256 * 1024 * 1024)
+
+/**
+ * Room beyond a batch's length in the send buffer
+ */
+#define NL_SOCKET_SLACK 4096
+
+/**
+ * What an ack costs in the receive buffer (the skb's truesize): an ack
+ * capped with NETLINK_CAP_ACK takes a few dozen bytes, its skb about 1 KiB
+ */
+#define NL_SOCKET_ACK_TRUESIZE 2048
 
 /**
  * How long to wait for the kernel's answers, in ms
@@ -68,6 +79,17 @@ struct private_nl_socket_t {
 	 * Next sequence base
 	 */
 	uint32_t seq;
+
+	/**
+	 * Whether the protocol applies a batch as one transaction (nfnetlink),
+	 * else each message applies on its own and batches go in chunks
+	 */
+	bool transactions;
+
+	/**
+	 * What the socket buffers are set to
+	 */
+	int bufsize;
 
 	/**
 	 * Serializes send() calls, so answers are not mixed up
@@ -104,17 +126,171 @@ static const char *get_extack_msg(const struct nlmsghdr *nlh)
 	return NULL;
 }
 
+/*
+ * Described in header
+ */
+int nl_socket_bufsize(size_t len, u_int acks)
+{
+	size_t size = NL_SOCKET_BUFSIZE;
+
+	/* the kernel doubles what we set, and refuses a message longer than the
+	 * send buffer less a few bytes: what we set covers the batch itself */
+	size = max(size, len + NL_SOCKET_SLACK);
+	/* every ack is an skb of its own in the receive buffer, charged with its
+	 * truesize, not its length */
+	size = max(size, (size_t)acks * NL_SOCKET_ACK_TRUESIZE / 2);
+	return min(size, (size_t)NL_SOCKET_BUFSIZE_MAX);
+}
+
+/**
+ * Make the socket's buffers large enough for a batch of len bytes with acks
+ * answers (the way nft sizes its send buffer to each batch)
+ */
+static void ensure_bufsize(private_nl_socket_t *this, size_t len, u_int acks,
+						   const char *what)
+{
+	int size, fd = mnl_socket_get_fd(this->nl);
+
+	size = nl_socket_bufsize(len, acks);
+	if (size <= this->bufsize)
+	{
+		return;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0 ||
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+	{
+		DBG1(DBG_KNL, "%s: raising the netlink socket buffers to %d bytes "
+			 "failed: %s", what, size, strerror(errno));
+		return;
+	}
+	this->bufsize = size;
+}
+
+/**
+ * Receive the answers to sent messages until pending is 0
+ */
+static bool receive_acks(private_nl_socket_t *this, nl_batch_t *batch,
+						 const char *what, uint32_t base, uint32_t count,
+						 bool *answered, bool *acked, u_int pending,
+						 bool *broken)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	uint32_t seq;
+	bool ok = TRUE, done = FALSE;
+	int len;
+
+	while (pending && !done)
+	{
+		len = mnl_socket_recvfrom(this->nl, buf, sizeof(buf));
+		if (len < 0)
+		{
+			if (errno == EINTR)
+			{
+				continue;
+			}
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			{
+				DBG1(DBG_KNL, "%s: the kernel did not answer %u of %u netlink "
+					 "messages within %d ms", what, pending, count,
+					 NL_SOCKET_TIMEOUT);
+				batch->set_error(batch, "the kernel did not answer %u of %u "
+								 "netlink messages within %d ms", pending,
+								 count, NL_SOCKET_TIMEOUT);
+			}
+			else
+			{
+				DBG1(DBG_KNL, "%s: receiving netlink answers failed: %s", what,
+					 strerror(errno));
+				batch->set_error(batch, "receiving netlink answers failed "
+								 "(%u of %u missing): %s", pending, count,
+								 strerror(errno));
+			}
+			*broken = TRUE;
+			return FALSE;
+		}
+		for (nlh = (struct nlmsghdr*)buf; mnl_nlmsg_ok(nlh, len);
+			 nlh = mnl_nlmsg_next(nlh, &len))
+		{
+			const struct nlmsgerr *err;
+			const char *desc, *ext;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+			{
+				continue;
+			}
+			seq = nlh->nlmsg_seq - base;
+			if (nlh->nlmsg_seq < base || seq >= count)
+			{	/* a late answer to an earlier batch */
+				continue;
+			}
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err)))
+			{
+				DBG1(DBG_KNL, "%s: truncated netlink error message", what);
+				batch->set_error(batch, "truncated netlink error message");
+				*broken = TRUE;
+				return FALSE;
+			}
+			err = mnl_nlmsg_get_payload(nlh);
+			if (!answered[seq])
+			{
+				answered[seq] = TRUE;
+				pending--;
+			}
+			else
+			{	/* an answer to a message that asked for none (the batch
+				 * header, e.g. on EPERM or ENOMEM): the kernel handled nothing
+				 * more, so don't wait for other answers */
+				done = TRUE;
+			}
+			if (acked)
+			{
+				acked[seq] = !err->error;
+			}
+			if (err->error)
+			{
+				desc = batch->describe(batch, seq);
+				ext = get_extack_msg(nlh);
+				DBG1(DBG_KNL, "%s: %s failed: %s (%d)%s%s", what,
+					 desc ?: "netlink message", strerror(-err->error),
+					 -err->error, ext ? ", kernel says: " : "", ext ?: "");
+				batch->set_error(batch, "%s failed: %s (%d)%s%s",
+					 desc ?: "netlink message", strerror(-err->error),
+					 -err->error, ext ? ", kernel says: " : "", ext ?: "");
+				ok = FALSE;
+			}
+		}
+	}
+	return ok;
+}
+
+/**
+ * Send messages in one sendmsg(), FALSE if that failed (logged)
+ */
+static bool send_data(private_nl_socket_t *this, nl_batch_t *batch,
+					  const char *what, chunk_t data, u_int msgs)
+{
+	if (mnl_socket_sendto(this->nl, data.ptr, data.len) < 0)
+	{
+		DBG1(DBG_KNL, "%s: sending %u netlink messages (%zu bytes) failed: %s",
+			 what, msgs, data.len, strerror(errno));
+		batch->set_error(batch, "sending %u netlink messages (%zu bytes) "
+						 "failed: %s", msgs, data.len, strerror(errno));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 METHOD(nl_socket_t, send_acked, bool,
 	private_nl_socket_t *this, nl_batch_t *batch, const char *what,
 	bool *acked)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
-	chunk_t data;
-	uint32_t base, count, seq;
-	u_int pending = 0, i;
-	bool *answered, ok = TRUE, done = FALSE;
-	int remain, len;
+	chunk_t data, part;
+	uint32_t base, count;
+	u_int pending = 0, i, msgs;
+	bool *answered, ok = TRUE, broken = FALSE;
+	int remain;
 
 	count = batch->get_count(batch);
 	if (!count)
@@ -149,84 +325,45 @@ METHOD(nl_socket_t, send_acked, bool,
 		}
 	}
 
-	if (mnl_socket_sendto(this->nl, data.ptr, data.len) < 0)
-	{
-		DBG1(DBG_KNL, "%s: sending %u netlink messages failed: %s", what,
-			 count, strerror(errno));
-		ok = FALSE;
-		pending = 0;
+	if (this->transactions)
+	{	/* one sendmsg(), one transaction, whatever its size */
+		ensure_bufsize(this, data.len, pending, what);
+		ok = send_data(this, batch, what, data, count) &&
+			 receive_acks(this, batch, what, base, count, answered, acked,
+						  pending, &broken);
 	}
-
-	while (pending && !done)
-	{
-		len = mnl_socket_recvfrom(this->nl, buf, sizeof(buf));
-		if (len < 0)
+	else
+	{	/* each message applies on its own: send chunks whose answers fit
+		 * the receive buffer, a refused message does not stop the others */
+		while (data.len && !broken)
 		{
-			if (errno == EINTR)
+			part = nl_batch_next_chunk(data, NL_SOCKET_CHUNK_MSGS,
+									   NL_SOCKET_CHUNK_BYTES, &msgs);
+			if (!msgs)
 			{
-				continue;
-			}
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-			{
-				DBG1(DBG_KNL, "%s: the kernel did not answer %u of %u netlink "
-					 "messages within %d ms", what, pending, count,
-					 NL_SOCKET_TIMEOUT);
-			}
-			else
-			{
-				DBG1(DBG_KNL, "%s: receiving netlink answers failed: %s", what,
-					 strerror(errno));
-			}
-			ok = FALSE;
-			break;
-		}
-		for (nlh = (struct nlmsghdr*)buf; mnl_nlmsg_ok(nlh, len);
-			 nlh = mnl_nlmsg_next(nlh, &len))
-		{
-			const struct nlmsgerr *err;
-			const char *desc, *ext;
-
-			if (nlh->nlmsg_type != NLMSG_ERROR)
-			{
-				continue;
-			}
-			seq = nlh->nlmsg_seq - base;
-			if (nlh->nlmsg_seq < base || seq >= count)
-			{	/* a late answer to an earlier batch */
-				continue;
-			}
-			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err)))
-			{
-				DBG1(DBG_KNL, "%s: truncated netlink error message", what);
-				ok = FALSE;
-				done = TRUE;
 				break;
 			}
-			err = mnl_nlmsg_get_payload(nlh);
-			if (!answered[seq])
+			pending = 0;
+			remain = part.len;
+			for (nlh = (struct nlmsghdr*)part.ptr; mnl_nlmsg_ok(nlh, remain);
+				 nlh = mnl_nlmsg_next(nlh, &remain))
 			{
-				answered[seq] = TRUE;
-				pending--;
+				if (!answered[nlh->nlmsg_seq - base])
+				{
+					pending++;
+				}
 			}
-			else
-			{	/* an answer to a message that asked for none (the batch
-				 * header, e.g. on EPERM or ENOMEM): the kernel handled nothing
-				 * more, so don't wait for other answers */
-				done = TRUE;
-			}
-			if (acked)
+			if (!send_data(this, batch, what, part, msgs))
 			{
-				acked[seq] = !err->error;
+				ok = FALSE;
+				break;
 			}
-			if (err->error)
+			if (!receive_acks(this, batch, what, base, count, answered, acked,
+							  pending, &broken))
 			{
-				desc = batch->describe(batch, seq);
-				ext = get_extack_msg(nlh);
-				DBG1(DBG_KNL, "%s: %s failed: %s (%d)%s%s", what,
-					 desc ?: "netlink message", strerror(-err->error),
-					 -err->error, ext ? ", kernel says: " : "", ext ?: "");
 				ok = FALSE;
 			}
+			data = chunk_skip(data, part.len);
 		}
 	}
 	this->mutex->unlock(this->mutex);
@@ -366,6 +503,8 @@ nl_socket_t *nl_socket_create(int protocol)
 		},
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.seq = time(NULL),
+		.transactions = protocol == NETLINK_NETFILTER,
+		.bufsize = size,
 	);
 
 	this->nl = mnl_socket_open(protocol);

@@ -43,7 +43,14 @@ typedef void (*nl_dump_cb_t)(const struct nlmsghdr *nlh, void *data);
 struct nl_socket_t {
 
 	/**
-	 * Send a batch in one sendmsg() and wait for its answers.
+	 * Send a batch and wait for its answers.
+	 *
+	 * On NETLINK_NETFILTER, the batch goes in one sendmsg(), so that
+	 * nfnetlink applies it as one transaction; the socket's buffers are
+	 * raised to its size first. On other protocols, where each message
+	 * applies on its own, it goes in chunks of at most NL_SOCKET_CHUNK_MSGS
+	 * messages, each sent once the answers to the previous one arrived.
+	 * The first failure's reason is recorded in the batch (set_error()).
 	 *
 	 * @param batch		messages to send, sequence numbers relative
 	 * @param what		what the batch does, for log messages
@@ -103,6 +110,33 @@ struct nl_socket_t {
 	 */
 	void (*destroy)(nl_socket_t *this);
 };
+
+/**
+ * Most messages sent in one sendmsg() by a socket for a protocol without
+ * transactions (rtnetlink): their answers must fit its receive buffer
+ */
+#define NL_SOCKET_CHUNK_MSGS 1024
+
+/**
+ * Most bytes sent in one sendmsg() by such a socket
+ */
+#define NL_SOCKET_CHUNK_BYTES (256 * 1024)
+
+/**
+ * Socket buffer size we ask for by default
+ */
+#define NL_SOCKET_BUFSIZE (4 * 1024 * 1024)
+
+/**
+ * The socket buffer size (before the kernel doubles it) a batch of len bytes
+ * with acks answers needs: the send buffer must hold the batch, the receive
+ * buffer every answer. At least NL_SOCKET_BUFSIZE.
+ *
+ * @param len			length of the batch
+ * @param acks			answers the kernel sends back
+ * @return				size to set with SO_SNDBUFFORCE and SO_RCVBUFFORCE
+ */
+int nl_socket_bufsize(size_t len, u_int acks);
 
 /**
  * Open a netlink socket.

@@ -165,6 +165,9 @@ struct private_tunnel_nat_listener_t {
 typedef struct {
 	private_tunnel_nat_listener_t *this;
 	const char *what;
+	/** why the last commit failed, if it did and the caller wants it */
+	char *error;
+	size_t error_len;
 } commit_ctx_t;
 
 /**
@@ -281,6 +284,11 @@ static bool commit_change(commit_ctx_t *ctx, array_t *add, array_t *del)
 	tunnel_nat_nft_elems(batch, this->config->table, TRUE, add);
 	nft_msg_end(batch);
 	ok = this->socket->send(this->socket, batch, ctx->what);
+	if (!ok && ctx->error)
+	{
+		snprintf(ctx->error, ctx->error_len, "%s",
+				 batch->get_error(batch) ?: "unknown reason");
+	}
 	batch->destroy(batch);
 	if (ok)
 	{
@@ -1006,6 +1014,7 @@ CALLBACK(monitor_heal, void,
 	nl_batch_t *batch;
 	array_t *all;
 	char what[BUF_LEN];
+	timeval_t start, end;
 
 	state_lock(this);
 	if (!this->config)
@@ -1021,10 +1030,20 @@ CALLBACK(monitor_heal, void,
 	tunnel_nat_nft_table(batch, this->config->table, this->iface);
 	tunnel_nat_nft_elems(batch, this->config->table, TRUE, all);
 	nft_msg_end(batch);
+	time_monotonic(&start);
 	if (this->socket->send(this->socket, batch, what))
 	{
+		time_monotonic(&end);
 		DBG1(DBG_CFG, "tunnel-nat: table ip %s was %s: restored it with its "
-			 "%u translations", this->config->table, why, array_count(all));
+			 "%u translations in %u ms", this->config->table, why,
+			 array_count(all), (u_int)((end.tv_sec - start.tv_sec) * 1000 +
+									   (end.tv_usec - start.tv_usec) / 1000));
+	}
+	else
+	{
+		DBG1(DBG_CFG, "tunnel-nat: table ip %s was %s: restoring it with its "
+			 "%u translations failed: %s", this->config->table, why,
+			 array_count(all), batch->get_error(batch) ?: "unknown reason");
 	}
 	batch->destroy(batch);
 	array_destroy(all);
@@ -1155,8 +1174,10 @@ METHOD(tunnel_nat_listener_t, reload, bool,
 	array_t *elems, *add, *del;
 	sa_rec_t *rec;
 	void *key;
+	char error[256] = "";
 	commit_ctx_t ctx = { .this = this,
-						 .what = "tunnel-nat: applying reloaded settings" };
+						 .what = "tunnel-nat: applying reloaded settings",
+						 .error = error, .error_len = sizeof(error) };
 	bool ok;
 
 	config = tunnel_nat_config_load(lib->settings, lib->ns, TRUE);
@@ -1223,8 +1244,8 @@ METHOD(tunnel_nat_listener_t, reload, bool,
 	}
 	else
 	{
-		DBG1(DBG_CFG, "tunnel-nat: applying the reloaded settings failed, "
-			 "the current mappings stay in force");
+		DBG1(DBG_CFG, "tunnel-nat: applying the reloaded settings failed (%s), "
+			 "the current mappings stay in force", error);
 	}
 	array_destroy(add);
 	array_destroy(del);

@@ -67,11 +67,11 @@ static array_t *guard_elems(tunnel_route_config_t *config)
 	return ranges;
 }
 
-/**
- * The message adding or deleting the prohibit default route
+/*
+ * Described in header
  */
-static void default_route(tunnel_route_config_t *config, nl_batch_t *batch,
-						  bool add)
+void tunnel_route_guard_default_route(tunnel_route_config_t *config,
+									  nl_batch_t *batch, bool add)
 {
 	tunnel_route_route_t route = {
 		.table = config->table,
@@ -108,7 +108,7 @@ METHOD(tunnel_route_guard_t, up, void,
 	if (ok)
 	{
 		batch = nl_batch_create();
-		default_route(config, batch, TRUE);
+		tunnel_route_guard_default_route(config, batch, TRUE);
 		ok = this->rtnl->send(this->rtnl, batch, "tunnel-route: start-up guard");
 		batch->destroy(batch);
 	}
@@ -141,7 +141,7 @@ static void down(private_tunnel_route_guard_t *this,
 	if (!state->has_dest(state, 0, 0))
 	{	/* unless a tunnel routes the default itself */
 		batch = nl_batch_create();
-		default_route(config, batch, FALSE);
+		tunnel_route_guard_default_route(config, batch, FALSE);
 		this->rtnl->send(this->rtnl, batch, "tunnel-route: lifting start-up guard");
 		batch->destroy(batch);
 	}
@@ -210,13 +210,24 @@ METHOD(tunnel_route_guard_t, restore_elems, void,
 	}
 }
 
+METHOD(tunnel_route_guard_t, block_elems, void,
+	private_tunnel_route_guard_t *this, tunnel_route_config_t *config,
+	nl_batch_t *batch)
+{
+	array_t *ranges;
+
+	ranges = guard_elems(config);
+	tunnel_route_nft_guard(batch, config->nft_table, ranges);
+	tunnel_route_ranges_destroy(ranges);
+}
+
 METHOD(tunnel_route_guard_t, restore_route, bool,
 	private_tunnel_route_guard_t *this, tunnel_route_config_t *config,
 	nl_batch_t *batch)
 {
 	if (this->guarding)
 	{
-		default_route(config, batch, TRUE);
+		tunnel_route_guard_default_route(config, batch, TRUE);
 	}
 	return this->guarding;
 }
@@ -247,6 +258,7 @@ tunnel_route_guard_t *tunnel_route_guard_create(nl_socket_t *rtnl,
 			.check = _check,
 			.is_up = _is_up,
 			.restore_elems = _restore_elems,
+			.block_elems = _block_elems,
 			.restore_route = _restore_route,
 			.forget = _forget,
 			.destroy = _destroy,

@@ -73,6 +73,18 @@ struct tunnel_route_guard_t {
 						  tunnel_route_config_t *config, nl_batch_t *batch);
 
 	/**
+	 * Whether the guard is up or not, add the messages putting every
+	 * source in the guard's set: all their traffic gets the tunnel mark and
+	 * meets the prohibit default route. What a failed restore falls back to
+	 * (fail-closed) when the table with the pairs could not be restored.
+	 *
+	 * @param config	settings in use
+	 * @param batch		nftables batch (within a transaction)
+	 */
+	void (*block_elems)(tunnel_route_guard_t *this,
+						tunnel_route_config_t *config, nl_batch_t *batch);
+
+	/**
 	 * If the guard is up, add the message restoring its default route.
 	 *
 	 * @param config	settings in use
@@ -93,6 +105,17 @@ struct tunnel_route_guard_t {
 	 */
 	void (*destroy)(tunnel_route_guard_t *this);
 };
+
+/**
+ * Add the message replacing our table's default route with a prohibit route
+ * (add), or deleting it.
+ *
+ * @param config	settings in use
+ * @param batch		rtnetlink batch
+ * @param add		TRUE to add (replace), FALSE to delete
+ */
+void tunnel_route_guard_default_route(tunnel_route_config_t *config,
+									  nl_batch_t *batch, bool add);
 
 /**
  * Create a guard, not in place.

@@ -370,10 +370,46 @@ static void count_rule(const struct nlmsghdr *nlh, rules_t *rules)
 	}
 }
 
-METHOD(tunnel_route_kernel_t, restore, void,
+/**
+ * Milliseconds from start to end
+ */
+static u_int ms_between(timeval_t *start, timeval_t *end)
+{
+	return (end->tv_sec - start->tv_sec) * 1000 +
+		   (end->tv_usec - start->tv_usec) / 1000;
+}
+
+/**
+ * A restore in progress: how many steps failed, and the first reason
+ */
+typedef struct {
+	u_int failed;
+	char first[256];
+} restore_result_t;
+
+/**
+ * Send a batch of a restore, note the reason if it fails
+ */
+static bool restore_send(restore_result_t *res, nl_socket_t *socket,
+						 nl_batch_t *batch, const char *what)
+{
+	if (socket->send(socket, batch, what))
+	{
+		return TRUE;
+	}
+	if (!res->failed++)
+	{
+		snprintf(res->first, sizeof(res->first), "%s: %s", what,
+				 batch->get_error(batch) ?: "failed");
+	}
+	return FALSE;
+}
+
+METHOD(tunnel_route_kernel_t, restore, bool,
 	private_tunnel_route_kernel_t *this, tunnel_route_config_t *config,
 	tunnel_route_state_t *state, tunnel_route_guard_t *guard, const char *why)
 {
+	restore_result_t res = {};
 	rules_t rules;
 	enumerator_t *enumerator;
 	tunnel_route_pair_t *pair;
@@ -382,9 +418,50 @@ METHOD(tunnel_route_kernel_t, restore, void,
 	array_t *all;
 	char buf[256];
 	u_int routes = 0;
-	bool ok;
+	timeval_t start, end;
+	bool table_ok, routes_ok = TRUE, closed = FALSE, blocked = FALSE;
 
-	/* the table with its sets, in one transaction */
+	time_monotonic(&start);
+
+	/* fail-closed first: while a destination's route is missing (not
+	 * restored yet, or its message failed), its marked traffic would fall
+	 * through our table to the next rules, i.e. the main table. A prohibit
+	 * default route in our table refuses it instead. Unless a tunnel routes
+	 * the default itself: its route is restored below. */
+	if (!state->has_dest(state, 0, 0))
+	{
+		batch = nl_batch_create();
+		tunnel_route_guard_default_route(config, batch, TRUE);
+		closed = restore_send(&res, this->rtnl, batch,
+							  "tunnel-route: prohibit default route");
+		batch->destroy(batch);
+	}
+
+	/* the rules: unless both are there, replace what is left */
+	rules = (rules_t){ .config = config, .batch = nl_batch_create() };
+	if (!this->rtnl->dump(this->rtnl,
+						  tunnel_route_rtnl_dump_req(buf, RTM_GETRULE),
+						  (nl_dump_cb_t)count_rule, &rules,
+						  "tunnel-route: listing rules") && !res.failed++)
+	{
+		snprintf(res.first, sizeof(res.first), "listing the rules failed");
+	}
+	if (rules.count != 2)
+	{
+		if (rules.count)
+		{
+			restore_send(&res, this->rtnl, rules.batch,
+						 "tunnel-route: removing incomplete rules");
+		}
+		batch = nl_batch_create();
+		our_rules(config, batch);
+		restore_send(&res, this->rtnl, batch, "tunnel-route: restoring rules");
+		batch->destroy(batch);
+	}
+	rules.batch->destroy(rules.batch);
+
+	/* the table with its sets, in one transaction (the socket sizes its
+	 * buffers to it) */
 	all = array_create(0, 0);
 	enumerator = state->create_pair_enumerator(state, TRUE);
 	while (enumerator->enumerate(enumerator, &pair))
@@ -399,30 +476,32 @@ METHOD(tunnel_route_kernel_t, restore, void,
 	tunnel_route_nft_pairs(batch, config->nft_table, all, TRUE);
 	guard->restore_elems(guard, config, batch);
 	nft_msg_end(batch);
-	ok = this->nfnl->send(this->nfnl, batch, "tunnel-route: restoring table");
+	table_ok = restore_send(&res, this->nfnl, batch,
+							"tunnel-route: restoring table");
 	batch->destroy(batch);
-
-	/* the rules: unless both are there, replace what is left */
-	rules = (rules_t){ .config = config, .batch = nl_batch_create() };
-	this->rtnl->dump(this->rtnl, tunnel_route_rtnl_dump_req(buf, RTM_GETRULE),
-					 (nl_dump_cb_t)count_rule, &rules,
-					 "tunnel-route: listing rules");
-	if (rules.count != 2)
-	{
-		if (rules.count)
-		{
-			this->rtnl->send(this->rtnl, rules.batch,
-							 "tunnel-route: removing incomplete rules");
-		}
+	if (!table_ok)
+	{	/* without the table, the sources' traffic goes unmarked to the main
+		 * table: put the table back with every source in the guard's set
+		 * (a small transaction), so all of it meets the prohibit route */
 		batch = nl_batch_create();
-		our_rules(config, batch);
-		ok = this->rtnl->send(this->rtnl, batch,
-							  "tunnel-route: restoring rules") && ok;
+		nft_msg_begin(batch);
+		tunnel_route_nft_table(batch, config->nft_table, config->mark,
+							   config->bypass_mark, config->mask);
+		guard->block_elems(guard, config, batch);
+		nft_msg_end(batch);
+		blocked = restore_send(&res, this->nfnl, batch,
+							   "tunnel-route: blocking the sources");
 		batch->destroy(batch);
+		if (blocked)
+		{
+			DBG1(DBG_CFG, "tunnel-route: restoring table ip %s failed (%s): "
+				 "traffic from the sources is refused until a restore "
+				 "succeeds", config->nft_table, res.first);
+		}
 	}
-	rules.batch->destroy(rules.batch);
 
-	/* the routes, replaced (no gap where they still exist) */
+	/* the routes, replaced (no gap where they still exist); the socket
+	 * sends them in chunks whose acks fit its buffer */
 	batch = nl_batch_create();
 	enumerator = state->create_route_enumerator(state);
 	while (enumerator->enumerate(enumerator, &dest))
@@ -431,22 +510,56 @@ METHOD(tunnel_route_kernel_t, restore, void,
 		routes++;
 	}
 	enumerator->destroy(enumerator);
-	if (guard->restore_route(guard, config, batch))
-	{
-		routes++;
-	}
 	if (routes)
 	{
-		ok = this->rtnl->send(this->rtnl, batch,
-							  "tunnel-route: restoring routes") && ok;
+		routes_ok = restore_send(&res, this->rtnl, batch,
+								 "tunnel-route: restoring routes");
 	}
 	batch->destroy(batch);
-	DBG1(DBG_CFG, "tunnel-route: state was %s: %s table ip %s with %u "
-		 "pairs, %s, %u routes in table %u", why,
-		 ok ? "restored" : "restoring failed partly (see above),",
-		 config->nft_table, array_count(all),
-		 rules.count == 2 ? "rules intact" : "2 rules", routes, config->table);
+
+	/* lift the prohibit default route once every route is in place, unless
+	 * the start-up guard needs it or the sources are blocked */
+	if (closed && table_ok && routes_ok && !guard->is_up(guard))
+	{
+		batch = nl_batch_create();
+		tunnel_route_guard_default_route(config, batch, FALSE);
+		restore_send(&res, this->rtnl, batch,
+					 "tunnel-route: lifting the prohibit default route");
+		batch->destroy(batch);
+	}
+	else if (guard->is_up(guard) && !closed)
+	{
+		batch = nl_batch_create();
+		guard->restore_route(guard, config, batch);
+		restore_send(&res, this->rtnl, batch,
+					 "tunnel-route: restoring the start-up guard's route");
+		batch->destroy(batch);
+	}
+	time_monotonic(&end);
+
+	if (!res.failed)
+	{
+		DBG1(DBG_CFG, "tunnel-route: state was %s: restored table ip %s with "
+			 "%u pairs, %s, %u routes in table %u, in %u ms", why,
+			 config->nft_table, array_count(all),
+			 rules.count == 2 ? "rules intact" : "2 rules", routes,
+			 config->table, ms_between(&start, &end));
+	}
+	else
+	{
+		DBG1(DBG_CFG, "tunnel-route: state was %s: restoring failed in %u "
+			 "step%s, first: %s; table ip %s with %u pairs: %s, %u routes in "
+			 "table %u: %s, %s; %s, in %u ms", why, res.failed,
+			 res.failed == 1 ? "" : "s", res.first, config->nft_table,
+			 array_count(all), table_ok ? "in place" : "failed",
+			 routes, config->table, routes_ok ? "in place" : "not all in",
+			 rules.count == 2 ? "rules intact" : "2 rules",
+			 blocked ? "sources blocked (fail-closed) until a retry succeeds" :
+			 closed ? "prohibit default route kept (fail-closed)" :
+			 "not held closed", ms_between(&start, &end));
+	}
 	array_destroy(all);
+	return !res.failed;
 }
 
 METHOD(tunnel_route_kernel_t, destroy, void,

@@ -69,14 +69,23 @@ struct tunnel_route_kernel_t {
 
 	/**
 	 * Restore the nftables table, the rules and the routes after another
-	 * program deleted some of them, and log it.
+	 * program deleted some of them, and log it, with the reason of the
+	 * first failure if a step failed.
+	 *
+	 * Fail-closed throughout: a prohibit default route goes into our
+	 * table first and stays until every route is restored (marked
+	 * traffic to a destination without its route would fall through to
+	 * the main table); the rules come next, then the nftables table in one
+	 * transaction; if that fails, the table is put back with every source
+	 * in the guard's set (all their traffic is refused); the routes last.
 	 *
 	 * @param config	settings
 	 * @param state		state to restore
 	 * @param guard		start-up guard, restored if it is up
 	 * @param why		what happened, for the log
+	 * @return			TRUE if everything was restored
 	 */
-	void (*restore)(tunnel_route_kernel_t *this, tunnel_route_config_t *config,
+	bool (*restore)(tunnel_route_kernel_t *this, tunnel_route_config_t *config,
 					tunnel_route_state_t *state, tunnel_route_guard_t *guard,
 					const char *why);
 

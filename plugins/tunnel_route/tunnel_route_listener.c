@@ -96,6 +96,12 @@ struct private_tunnel_route_listener_t {
 	uint32_t table, protocol;
 
 	/**
+	 * The last restore failed (fail-closed state in place): the scanner
+	 * retries it
+	 */
+	bool restore_failed;
+
+	/**
 	 * Time spent per event, if latency_log is set
 	 */
 	event_stats_t *stats;
@@ -320,6 +326,12 @@ CALLBACK(scanned, void,
 	this->state->set_configured(this->state, found);
 	apply(this, "tunnel-route: applying the configured CHILD_SAs");
 	this->guard->check(this->guard, this->config, found, this->state);
+	if (this->restore_failed)
+	{	/* what is in place holds the sources' traffic back: retry */
+		this->restore_failed = !this->kernel->restore(this->kernel,
+							this->config, this->state, this->guard,
+							"incomplete after a failed restore");
+	}
 }
 
 CALLBACK(nft_filter, bool,
@@ -344,8 +356,8 @@ CALLBACK(heal, void,
 	this->mutex->lock(this->mutex);
 	if (this->config)
 	{
-		this->kernel->restore(this->kernel, this->config, this->state,
-							  this->guard, why);
+		this->restore_failed = !this->kernel->restore(this->kernel,
+							this->config, this->state, this->guard, why);
 	}
 	this->mutex->unlock(this->mutex);
 }
@@ -562,6 +574,7 @@ METHOD(tunnel_route_listener_t, stop, void,
 	this->track->destroy(this->track);
 	this->track = child_track_create();
 	this->guard->forget(this->guard);
+	this->restore_failed = FALSE;
 	if (this->stats)
 	{
 		this->stats->write(this->stats, this->latency_log);
