@@ -15,27 +15,17 @@
 set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$TOP/build/fuzz/coverage
-SW_TOP=$TOP . "$TOP/scripts/sw-env.sh"
-SS=$(sed -n 's/^STRONGSWAN_CPPFLAGS = //p' "$SW_OBJ/Makefile")
-PREFIX=$SW_PREFIX
+source "$TOP/tests/fuzz/harness.sh"
 if [ $# = 0 ]; then
 	set -- "$TOP/tests/fuzz/corpus" "$TOP/tests/fuzz/regressions"
 fi
-SOURCES="$TOP/plugins/tunnel_nat/tunnel_nat_config.c
-$TOP/plugins/tunnel_route/tunnel_route_config.c
-$TOP/plugins/common/tunnel_util.c"
+# the validators' files (not the state, which they only use)
+SOURCES=$(echo "$HARNESS_SOURCES" | grep -v tunnel_nat_state.c)
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
-clang -g -O0 -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping \
-	$SS -I"$TOP/plugins/common" -I"$TOP/plugins/tunnel_nat" -I"$TOP/plugins/tunnel_route" \
-	"$TOP/tests/fuzz/fuzz_settings.c" \
-	"$TOP/plugins/tunnel_nat/tunnel_nat_config.c" \
-	"$TOP/plugins/tunnel_nat/tunnel_nat_state.c" \
-	"$TOP/plugins/tunnel_route/tunnel_route_config.c" \
-	"$TOP/plugins/common/tunnel_util.c" \
-	-L"$PREFIX/lib/ipsec" -Wl,-rpath,"$PREFIX/lib/ipsec" -lstrongswan \
-	-o "$OUT/fuzz_settings"
+harness_build "$OUT/fuzz_settings" -g -O0 -fsanitize=fuzzer \
+	-fprofile-instr-generate -fcoverage-mapping
 
 # -runs=0 with directories: each input once, nothing mutated
 LLVM_PROFILE_FILE="$OUT/fuzz.profraw" "$OUT/fuzz_settings" -runs=0 "$@" \

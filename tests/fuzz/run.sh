@@ -24,9 +24,7 @@ set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 SECS=${1:-${FUZZ_SECONDS:-60}}
 OUT=$TOP/build/fuzz
-SW_TOP=$TOP . "$TOP/scripts/sw-env.sh"
-SS=$(sed -n 's/^STRONGSWAN_CPPFLAGS = //p' "$SW_OBJ/Makefile")
-PREFIX=$SW_PREFIX
+source "$TOP/tests/fuzz/harness.sh"
 SEEDS=$TOP/tests/fuzz/corpus
 CASES=$TOP/tests/fuzz/regressions
 DICT=$TOP/tests/fuzz/settings.dict
@@ -44,15 +42,8 @@ if ! command -v clang > /dev/null; then
 	exit 1
 fi
 # the harness and the code under test with sanitizers; libstrongswan as built
-clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	$SS -I"$TOP/plugins/common" -I"$TOP/plugins/tunnel_nat" -I"$TOP/plugins/tunnel_route" \
-	"$TOP/tests/fuzz/fuzz_settings.c" \
-	"$TOP/plugins/tunnel_nat/tunnel_nat_config.c" \
-	"$TOP/plugins/tunnel_nat/tunnel_nat_state.c" \
-	"$TOP/plugins/tunnel_route/tunnel_route_config.c" \
-	"$TOP/plugins/common/tunnel_util.c" \
-	-L"$PREFIX/lib/ipsec" -Wl,-rpath,"$PREFIX/lib/ipsec" -lstrongswan \
-	-o "$OUT/fuzz_settings" 2> "$OUT/build.log" ||
+harness_build "$OUT/fuzz_settings" -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined 2> "$OUT/build.log" ||
 	{ cat "$OUT/build.log"; echo "0 passed, 1 failed"; exit 1; }
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
