@@ -291,6 +291,10 @@ restores() { grep -c "tunnel-route: state was changed by another program.*restor
 # nat_restores: the same for tunnel-nat
 nat_restores() { grep -c "tunnel-nat: table ip tunnel_nat was changed by another program.*restored" "$WORK/gw/charon.log"; }
 
+# nat_log: tunnel-nat's last lines in the gateway's log and the tables it
+# has, for a failure's message
+nat_log() { echo "tunnel-nat's last lines: $(grep 'tunnel-nat:' "$WORK/gw/charon.log" | tail -n 3); tables: $(nsx gw nft list tables | tr '\n' ' ')"; }
+
 # Another firewall's table comes before both plugins' tables: "nft flush
 # ruleset" deletes it first, and since Linux 5.10 the kernel sends a
 # transaction's events in shared datagrams (of about 4 kB), the firewall's
@@ -312,9 +316,9 @@ test_heal_other_table_flush()
 	nsx gw nft delete table ip tunnel_route
 	wait_for 5 healed || fail "not restored within 5 s after nft delete table" || return 1
 	wait_for 5 test "$(restores)" -gt "$n" || fail "no log of tunnel-route's restore" || return 1
-	wait_for 5 test "$(nat_restores)" -gt "$m" || fail "no log of tunnel-nat's restore" || return 1
+	wait_for 5 test "$(nat_restores)" -gt "$m" || fail "no log of tunnel-nat's restore; $(nat_log)" || return 1
 	wait_for 5 test "$(nft_elems gw dnat4)" = "$d" ||
-		fail "tunnel-nat's translations not restored after nft delete table" || return 1
+		fail "tunnel-nat's translations not restored after nft delete table; $(nat_log)" || return 1
 	table_before gw firewall tunnel_nat && table_before gw firewall tunnel_route ||
 		fail "the firewall's table is not listed first: $(nsx gw nft list tables)" || return 1
 	n=$(restores); m=$(nat_restores)
@@ -323,11 +327,11 @@ test_heal_other_table_flush()
 	wait_for 5 healed ||
 		fail "tunnel-route's state not restored within 5 s after nft flush ruleset with the firewall's table first" || return 1
 	wait_for 5 test "$(nft_elems gw dnat4)" = "$d" ||
-		fail "tunnel-nat's translations not restored within 5 s after nft flush ruleset with the firewall's table first" || return 1
+		fail "tunnel-nat's translations not restored within 5 s after nft flush ruleset with the firewall's table first; $(nat_log)" || return 1
 	t1=$(date +%s%N)
 	log "    both restored within $(( (t1 - t0) / 1000000 )) ms (polled from outside the namespace)"
 	wait_for 5 test "$(restores)" -gt "$n" || fail "no log of tunnel-route's restore" || return 1
-	wait_for 5 test "$(nat_restores)" -gt "$m" || fail "no log of tunnel-nat's restore" || return 1
+	wait_for 5 test "$(nat_restores)" -gt "$m" || fail "no log of tunnel-nat's restore; $(nat_log)" || return 1
 	test_app_to_c_through_tunnel
 }
 
