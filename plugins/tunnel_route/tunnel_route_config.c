@@ -46,6 +46,11 @@ struct private_tunnel_route_config_t {
 	 * child name (char*, owned) => array_t of tunnel_route_range_t*
 	 */
 	hashtable_t *sources;
+
+	/**
+	 * References held
+	 */
+	refcount_t ref;
 };
 
 /**
@@ -276,9 +281,20 @@ CALLBACK(destroy_sources, void,
 	free((void*)key);
 }
 
+METHOD(tunnel_route_config_t, get_ref, tunnel_route_config_t*,
+	private_tunnel_route_config_t *this)
+{
+	ref_get(&this->ref);
+	return &this->public;
+}
+
 METHOD(tunnel_route_config_t, destroy, void,
 	private_tunnel_route_config_t *this)
 {
+	if (!ref_put(&this->ref))
+	{
+		return;
+	}
 	this->sources->destroy_function(this->sources, destroy_sources);
 	free(this->public.nft_table);
 	free(this);
@@ -383,9 +399,11 @@ tunnel_route_config_t *tunnel_route_config_load(settings_t *settings,
 			.get_sources = _get_sources,
 			.create_child_enumerator = _create_child_enumerator,
 			.create_source_enumerator = _create_source_enumerator,
+			.get_ref = _get_ref,
 			.destroy = _destroy,
 		},
 		.sources = hashtable_create(hashtable_hash_str, hashtable_equals_str, 8),
+		.ref = 1,
 	);
 
 	enumerator = settings->create_key_value_enumerator(settings,

@@ -97,7 +97,17 @@ struct tunnel_route_config_t {
 	enumerator_t *(*create_source_enumerator)(tunnel_route_config_t *this);
 
 	/**
-	 * Destroy the config.
+	 * Get a reference to the config, released with destroy().
+	 *
+	 * A thread that reads the config without the listener's lock holds one,
+	 * so that a reload can't free it underneath.
+	 *
+	 * @return			this, with one more reference
+	 */
+	tunnel_route_config_t *(*get_ref)(tunnel_route_config_t *this);
+
+	/**
+	 * Release a reference, destroying the config with the last one.
 	 */
 	void (*destroy)(tunnel_route_config_t *this);
 };

@@ -122,25 +122,31 @@ CALLBACK(destroy_found, void,
 
 static void *scan(private_tunnel_route_scanner_t *this)
 {
+	tunnel_route_config_t *config;
 	hashtable_t *found;
+	u_int refresh;
 
 	this->mutex->lock(this->mutex);
-	while (!this->stopping)
+	while (!this->stopping && *this->config)
 	{
 		/* read charon's config without our lock: loading a config may
-		 * raise CHILD_SA events, which take our lock */
+		 * raise CHILD_SA events, which take our lock. Our reference keeps
+		 * the settings alive if a reload replaces them meanwhile */
+		config = (*this->config)->get_ref(*this->config);
 		this->mutex->unlock(this->mutex);
-		found = scan_configured(*this->config);
+		found = scan_configured(config);
+		config->destroy(config);
 		this->mutex->lock(this->mutex);
 		if (!this->stopping)
 		{
 			this->cb(this->user, found);
 		}
 		found->destroy_function(found, destroy_found);
-		if (!this->stopping)
+		if (!this->stopping && *this->config)
 		{
+			refresh = (*this->config)->refresh;
 			this->condvar->timed_wait(this->condvar, this->mutex,
-									  (*this->config)->refresh * 1000);
+									  refresh * 1000);
 		}
 	}
 	this->mutex->unlock(this->mutex);

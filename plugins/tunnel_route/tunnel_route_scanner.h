@@ -42,7 +42,9 @@ typedef void (*tunnel_route_scanned_t)(void *user, hashtable_t *found);
  * seconds, and reports their destinations.
  *
  * charon's configs are read without the mutex (loading a config may raise
- * CHILD_SA events, whose hooks take it); the report is made with it.
+ * CHILD_SA events, whose hooks take it), with a reference to the plugin's
+ * settings taken under it, so a reload may replace them meanwhile; the
+ * report is made with the mutex.
  */
 struct tunnel_route_scanner_t {
 

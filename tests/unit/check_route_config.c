@@ -216,6 +216,31 @@ START_TEST(test_sources_without_tunnel_nat)
 }
 END_TEST
 
+START_TEST(test_reference_outlives_reload)
+{
+	tunnel_route_config_t *config, *ref;
+	settings_t *settings;
+	array_t *list;
+
+	settings = settings_create_string(
+		"charon { plugins { tunnel-route { children { claims { "
+		"sources = 10.1.0.0/24, 10.1.2.7 } } } } }");
+	config = tunnel_route_config_load(settings, "charon");
+	ck_assert(config);
+	/* the scanner's reference, taken before a reload releases the
+	 * listener's: the settings stay readable until the scanner is done */
+	ref = config->get_ref(config);
+	ck_assert(ref == config);
+	config->destroy(config);
+	settings->destroy(settings);
+	list = ref->get_sources(ref, "claims");
+	ck_assert(list);
+	ck_assert_uint_eq(array_count(list), 2);
+	ck_assert(streq(ref->nft_table, "tunnel_route"));
+	ref->destroy(ref);
+}
+END_TEST
+
 Suite *make_route_config_suite(void)
 {
 	Suite *s = suite_create("route config");
@@ -229,6 +254,10 @@ Suite *make_route_config_suite(void)
 	tc = tcase_create("sources");
 	tcase_add_test(tc, test_sources_from_tunnel_nat);
 	tcase_add_test(tc, test_sources_without_tunnel_nat);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("references");
+	tcase_add_test(tc, test_reference_outlives_reload);
 	suite_add_tcase(s, tc);
 	return s;
 }
