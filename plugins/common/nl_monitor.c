@@ -94,15 +94,24 @@ static bool read_events(private_nl_monitor_t *this, char *why, size_t len)
 	bool relevant = FALSE;
 	int i, rem;
 
-	n = recv(mnl_socket_get_fd(this->nl), buf, sizeof(buf), MSG_DONTWAIT);
+	/* with MSG_TRUNC, the length of the whole datagram */
+	n = recv(mnl_socket_get_fd(this->nl), buf, sizeof(buf),
+			 MSG_DONTWAIT | MSG_TRUNC);
 	if (n < 0)
 	{
 		if (errno == ENOBUFS)
 		{	/* the kernel dropped events: can't tell what changed */
-			snprintf(why, len, "netlink events were lost (ENOBUFS)");
+			snprintf(why, len, "possibly changed: netlink events were lost "
+					 "(ENOBUFS)");
 			return TRUE;
 		}
 		return FALSE;
+	}
+	if ((size_t)n > sizeof(buf))
+	{	/* the rest of the datagram is gone: as if events were lost */
+		snprintf(why, len, "possibly changed: a netlink event of %zd bytes "
+				 "was cut to %zu", n, sizeof(buf));
+		return TRUE;
 	}
 	rem = n;
 	for (nlh = (struct nlmsghdr*)buf; mnl_nlmsg_ok(nlh, rem);

@@ -77,7 +77,7 @@ typedef bool (*nl_monitor_filter_t)(void *data, const struct nlmsghdr *nlh);
  * that asked for it have stopped coming for a moment.
  *
  * @param data		user data
- * @param why		what happened, for log messages
+ * @param why		what happened, completing "... was <why>" in log messages
  */
 typedef void (*nl_monitor_heal_t)(void *data, const char *why);
 
