@@ -191,6 +191,8 @@ node_kill()
 	for i in sync0 wan0 lan0; do
 		ip -n "$(ns "$role")" link set "$i" down
 	done
+	# the moment of death: nothing of the node's reaches the wire after it
+	NODE_DEATH=$(date +%s.%N)
 	for pid in ${CHARON_PID[$role]:-} ${NODE_PIDS[$role]:-} ${HOLDER[$role]:-}; do
 		kill -9 "$pid" 2>/dev/null
 	done
@@ -224,7 +226,7 @@ node_reboot()
 }
 
 # holds_vip ROLE
-holds_vip() { ip -n "$(ns "$1")" addr show dev wan0 | grep -q " $VIP/"; }
+holds_vip() { ip -n "$(ns "$1")" addr show dev wan0 2>/dev/null | grep -q " $VIP/"; }
 
 # active ROLE: holds the address and its charon has the IKE_SA established
 ike_established()
@@ -347,8 +349,8 @@ test_takeover_under_traffic()
 	cap_start $PASSIVE lan0 b-lan out || return 1
 	sleep 2
 	wait_for 5 nsx $PASSIVE conntrack -L -p tcp --dport 7100 2>/dev/null | grep -q . || true
-	t0=$(date +%s.%N)
 	node_kill $ACTIVE
+	t0=$NODE_DEATH
 	wait_for 15 holds_vip $PASSIVE || fail "node $PASSIVE did not take $VIP" || return 1
 	wait_for 15 ike_established $PASSIVE || fail "node $PASSIVE's IKE_SA not ESTABLISHED" || return 1
 	wait "$stream_pid"
@@ -490,6 +492,30 @@ test_rekey_passive_follows()
 	[ "$lost" = 0 ] || fail "the rekey cost $lost pings"
 }
 
+# reauthentication on the active node (a new IKE_SA with new CHILD_SAs, the
+# old one deleted): the passive node follows, one IKE_SA and one CHILD_SA
+# left there, its translations and routes in place
+ike_count() { swan "$1" --list-sas --raw 2>/dev/null | grep -o "state=\(ESTABLISHED\|PASSIVE\)" | wc -l; }
+test_reauth_passive_follows()
+{
+	local before ping_pid lost
+	before=$(spis $PASSIVE)
+	nsx ch ping -n -q -i 0.05 -W 1 -c 60 -I $C $P > "$WORK/ping-reauth.txt" 2>&1 &
+	ping_pid=$!
+	sleep 0.5
+	swan $ACTIVE --rekey --ike clearinghouse --reauth > /dev/null ||
+		fail "swanctl --rekey --reauth failed" || return 1
+	wait_for 15 same_sas $ACTIVE $PASSIVE && [ "$(spis $PASSIVE)" != "$before" ] ||
+		fail "the passive node did not follow the reauthentication: '$(spis $ACTIVE)' vs '$(spis $PASSIVE)'" || return 1
+	wait_for 10 test "$(ike_count $PASSIVE)" = 1 ||
+		fail "the passive node holds $(ike_count $PASSIVE) IKE_SAs" || return 1
+	wait "$ping_pid"
+	lost=$(ping_loss "$WORK/ping-reauth.txt")
+	ike_passive $PASSIVE || fail "the passive node's new IKE_SA is not PASSIVE" || return 1
+	ready $PASSIVE || fail "passive translations/routes after the reauthentication: $(plugin_state $PASSIVE)" || return 1
+	log "    reauthentication on $ACTIVE: passive SAs '$before' -> '$(spis $PASSIVE)', $(ike_count $PASSIVE) IKE_SA, plugin state $(plugin_state $PASSIVE); pings lost $lost of 60 (break-before-make)"
+}
+
 # what the takeover rekey is for: without it (ha_takeover_rekey = no) the
 # new active node's outbound SA starts at sequence number 1 again, and the
 # partner's replay window drops its packets until they pass the old node's
@@ -505,8 +531,8 @@ test_takeover_without_rekey()
 	nsx ch ping -D -n -i 0.05 -W 1 -c 240 -I $C $P > "$WORK/ping-norekey.txt" 2>&1 &
 	ping_pid=$!
 	sleep 4
-	t0=$(date +%s.%N)
 	node_kill $ACTIVE
+	t0=$NODE_DEATH
 	ACTIVE=$PASSIVE; PASSIVE=$dead
 	wait_for 15 ike_established $ACTIVE || fail "node $ACTIVE did not take over" || return 1
 	wait "$ping_pid"
@@ -582,6 +608,7 @@ run_test "takeover under a TCP stream and a ping: stream survives, no cleartext"
 run_test "restart of the passive node: resync, the active node carries on" test_restart_passive
 run_test "failback (planned): the address and the SAs move back" test_failback
 run_test "CHILD_SA rekey on the active node, the passive node follows" test_rekey_passive_follows
+run_test "reauthentication on the active node, the passive node follows" test_reauth_passive_follows
 run_test "ESP sequence numbers: a takeover without the rekey (measured)" test_takeover_without_rekey
 run_test "all tunnels down: nothing left on the passive node" test_nothing_left_on_passive
 run_test "both nodes restart: the tunnel comes back, nothing leaks" test_both_restart
