@@ -17,7 +17,8 @@
 # A node's "death" is SIGKILL of its daemons and its links going down; its
 # restart is a reboot: the kernel state a reboot loses is flushed.
 #
-#   BACKEND=libipsec only (ESP in userspace; the host kernel has no ESP)
+#   BACKEND=libipsec (default; ESP in userspace, P local on lo) or
+#   BACKEND=xfrm (kernel ESP, P not local; in the VM: tests/vm/vm-run.sh)
 #
 # Copyright (C) 2026 The tunnel-nat authors
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -31,6 +32,10 @@ HA=$CONFDIR/ha-pair
 VIP=192.0.2.1
 TABLE_ID=4242
 PROTO=242
+# where a tunnel's inner traffic leaves: kernel-libipsec's TUN device, or
+# (policy-based XFRM) the interface toward the peer
+TUN_IF=ipsec0
+[ "$BACKEND" = libipsec ] || TUN_IF=wan0
 KEEPALIVED=${KEEPALIVED:-keepalived}
 CONNTRACKD=${CONNTRACKD:-conntrackd}
 declare -A HOLDER=() NODE_PIDS=()
@@ -69,7 +74,7 @@ ha_lab_up()
 	ip -n "$(ns app)" route add default via 10.1.0.1
 	for r in gwa gwb; do
 		# kernel-libipsec needs a local address in local_ts
-		ip -n "$(ns $r)" addr add $P/32 dev lo
+		[ "$BACKEND" != libipsec ] || ip -n "$(ns $r)" addr add $P/32 dev lo
 		nsx $r sysctl -qw net.ipv4.ip_forward=1
 		nsx $r sysctl -qw net.ipv4.conf.wan0.rp_filter=0 \
 			net.ipv4.conf.lan0.rp_filter=0 net.ipv4.conf.sync0.rp_filter=0
@@ -90,7 +95,7 @@ node_conf()
 	: > "$dir/override.conf"
 	cat > "$dir/strongswan.conf" <<EOC
 charon {
-	load = kernel-libipsec $(echo $PLUGINS) ha tunnel-nat tunnel-route
+	load = $( [ "$BACKEND" = libipsec ] && echo kernel-libipsec ) $(echo $PLUGINS) ha tunnel-nat tunnel-route
 	port = 500
 	port_nat_t = 4500
 	retransmit_tries = 3
@@ -219,6 +224,8 @@ node_reboot()
 	ip -n "$(ns "$role")" addr del $VIP/28 dev wan0 2>/dev/null
 	ip -n "$(ns "$role")" addr del 10.1.0.1/24 dev lan0 2>/dev/null
 	ip -n "$(ns "$role")" link del ipsec0 2>/dev/null
+	nsx "$role" ip xfrm state flush 2>/dev/null
+	nsx "$role" ip xfrm policy flush 2>/dev/null
 	for i in wan0 lan0 sync0; do
 		ip -n "$(ns "$role")" link set "$i" up
 	done
@@ -243,7 +250,7 @@ ike_passive()
 plugin_state()
 {
 	local r
-	r=$(nsx "$1" ip route show table $TABLE_ID $C/32 proto $PROTO 2>/dev/null | grep -c "dev ipsec0")
+	r=$(nsx "$1" ip route show table $TABLE_ID $C/32 proto $PROTO 2>/dev/null | grep -c "dev $TUN_IF")
 	echo "$(nft_elems "$1" dnat4) $(nft_elems "$1" snat4) $r"
 }
 ready() { [ "$(plugin_state "$1")" = "1 1 1" ]; }
@@ -289,7 +296,10 @@ ping_ok()
 }
 
 # leak_count NAME: cleartext between C and P or the lan in a capture
-leak_count() { cap_count "$1" "host $C and (host $P or net 10.0.0.0/8) and not udp port 4500"; }
+# (captured on the wan bridge itself, in "sw": what crosses the wire, and
+# nothing a node decrypted)
+CLEAR="host $C and (host $P or net 10.0.0.0/8) and not udp port 4500 and not esp"
+leak_count() { cap_count "$1" "$CLEAR"; }
 
 # ha_sample_start FILE ROLE SHELL-COMMAND: lib.sh's sample_start, with the
 # sampling shell's own pid (so ha_sample_stop ends it, not a subshell)
@@ -316,7 +326,7 @@ test_pair_comes_up()
 		fail "charon of node a got no '+1' from keepalived: $(grep -i segment $WORK/gwa/charon.log | tail -n 3)" || return 1
 	# fail-closed on both nodes before any tunnel: nothing of the app host's
 	# reaches the wire toward C
-	cap_start ch eth0 before || return 1
+	cap_start sw brw before || return 1
 	nsx app sh -c "echo early | socat -u - UDP-SENDTO:$C:7009,bind=$APP" 2>/dev/null
 	nsx gwb sh -c "ip route get $C from $APP iif lan0" > "$WORK/route-b.txt" 2>&1
 	cap_stop before
@@ -334,7 +344,7 @@ test_pair_comes_up()
 test_takeover_under_traffic()
 {
 	local t0 first_fwd first_reply n lines last cap_b leaks stream_pid ping_pid
-	local fwd_ms reply_ms rekey_ms act_ms
+	local fwd_ms reply_ms rekey_ms act_ms esp
 	ready $ACTIVE && ready $PASSIVE && same_sas $ACTIVE $PASSIVE ||
 		fail "pair not ready: $(plugin_state $ACTIVE) / $(plugin_state $PASSIVE)" || return 1
 	nsx app socat TCP-LISTEN:7100,bind=$APP,reuseaddr EXEC:cat > /dev/null 2>&1 &
@@ -345,7 +355,7 @@ test_takeover_under_traffic()
 	stream_pid=$!
 	nsx ch ping -D -n -i 0.05 -W 1 -c 200 -I $C $P > "$WORK/ping-takeover.txt" 2>&1 &
 	ping_pid=$!
-	cap_start ch eth0 wire-takeover || return 1
+	cap_start sw brw wire-takeover || return 1
 	cap_start $PASSIVE lan0 b-lan out || return 1
 	sleep 2
 	wait_for 5 nsx $PASSIVE conntrack -L -p tcp --dport 7100 2>/dev/null | grep -q . || true
@@ -365,16 +375,19 @@ test_takeover_under_traffic()
 	lines=$(grep -c . "$WORK/stream.txt")
 	last=$(tail -n 1 "$WORK/stream.txt")
 	leaks=$(leak_count wire-takeover)
+	esp=$(cap_count wire-takeover "esp or (udp port 4500 and greater 100)")
 	rekey_ms=$(rekey_after_takeover_ms $PASSIVE "$t0")
 	act_ms=$(log_ms $PASSIVE "HA segment 1 activated" "$t0")
 	log "    takeover: death -> first packet translated by node $PASSIVE: ${fwd_ms} ms; -> first ping reply at C: ${reply_ms} ms"
 	log "    takeover: death -> segment activated on $PASSIVE (keepalived's notify): ${act_ms} ms; -> CHILD_SA rekeyed: ${rekey_ms} ms"
 	log "    takeover: ping lost $(ping_loss "$WORK/ping-takeover.txt") of 200 (every 50 ms)"
-	log "    takeover: TCP stream C -> app: $lines of $n lines echoed, last '$last'; cleartext on the wire: $leaks"
+	log "    takeover: TCP stream C -> app: $lines of $n lines echoed, last '$last'; cleartext on the wire: $leaks (ESP: $esp packets)"
 	# the roles swap
 	ACTIVE=$PASSIVE; PASSIVE=$(other $ACTIVE)
 	[ -n "$first_fwd" ] || fail "node $ACTIVE never translated a packet to the app" || return 1
-	[ "$leaks" = 0 ] || fail "cleartext on the untrusted link: $(cap_show wire-takeover "host $C and not udp port 4500" | head -n 5)" || return 1
+	[ "$leaks" = 0 ] || fail "cleartext on the untrusted link: $(cap_show wire-takeover "$CLEAR" | head -n 5)" || return 1
+	# the capture saw the wire at all
+	[ "$esp" -ge 100 ] || fail "only $esp ESP packets captured on the wire" || return 1
 	[ "$lines" = "$n" ] && [ "$last" = "$n" ] ||
 		fail "the established TCP stream did not survive: $lines lines, last '$last' ($(cat "$WORK/stream.err"))" || return 1
 	[ -n "$first_reply" ] || fail "no ping reply after the takeover" || return 1
@@ -487,8 +500,8 @@ test_rekey_passive_follows()
 	ready $PASSIVE || fail "passive translations/routes after the rekey: $(plugin_state $PASSIVE)" || return 1
 	grep -q "^s 0" "$WORK/rekey-samples.txt" &&
 		{ fail "the passive node lost its translation during the rekey"; return 1; }
-	grep -v "dev ipsec0" "$WORK/rekey-samples.txt" | grep -q . &&
-		{ fail "the passive node's route changed during the rekey: $(grep -v 'dev ipsec0' "$WORK/rekey-samples.txt" | head -n 2)"; return 1; }
+	grep -v "dev $TUN_IF" "$WORK/rekey-samples.txt" | grep -q . &&
+		{ fail "the passive node's route changed during the rekey: $(grep -v "dev $TUN_IF" "$WORK/rekey-samples.txt" | head -n 2)"; return 1; }
 	[ "$lost" = 0 ] || fail "the rekey cost $lost pings"
 }
 
@@ -574,7 +587,7 @@ test_nothing_left_on_passive()
 test_both_restart()
 {
 	local leaks ping_pid
-	cap_start ch eth0 wire-both || return 1
+	cap_start sw brw wire-both || return 1
 	nsx app ping -n -q -c 20 -i 0.1 -W 1 $C > /dev/null 2>&1 &
 	ping_pid=$!
 	node_kill gwa; node_kill gwb
@@ -590,7 +603,7 @@ test_both_restart()
 	cap_stop wire-both
 	leaks=$(leak_count wire-both)
 	log "    both restarted: node $ACTIVE active, $PASSIVE passive ($(plugin_state $PASSIVE)); cleartext on the wire: $leaks"
-	[ "$leaks" = 0 ] || fail "cleartext on the wire: $(cap_show wire-both "host $C and not udp port 4500" | head -n 5)"
+	[ "$leaks" = 0 ] || fail "cleartext on the wire: $(cap_show wire-both "$CLEAR" | head -n 5)"
 }
 
 ha_lab_up || { echo "0 passed, 1 failed"; exit 1; }
