@@ -55,6 +55,10 @@ bridge_port()
 ha_lab_up()
 {
 	local r
+	# conntrack and its netlink interface, for conntrackd (modules in the
+	# VM's kernel; built in on the host's)
+	modprobe -q nf_conntrack 2>/dev/null
+	modprobe -q nf_conntrack_netlink 2>/dev/null
 	for r in sw ch gwa gwb app; do
 		lab_add_ns "$r"
 	done
@@ -80,8 +84,8 @@ ha_lab_up()
 			net.ipv4.conf.lan0.rp_filter=0 net.ipv4.conf.sync0.rp_filter=0
 		# conntrackd syncs the connections of the established flows: no
 		# TCP window tracking on a connection picked up mid-stream
-		nsx $r sysctl -qw net.netfilter.nf_conntrack_tcp_loose=1
-		nsx $r sysctl -qw net.netfilter.nf_conntrack_tcp_be_liberal=1
+		nsx $r sysctl -qw net.netfilter.nf_conntrack_tcp_loose=1 &&
+		nsx $r sysctl -qw net.netfilter.nf_conntrack_tcp_be_liberal=1 || return 1
 	done
 }
 
