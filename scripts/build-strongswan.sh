@@ -16,7 +16,9 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 SW_TOP=$top . "$top/scripts/sw-env.sh"
 
-# The plugins the demo and the tests need, and Debian's own choice (from
+# The plugins the demo and the tests need (ha: the HA pair of
+# tests/integration/test_ha.sh; Debian's debian/rules enables it too, and
+# libcharon-extra-plugins ships it), and Debian's own choice (from
 # the source package's debian/rules) of every option that changes the layout
 # of the headers the plugins use: --enable-mediation (ME) inserts methods
 # into ike_sa_t's vtable and fields into daemon_t. So the tests run against
@@ -29,7 +31,7 @@ CONFIGURE_OPTS="--prefix=$SW_PREFIX --sysconfdir=$SW_PREFIX/etc
 --enable-socket-default --enable-openssl --enable-nonce --enable-random
 --enable-pem --enable-x509 --enable-pubkey --enable-pkcs1 --enable-sha1
 --enable-sha2 --enable-hmac --enable-kdf --enable-aes --enable-updown
---enable-ikev2 --enable-load-tester --enable-gmp
+--enable-ikev2 --enable-load-tester --enable-gmp --enable-ha
 --with-systemdsystemunitdir=no --with-capabilities=native"
 
 log=$SW_DIR/log

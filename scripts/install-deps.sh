@@ -18,6 +18,9 @@ PACKAGES="build-essential autoconf automake libtool pkg-config bzip2 xz-utils
 dpkg-dev ca-certificates libnftnl-dev libmnl-dev libnetfilter-conntrack-dev check
 libssl-dev libgmp-dev nftables iproute2 iputils-ping tcpdump socat procps psmisc
 kmod jq util-linux valgrind clang libclang-rt-14-dev"
+# the HA pair's lab (tests/integration/test_ha.sh): VRRP and the connection
+# table's sync, Debian's own packages (no service of theirs is started)
+PACKAGES="$PACKAGES keepalived conntrackd conntrack"
 
 missing=""
 for p in $PACKAGES; do

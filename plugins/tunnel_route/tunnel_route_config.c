@@ -28,6 +28,7 @@
 static const char *plugin_keys[] = {
 	"load", "table", "priority", "mark", "bypass_mark", "protocol", "nft_table",
 	"fail_closed", "refresh_interval", "guard_timeout", "tunnel_nat_sources", "latency_log",
+	"ha_takeover_rekey",
 };
 
 typedef struct private_tunnel_route_config_t private_tunnel_route_config_t;
@@ -396,6 +397,8 @@ tunnel_route_config_t *tunnel_route_config_load(settings_t *settings,
 			.guard_timeout = settings->get_int(settings,
 							"%s.plugins.tunnel-route.guard_timeout",
 							TUNNEL_ROUTE_DEFAULT_GUARD_TIMEOUT, ns),
+			.ha_takeover_rekey = settings->get_bool(settings,
+							"%s.plugins.tunnel-route.ha_takeover_rekey", TRUE, ns),
 			.get_sources = _get_sources,
 			.create_child_enumerator = _create_child_enumerator,
 			.create_source_enumerator = _create_source_enumerator,

@@ -71,6 +71,8 @@ struct tunnel_route_config_t {
 	u_int refresh;
 	/** seconds the start-up guard waits for the configs at most, 0: no guard */
 	u_int guard_timeout;
+	/** rekey the CHILD_SAs of an IKE_SA this HA node takes over */
+	bool ha_takeover_rekey;
 	/** settings rejected (each one logged) */
 	u_int errors;
 

@@ -28,6 +28,7 @@
 #include <threading/mutex.h>
 #include <sw_compat.h>
 #include <child_track.h>
+#include <ha_takeover.h>
 #include <event_stats.h>
 #include <nl_monitor.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -313,6 +314,32 @@ METHOD(listener_t, child_state_change, bool,
 		}
 	}
 	this->mutex->unlock(this->mutex);
+	return TRUE;
+}
+
+/**
+ * An HA node takes over an IKE_SA (ha plugin, PASSIVE -> ESTABLISHED): the
+ * routes of its CHILD_SAs are in place since they were synced (their
+ * child_state_change() took them up); their ESP sequence numbers are not
+ * synced, so they are rekeyed (plugins/common/ha_takeover.c)
+ */
+METHOD(listener_t, ike_state_change, bool,
+	private_tunnel_route_listener_t *this, ike_sa_t *ike_sa,
+	ike_sa_state_t state)
+{
+	bool rekey;
+
+	if (!ha_takeover_is_takeover(ike_sa, state))
+	{
+		return TRUE;
+	}
+	this->mutex->lock(this->mutex);
+	rekey = this->config && this->config->ha_takeover_rekey;
+	this->mutex->unlock(this->mutex);
+	if (rekey)
+	{
+		ha_takeover_queue(ike_sa, "tunnel-route");
+	}
 	return TRUE;
 }
 
@@ -612,6 +639,7 @@ tunnel_route_listener_t *tunnel_route_listener_create(nl_socket_t *rtnl,
 				.child_updown = _child_updown,
 				.child_rekey = _child_rekey,
 				.child_state_change = _child_state_change,
+				.ike_state_change = _ike_state_change,
 			},
 			.start = _start,
 			.reload = _reload,

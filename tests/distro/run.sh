@@ -10,7 +10,8 @@
 #   tests/distro/run.sh [bookworm] [trixie]     (default: both)
 #
 # Environment: DISTRO_TESTS (the integration suites to run, default
-# test_tunnel_nat.sh test_tunnel_route.sh), DISTRO_VM (the releases whose
+# test_tunnel_nat.sh test_tunnel_route.sh test_ha.sh: the HA pair with the
+# root's own ha plugin, from libcharon-extra-plugins), DISTRO_VM (the releases whose
 # root also runs tests/vm/test_xfrm.sh's kernel XFRM scenarios in the VM,
 # default bookworm; empty for none; DISTRO_VM_FULL=1 for all of them rather
 # than the core, see vm_xfrm.sh), ROOTS (the roots' cache, default
@@ -43,7 +44,7 @@ fi
 
 source "$HERE/lib-root.sh"
 SUITES=${*:-bookworm trixie}
-TESTS=${DISTRO_TESTS:-test_tunnel_nat.sh test_tunnel_route.sh}
+TESTS=${DISTRO_TESTS:-test_tunnel_nat.sh test_tunnel_route.sh test_ha.sh}
 VM_SUITES=${DISTRO_VM-bookworm}
 # where packages are built and kept (ROOTS, in lib-root.sh, for the roots):
 # outside the clone, both survive a CI run in a fresh clone

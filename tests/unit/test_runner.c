@@ -90,6 +90,7 @@ int main(void)
 	srunner_add_suite(runner, make_route_state_suite());
 	srunner_add_suite(runner, make_rtnl_suite());
 	srunner_add_suite(runner, make_child_track_suite());
+	srunner_add_suite(runner, make_ha_takeover_suite());
 	srunner_add_suite(runner, make_monitor_suite());
 	srunner_add_suite(runner, make_batch_suite());
 	srunner_add_suite(runner, make_route_restore_suite());

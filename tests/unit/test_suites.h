@@ -26,6 +26,7 @@ Suite *make_route_config_suite(void);
 Suite *make_route_state_suite(void);
 Suite *make_rtnl_suite(void);
 Suite *make_child_track_suite(void);
+Suite *make_ha_takeover_suite(void);
 Suite *make_monitor_suite(void);
 Suite *make_batch_suite(void);
 Suite *make_route_restore_suite(void);

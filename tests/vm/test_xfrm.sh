@@ -7,6 +7,8 @@
 #   2. route-based with XFRM interfaces (if_id_in/if_id_out): the
 #      tunnel-route suite
 #   3. NAT traversal: the gateway behind a masquerading NAT router
+#   4. the HA pair (tests/integration/test_ha.sh): two gateway nodes with
+#      the ha plugin, keepalived and conntrackd
 #
 # Closes with one "N passed, N failed" line over all of them.
 #
@@ -52,6 +54,8 @@ scenario "policy-based: tunnel-route" bash tests/integration/test_tunnel_route.s
 scenario "route-based (XFRM interfaces): tunnel-route" \
 	env LAB_XFRMI=1 bash tests/integration/test_tunnel_route.sh
 scenario "NAT traversal" bash tests/integration/test_nat_traversal.sh
+# the HA pair (ha plugin, keepalived, conntrackd) with kernel SAs
+scenario "HA pair: takeover, failback, restarts" bash tests/integration/test_ha.sh
 
 printf "time per scenario (kernel %s):\n$times" "$(uname -r)"
 echo "$passed passed, $failed failed"
