@@ -121,60 +121,161 @@ static bool has_child(tunnel_nat_mapping_t *map, const char *name)
 	return found;
 }
 
-static inline bool ranges_overlap(uint32_t a, uint8_t alen, uint32_t b,
-								  uint8_t blen)
-{
-	uint32_t mask = tunnel_mask(min(alen, blen));
+/**
+ * A prefix one side of an accepted mapping claims for a child, or one that
+ * contains such a prefix (an ancestor), in the index the overlap checks use
+ */
+typedef struct {
+	/** child name, owned by a mapping */
+	const char *child;
+	/** hash of the child name */
+	u_int child_hash;
+	/** network address, host bits clear */
+	uint32_t net;
+	/** prefix length */
+	uint8_t len;
+	/** 0 public, 1 private */
+	uint8_t side;
+	/** TRUE for the prefix itself, FALSE for an ancestor */
+	bool exact;
+	/** mapping that claims it (or a prefix below it) */
+	tunnel_nat_mapping_t *map;
+} claim_t;
 
-	return (a & mask) == (b & mask);
+static u_int claim_hash(const void *key)
+{
+	const claim_t *c = key;
+	uint32_t v[] = { c->net, c->len | (c->side << 8) | (c->exact << 16) };
+
+	return chunk_hash_inc(chunk_create((u_char*)v, sizeof(v)), c->child_hash);
+}
+
+static bool claim_equals(const void *a, const void *b)
+{
+	const claim_t *x = a, *y = b;
+
+	return x->net == y->net && x->len == y->len && x->side == y->side &&
+		   x->exact == y->exact && streq(x->child, y->child);
+}
+
+CALLBACK(claim_destroy, void,
+	claim_t *claim, const void *key)
+{
+	free(claim);
 }
 
 /**
- * Check a new mapping against the ones accepted for the same children
+ * The accepted mapping whose prefix on a side overlaps net/len for a child,
+ * NULL if none. Prefixes overlap if one contains the other: a lookup per
+ * shorter or equal length in use, and one for a longer one below net/len.
  */
-static bool check_conflicts(private_tunnel_nat_config_t *this,
-							tunnel_nat_mapping_t *map, bool log)
+static tunnel_nat_mapping_t *find_claim(hashtable_t *claims, uint64_t lens,
+										const char *child, u_int child_hash,
+										uint8_t side, uint32_t net, uint8_t len)
 {
-	tunnel_nat_mapping_t *other;
-	enumerator_t *enumerator, *children;
-	array_t *list;
-	char *child;
-	bool ok = TRUE;
+	claim_t key = { .child = child, .child_hash = child_hash, .side = side },
+			*found;
+	int l;
 
-	children = array_create_enumerator(map->children);
-	while (ok && children->enumerate(children, &child))
+	key.exact = TRUE;
+	for (l = 0; l <= len; l++)
 	{
-		list = this->by_child->get(this->by_child, child);
-		if (!list)
+		if (!(lens & (1ULL << l)))
 		{
 			continue;
 		}
-		enumerator = array_create_enumerator(list);
-		while (enumerator->enumerate(enumerator, &other))
+		key.net = net & tunnel_mask(l);
+		key.len = l;
+		found = claims->get(claims, &key);
+		if (found)
 		{
-			if (ranges_overlap(map->pub, map->prefixlen,
-							   other->pub, other->prefixlen))
-			{
-				CFG_LOG(log, "tunnel-nat: mappings.%s.public overlaps "
-					 "mappings.%s.public for child '%s'; mapping '%s' skipped",
-					 map->name, other->name, child, map->name);
-				ok = FALSE;
-				break;
-			}
-			if (ranges_overlap(map->priv, map->prefixlen,
-							   other->priv, other->prefixlen))
-			{
-				CFG_LOG(log, "tunnel-nat: mappings.%s.private overlaps "
-					 "mappings.%s.private for child '%s'; mapping '%s' skipped",
-					 map->name, other->name, child, map->name);
-				ok = FALSE;
-				break;
-			}
+			return found->map;
 		}
-		enumerator->destroy(enumerator);
 	}
-	children->destroy(children);
-	return ok;
+	key.exact = FALSE;
+	key.net = net;
+	key.len = len;
+	found = claims->get(claims, &key);
+	return found ? found->map : NULL;
+}
+
+/**
+ * Record the prefix of a side of an accepted mapping, and its ancestors of
+ * the lengths in use (where a shorter prefix looks for it)
+ */
+static void add_claim(hashtable_t *claims, uint64_t lens, const char *child,
+					  u_int child_hash, uint8_t side, uint32_t net, uint8_t len,
+					  tunnel_nat_mapping_t *map)
+{
+	claim_t *claim;
+	int l;
+
+	for (l = len; l >= 0; l--)
+	{
+		if (l < len && !(lens & (1ULL << l)))
+		{
+			continue;
+		}
+		INIT(claim,
+			.child = child,
+			.child_hash = child_hash,
+			.net = net & tunnel_mask(l),
+			.len = l,
+			.side = side,
+			.exact = l == len,
+			.map = map,
+		);
+		if (claims->get(claims, claim))
+		{	/* the first one recorded stays */
+			free(claim);
+			continue;
+		}
+		claims->put(claims, claim, claim);
+	}
+}
+
+/**
+ * Check a new mapping against the ones accepted for the same children, and
+ * if it fits, record its prefixes. Linear in the number of mappings over a
+ * whole load: a few hash lookups per prefix length in use (lens, a bit per
+ * length) for each mapping.
+ */
+static bool check_conflicts(hashtable_t *claims, uint64_t lens,
+							tunnel_nat_mapping_t *map, bool log)
+{
+	tunnel_nat_mapping_t *other;
+	u_int i, hash;
+	char *child;
+
+	for (i = 0; i < array_count(map->children); i++)
+	{
+		array_get(map->children, i, &child);
+		hash = chunk_hash(chunk_from_str(child));
+		other = find_claim(claims, lens, child, hash, 0, map->pub, map->prefixlen);
+		if (other)
+		{
+			CFG_LOG(log, "tunnel-nat: mappings.%s.public overlaps "
+				 "mappings.%s.public for child '%s'; mapping '%s' skipped",
+				 map->name, other->name, child, map->name);
+			return FALSE;
+		}
+		other = find_claim(claims, lens, child, hash, 1, map->priv, map->prefixlen);
+		if (other)
+		{
+			CFG_LOG(log, "tunnel-nat: mappings.%s.private overlaps "
+				 "mappings.%s.private for child '%s'; mapping '%s' skipped",
+				 map->name, other->name, child, map->name);
+			return FALSE;
+		}
+	}
+	for (i = 0; i < array_count(map->children); i++)
+	{
+		array_get(map->children, i, &child);
+		hash = chunk_hash(chunk_from_str(child));
+		add_claim(claims, lens, child, hash, 0, map->pub, map->prefixlen, map);
+		add_claim(claims, lens, child, hash, 1, map->priv, map->prefixlen, map);
+	}
+	return TRUE;
 }
 
 /**
@@ -339,7 +440,11 @@ tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
 	private_tunnel_nat_config_t *this;
 	tunnel_nat_mapping_t *map;
 	enumerator_t *enumerator;
+	hashtable_t *claims;
+	array_t *parsed;
+	uint64_t lens = 0;
 	char *key, *value, *table, *iface;
+	u_int i;
 
 	table = settings->get_str(settings, "%s.plugins.tunnel-nat.table",
 							  TUNNEL_NAT_DEFAULT_TABLE, ns);
@@ -397,25 +502,39 @@ tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
 	}
 	enumerator->destroy(enumerator);
 
+	/* parse all first: the overlap checks look at the prefix lengths in use */
+	parsed = array_create(0, 0);
 	enumerator = settings->create_section_enumerator(settings,
 							"%s.plugins.tunnel-nat.mappings", ns);
 	while (enumerator->enumerate(enumerator, &key))
 	{
 		map = parse_mapping(settings, ns, key, log);
-		if (map && !check_conflicts(this, map, log))
-		{
-			mapping_destroy(map);
-			map = NULL;
-		}
 		if (!map)
 		{
+			this->public.errors++;
+			continue;
+		}
+		lens |= 1ULL << map->prefixlen;
+		array_insert(parsed, ARRAY_TAIL, map);
+	}
+	enumerator->destroy(enumerator);
+
+	claims = hashtable_create(claim_hash, claim_equals,
+							  max(64, 4 * array_count(parsed)));
+	for (i = 0; i < array_count(parsed); i++)
+	{
+		array_get(parsed, i, &map);
+		if (!check_conflicts(claims, lens, map, log))
+		{
+			mapping_destroy(map);
 			this->public.errors++;
 			continue;
 		}
 		array_insert(this->public.mappings, ARRAY_TAIL, map);
 		index_mapping(this, map);
 	}
-	enumerator->destroy(enumerator);
+	array_destroy(parsed);
+	claims->destroy_function(claims, claim_destroy);
 
 	enumerator = settings->create_key_value_enumerator(settings,
 							"%s.plugins.tunnel-nat.mappings", ns);
