@@ -249,7 +249,7 @@ test_terminate_removes_translations()
 	[ "$n" = 0 ] || fail "$n translations left after terminate: $json" || return 1
 	# rules stay, two per chain (exact pairs, ranges)
 	n=$(echo "$json" | jq '[.nftables[] | select(.rule)] | length')
-	[ "$n" = 4 ] || fail "expected 4 rules, found $n" || return 1
+	[ "$n" = 7 ] || fail "expected 7 rules, found $n" || return 1
 	out=$(tcp_ask ch $C $P 7000 "after terminate")
 	[ -z "$out" ] || fail "the app still answered without the tunnel: '$out'" || return 1
 	ensure_up && test_clearinghouse_reaches_app
@@ -266,7 +266,7 @@ test_sigkill_restart_replaces_stale_table()
 	n=$(echo "$json" | jq '[.nftables[] | select(.map) | .map.elem // [] | length] | add')
 	[ "$n" = 0 ] || fail "stale translations survived the restart: $json" || return 1
 	n=$(echo "$json" | jq '[.nftables[] | select(.rule)] | length')
-	[ "$n" = 4 ] || fail "expected 4 rules after restart, found $n" || return 1
+	[ "$n" = 7 ] || fail "expected 7 rules after restart, found $n" || return 1
 	[ "$(nsx gw nft list tables | grep -c tunnel_nat)" = 1 ] || fail "duplicate tables" || return 1
 	swan_load gw gateway || fail "loading the gateway config failed" || return 1
 	ensure_up && test_clearinghouse_reaches_app && test_app_reaches_clearinghouse
@@ -600,6 +600,8 @@ pf_works()
 	[ "$out" = "app2 $C ssh" ] || fail "C -> P:22 answered '$out', expected 'app2 $C ssh' (app2:22)" || return 1
 	out=$(tcp_ask ch $C $P 7000 "not forwarded")
 	[ -z "$out" ] || fail "C -> P:7000 (not forwarded) answered '$out'" || return 1
+	# with kernel-libipsec P is an address of the gateway (on lo)
+	[ "$BACKEND" = libipsec ] || return 0
 	out=$(tcp_ask ch $C $P 7005 "gateway itself")
 	[ -z "$out" ] || fail "C -> P:7005 (not forwarded, the gateway's own) answered '$out'" || return 1
 }
@@ -617,22 +619,23 @@ pat_flows()
 	nsx gw conntrack -L -p tcp 2>/dev/null | grep -v -e TIME_WAIT -e " CLOSE " |
 		grep -c "dport=7004 src=$C dst=$P "
 }
-pat_flows_are() { [ "$(pat_flows)" = "$1" ]; }
 
 test_port_forwards_and_pat()
 {
-	local out i before ok=0 pids=()
+	local out i n before ok=0 pids=()
 	charon_kill gw TERM
 	charon_conf gw
 	charon_start gw && swan_load gw gateway || return 1
 	ensure_up || return 1
 	nsx app ip addr add $PF_APP2/24 dev eth0 2>/dev/null
 	for i in $(seq 20 29); do nsx app ip addr add 10.1.0.$i/24 dev eth0 2>/dev/null; done
-	tcp_server app $APP 8443 app1 && tcp_server app $PF_APP2 22 app2 &&
+	tcp_server app $APP 8443 app1 && tcp_server app $PF_APP2 22 app2 || return 1
+	if [ "$BACKEND" = libipsec ]; then
 		tcp_server gw $P 7005 gw || return 1
-	# the clearinghouse holds each connection for 2 s: all ten at once
-	nsx ch socat -t 5 TCP-LISTEN:7004,bind=$C,reuseaddr,fork \
-		SYSTEM:"read l; sleep 2; echo ch \$SOCAT_PEERADDR \$SOCAT_PEERPORT \$l" \
+	fi
+	# the clearinghouse holds each connection for 4 s: all ten at once
+	nsx ch socat -t 8 TCP-LISTEN:7004,bind=$C,reuseaddr,fork,backlog=32 \
+		SYSTEM:"read l; sleep 4; echo ch \$SOCAT_PEERADDR \$SOCAT_PEERPORT \$l" \
 		> /dev/null 2>&1 &
 	wait_port ch tcp $C 7004
 
@@ -645,11 +648,18 @@ test_port_forwards_and_pat()
 
 	# ten private hosts leave as P at the same time
 	for i in $(seq 20 29); do
-		tcp_ask app 10.1.0.$i $C 7004 "host$i" > "$WORK/pat-$i.txt" &
+		echo "host$i" | nsx app timeout 15 socat -t 8 - \
+			TCP:$C:7004,bind=10.1.0.$i,connect-timeout=5 > "$WORK/pat-$i.txt" 2>/dev/null &
 		pids+=($!)
 	done
-	wait_for 3 pat_flows_are 10
-	out=$(pat_flows)
+	# the most seen open at once, polled for 4 s
+	out=0
+	for i in $(seq 40); do
+		n=$(pat_flows)
+		[ "$n" -gt "$out" ] && out=$n
+		[ "$out" = 10 ] && break
+		sleep 0.1
+	done
 	wait "${pids[@]}"
 	log "    conntrack on the gateway during the ten connections: $out open to C:7004 from P"
 	[ "$out" = 10 ] || { fail "expected 10 connections to C:7004 at once, translated to P, found $out"; ok=1; }
