@@ -612,17 +612,13 @@ pf_elems()
 }
 
 pf_elems_are() { [ "$(pf_elems)" = "$1" ]; }
-# open flows to C:7004 whose replies go to P (the clients have sent their
-# line and half-closed: not yet TIME_WAIT or CLOSE)
-pat_flows()
-{
-	nsx gw conntrack -L -p tcp 2>/dev/null | grep -v -e TIME_WAIT -e " CLOSE " |
-		grep -c "dport=7004 src=$C dst=$P "
-}
+# connections the clearinghouse holds
+pat_arrived() { cat "$WORK/pat-arrived" 2>/dev/null | grep -c .; }
+pat_arrived_are() { [ "$(pat_arrived)" = "$1" ]; }
 
 test_port_forwards_and_pat()
 {
-	local out i n before ok=0 pids=()
+	local out i before ok=0 pids=()
 	charon_kill gw TERM
 	charon_conf gw
 	charon_start gw && swan_load gw gateway || return 1
@@ -633,9 +629,11 @@ test_port_forwards_and_pat()
 	if [ "$BACKEND" = libipsec ]; then
 		tcp_server gw $P 7005 gw || return 1
 	fi
-	# the clearinghouse holds each connection for 4 s: all ten at once
-	nsx ch socat -t 8 TCP-LISTEN:7004,bind=$C,reuseaddr,fork,backlog=32 \
-		SYSTEM:"read l; sleep 4; echo ch \$SOCAT_PEERADDR \$SOCAT_PEERPORT \$l" \
+	# the clearinghouse notes each connection's line and peer as it arrives,
+	# and holds it until pat-go exists: all ten are open at once
+	rm -f "$WORK/pat-go" "$WORK/pat-arrived"
+	nsx ch socat -t 30 TCP-LISTEN:7004,bind=$C,reuseaddr,fork,backlog=32 \
+		SYSTEM:"read l; echo \$SOCAT_PEERADDR \$l >> $WORK/pat-arrived; while [ ! -e $WORK/pat-go ]; do sleep 0.1; done; echo ch \$SOCAT_PEERADDR \$SOCAT_PEERPORT \$l" \
 		> /dev/null 2>&1 &
 	wait_port ch tcp $C 7004
 
@@ -648,21 +646,18 @@ test_port_forwards_and_pat()
 
 	# ten private hosts leave as P at the same time
 	for i in $(seq 20 29); do
-		echo "host$i" | nsx app timeout 15 socat -t 8 - \
-			TCP:$C:7004,bind=10.1.0.$i,connect-timeout=5 > "$WORK/pat-$i.txt" 2>/dev/null &
+		echo "host$i" | nsx app timeout 60 socat -t 40 - \
+			TCP:$C:7004,bind=10.1.0.$i,connect-timeout=30 > "$WORK/pat-$i.txt" 2>/dev/null &
 		pids+=($!)
 	done
-	# the most seen open at once, polled for 4 s
-	out=0
-	for i in $(seq 40); do
-		n=$(pat_flows)
-		[ "$n" -gt "$out" ] && out=$n
-		[ "$out" = 10 ] && break
-		sleep 0.1
-	done
+	wait_for 30 pat_arrived_are 10
+	out=$(pat_arrived)
+	touch "$WORK/pat-go"
 	wait "${pids[@]}"
-	log "    conntrack on the gateway during the ten connections: $out open to C:7004 from P"
-	[ "$out" = 10 ] || { fail "expected 10 connections to C:7004 at once, translated to P, found $out"; ok=1; }
+	log "    open at the clearinghouse at once: $out connections, from $(cut -d' ' -f1 "$WORK/pat-arrived" | sort -u | tr '\n' ' ')"
+	[ "$out" = 10 ] || { fail "expected 10 connections open at C at once, found $out"; ok=1; }
+	[ "$(cut -d' ' -f1 "$WORK/pat-arrived" | sort -u)" = "$P" ] ||
+		{ fail "C saw peers other than P: $(cut -d' ' -f1 "$WORK/pat-arrived" | sort -u | tr '\n' ' ')"; ok=1; }
 	for i in $(seq 20 29); do
 		out=$(cat "$WORK/pat-$i.txt")
 		[[ "$out" =~ ^"ch $P "[0-9]+" host$i"$ ]] || { fail "10.1.0.$i -> C answered '$out', expected 'ch $P PORT host$i'"; ok=1; }

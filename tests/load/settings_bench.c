@@ -9,7 +9,8 @@
  *
  * SHAPE: "spread" (each mapping names its own CHILD_SA config, as with one
  * partner per mapping), "shared" (all mappings name one CHILD_SA config, the
- * worst case for the overlap checks).
+ * worst case for the overlap checks) or "kinds" (each names its own
+ * CHILD_SA config, and is many-to-one with two port forwards).
  * Prints one line: "N SHAPE accepted parse_ms load_ms reload_ms", each time
  * the median of RUNS; load is both plugins' config loads (and the set of
  * sources of tunnel-route's start-up guard), reload the same
@@ -67,6 +68,15 @@ static char *make_text(int n, const char *shape)
 		else
 		{
 			snprintf(child, sizeof(child), "p%d", i);
+		}
+		if (streq(shape, "kinds"))
+		{	/* each partner's LAN leaves as its P, two ports forwarded */
+			pos += sprintf(pos, "    m%d {\n     child = %s\n"
+					"     public = %u.%u.%u.%u\n     private = 10.1.0.0/24\n"
+					"     pat = yes\n     forward = 443/tcp:10.1.0.10:8443, "
+					"22:10.1.0.11\n    }\n", i, child, pub >> 24,
+					(pub >> 16) & 0xff, (pub >> 8) & 0xff, pub & 0xff);
+			continue;
 		}
 		pos += sprintf(pos, "    m%d {\n     child = %s\n"
 				"     public = %u.%u.%u.%u\n     private = %u.%u.%u.%u\n"
@@ -147,7 +157,7 @@ int main(int argc, char *argv[])
 
 	if (argc != 4)
 	{
-		fprintf(stderr, "usage: %s N spread|shared RUNS\n", argv[0]);
+		fprintf(stderr, "usage: %s N spread|shared|kinds RUNS\n", argv[0]);
 		return 2;
 	}
 	n = atoi(argv[1]);

@@ -7,7 +7,8 @@
 #   tests/load/settings_bench.sh [N...]    (default: 1000 3000 10000 30000)
 #
 # Environment: RUNS (default 5) repetitions, medians reported; SHAPES
-# (default "spread shared"). Prints a table; "N passed, N failed" counts the
+# (default "spread shared kinds": a mapping per child, all on one child,
+# many-to-one with port forwards per child). Prints a table; "N passed, N failed" counts the
 # sizes whose mappings were all accepted and whose load + reload took less
 # than LIMIT_MS (default 1000) at N <= 10,000.
 #
@@ -19,7 +20,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 SW_TOP=$TOP . "$TOP/scripts/sw-env.sh"
 SIZES=${*:-1000 3000 10000 30000}
 RUNS=${RUNS:-5}
-SHAPES=${SHAPES:-spread shared}
+SHAPES=${SHAPES:-spread shared kinds}
 LIMIT_MS=${LIMIT_MS:-1000}
 OUT=${OUT:-$TOP/build/bench}
 mkdir -p "$OUT"
