@@ -395,3 +395,147 @@ void nft_msg_concat_elems(nl_batch_t *batch, const char *table,
 		nftnl_set_free(s);
 	}
 }
+
+/* nftables' data types of a port forward map's fields */
+#define NFT_TYPE_INET_PROTOCOL 12
+#define NFT_TYPE_INET_SERVICE 13
+
+void nft_msg_port_map(nl_batch_t *batch, const char *table, const char *name,
+					  uint32_t id)
+{
+	struct nftnl_udata_buf *udata;
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	uint8_t fields[] = { sizeof(uint32_t), sizeof(uint32_t), 1,
+						 sizeof(uint16_t) };
+
+	s = nftnl_set_alloc();
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_IPV4);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
+					  NFT_SET_INTERVAL | NFT_SET_CONCAT | NFT_SET_MAP);
+	/* each field takes a 32-bit register */
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE,
+		((NFT_TYPE_IPADDR << NFT_TYPE_BITS | NFT_TYPE_IPADDR) << NFT_TYPE_BITS |
+		 NFT_TYPE_INET_PROTOCOL) << NFT_TYPE_BITS | NFT_TYPE_INET_SERVICE);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4 * sizeof(uint32_t));
+	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE,
+					  NFT_TYPE_IPADDR << NFT_TYPE_BITS | NFT_TYPE_INET_SERVICE);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 2 * sizeof(uint32_t));
+
+	udata = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_KEYBYTEORDER,
+						NFT_BYTEORDER_BIG_ENDIAN);
+	nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_DATABYTEORDER,
+						NFT_BYTEORDER_BIG_ENDIAN);
+	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(udata),
+					   nftnl_udata_buf_len(udata));
+	nftnl_udata_buf_free(udata);
+
+	nlh = msg_hdr(batch, 512, NFT_MSG_NEWSET, NLM_F_CREATE);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	batch->push(batch, nlh, "add map ip %s %s", table, name);
+	nftnl_set_free(s);
+}
+
+/**
+ * Key of a port forward: four 32-bit registers, network byte order, the
+ * protocol and the port in the first bytes of theirs
+ */
+static void port_key(uint32_t key[4], uint32_t src, uint32_t dst,
+					 uint8_t proto, uint16_t port)
+{
+	memset(key, 0, 4 * sizeof(uint32_t));
+	key[0] = htonl(src);
+	key[1] = htonl(dst);
+	memcpy(&key[2], &proto, 1);
+	port = htons(port);
+	memcpy(&key[3], &port, 2);
+}
+
+static struct nftnl_set_elem *port_elem_alloc(nft_port_elem_t *elem, bool add)
+{
+	struct nftnl_udata_buf *udata;
+	struct nftnl_set_elem *e;
+	uint32_t key[4], data[2];
+	uint16_t port;
+
+	e = nftnl_set_elem_alloc();
+	port_key(key, elem->src_from, elem->dst, elem->proto, elem->port);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof(key));
+	port_key(key, elem->src_to, elem->dst, elem->proto, elem->port);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key, sizeof(key));
+	if (add)
+	{
+		memset(data, 0, sizeof(data));
+		data[0] = htonl(elem->nat_addr);
+		port = htons(elem->nat_port);
+		memcpy(&data[1], &port, 2);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, sizeof(data));
+	}
+	if (add && elem->comment && elem->comment[0])
+	{
+		udata = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+		nftnl_udata_put_strz(udata, NFTNL_UDATA_SET_ELEM_COMMENT,
+							 elem->comment);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA,
+						   nftnl_udata_buf_data(udata),
+						   nftnl_udata_buf_len(udata));
+		nftnl_udata_buf_free(udata);
+	}
+	return e;
+}
+
+void nft_msg_port_elems(nl_batch_t *batch, const char *table, const char *set,
+						bool add, nft_port_elem_t *elems, u_int count)
+{
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	u_int i, n, per_msg;
+
+	per_msg = count <= 16 ? 1 : ELEMS_PER_MSG;
+	for (i = 0; i < count; i += n)
+	{
+		n = min(per_msg, count - i);
+		s = set_alloc(table, set);
+		for (u_int j = 0; j < n; j++)
+		{
+			nftnl_set_elem_add(s, port_elem_alloc(&elems[i + j], add));
+		}
+		nlh = msg_hdr(batch, 256 + n * 256,
+					  add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+					  add ? NLM_F_CREATE : 0);
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		if (n == 1)
+		{
+			batch->push(batch, nlh, "%s element %s %s map ip %s %s",
+						add ? "add" : "delete", elems[i].desc ?: "",
+						add ? "to" : "from", table, set);
+		}
+		else
+		{
+			batch->push(batch, nlh, "%s %u elements %s map ip %s %s",
+						add ? "add" : "delete", n, add ? "to" : "from",
+						table, set);
+		}
+		nftnl_set_free(s);
+	}
+}
+
+void nft_expr_saddr_daddr_proto_dport(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e;
+
+	nft_expr_saddr_daddr(r);
+	nft_expr_meta_load(r, NFT_META_L4PROTO, NFT_REG32_02);
+	e = nftnl_expr_alloc("payload");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE,
+					   NFT_PAYLOAD_TRANSPORT_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 2);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, sizeof(uint16_t));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG32_03);
+	nftnl_rule_add_expr(r, e);
+}

@@ -147,4 +147,41 @@ void nft_msg_concat_elems(nl_batch_t *batch, const char *table,
 						  const char *set, bool add,
 						  nft_concat_elem_t *elems, u_int count);
 
+/**
+ * An element of the port forward map (nft_msg_port_map()): key ip saddr
+ * range . ip daddr . IP protocol . port, data address . port. Host byte
+ * order.
+ */
+typedef struct {
+	uint32_t src_from, src_to, dst;
+	uint8_t proto;
+	uint16_t port;
+	uint32_t nat_addr;
+	uint16_t nat_port;
+	/** comment shown by nft, may be NULL */
+	const char *comment;
+	/** description for log messages, may be NULL */
+	const char *desc;
+} nft_port_elem_t;
+
+/**
+ * Create an interval map "ipv4_addr . ipv4_addr . inet_proto . inet_service :
+ * ipv4_addr . inet_service", for port forwards.
+ *
+ * @param id		set id, unique in the transaction
+ */
+void nft_msg_port_map(nl_batch_t *batch, const char *table, const char *name,
+					  uint32_t id);
+
+/**
+ * Add messages adding or deleting elements of a port forward map.
+ */
+void nft_msg_port_elems(nl_batch_t *batch, const char *table, const char *set,
+						bool add, nft_port_elem_t *elems, u_int count);
+
+/**
+ * ip saddr . ip daddr . meta l4proto . th dport => reg 1 (16 bytes)
+ */
+void nft_expr_saddr_daddr_proto_dport(struct nftnl_rule *r);
+
 #endif /** NFT_UTIL_H_ @}*/

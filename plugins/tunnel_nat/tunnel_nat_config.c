@@ -20,7 +20,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <utils/debug.h>
 #include <collections/hashtable.h>
@@ -28,7 +30,8 @@
 /**
  * Keys a mapping section may hold
  */
-static const char *mapping_keys[] = { "child", "public", "private" };
+static const char *mapping_keys[] = { "child", "public", "private", "forward",
+									   "pat" };
 
 /**
  * Top-level keys of the plugin's section (load is charon's own)
@@ -99,6 +102,7 @@ static bool is_known(const char *key, const char **keys, int count)
 static void mapping_destroy(tunnel_nat_mapping_t *this)
 {
 	array_destroy_function(this->children, (void*)free, NULL);
+	array_destroy_function(this->forwards, (void*)free, NULL);
 	free(this->name);
 	free(this);
 }
@@ -121,59 +125,294 @@ static bool has_child(tunnel_nat_mapping_t *map, const char *name)
 	return found;
 }
 
-static inline bool ranges_overlap(uint32_t a, uint8_t alen, uint32_t b,
-								  uint8_t blen)
-{
-	uint32_t mask = tunnel_mask(min(alen, blen));
+/**
+ * A prefix one side of an accepted mapping claims for a child, or one that
+ * contains such a prefix (an ancestor), in the index the overlap checks use
+ */
+typedef struct {
+	/** child name, owned by a mapping */
+	const char *child;
+	/** hash of the child name */
+	u_int child_hash;
+	/** network address, host bits clear */
+	uint32_t net;
+	/** prefix length */
+	uint8_t len;
+	/** 0 public, 1 private */
+	uint8_t side;
+	/** TRUE for the prefix itself, FALSE for an ancestor */
+	bool exact;
+	/** mapping that claims it (or a prefix below it) */
+	tunnel_nat_mapping_t *map;
+} claim_t;
 
-	return (a & mask) == (b & mask);
+static u_int claim_hash(const void *key)
+{
+	const claim_t *c = key;
+	uint32_t v[] = { c->net, c->len | (c->side << 8) | (c->exact << 16) };
+
+	return chunk_hash_inc(chunk_create((u_char*)v, sizeof(v)), c->child_hash);
+}
+
+static bool claim_equals(const void *a, const void *b)
+{
+	const claim_t *x = a, *y = b;
+
+	return x->net == y->net && x->len == y->len && x->side == y->side &&
+		   x->exact == y->exact && streq(x->child, y->child);
+}
+
+CALLBACK(claim_destroy, void,
+	claim_t *claim, const void *key)
+{
+	free(claim);
 }
 
 /**
- * Check a new mapping against the ones accepted for the same children
+ * The accepted mapping whose prefix on a side overlaps net/len for a child,
+ * NULL if none. Prefixes overlap if one contains the other: a lookup per
+ * shorter or equal length in use, and one for a longer one below net/len.
  */
-static bool check_conflicts(private_tunnel_nat_config_t *this,
-							tunnel_nat_mapping_t *map, bool log)
+static tunnel_nat_mapping_t *find_claim(hashtable_t *claims, uint64_t lens,
+										const char *child, u_int child_hash,
+										uint8_t side, uint32_t net, uint8_t len)
 {
-	tunnel_nat_mapping_t *other;
-	enumerator_t *enumerator, *children;
-	array_t *list;
-	char *child;
-	bool ok = TRUE;
+	claim_t key = { .child = child, .child_hash = child_hash, .side = side },
+			*found;
+	int l;
 
-	children = array_create_enumerator(map->children);
-	while (ok && children->enumerate(children, &child))
+	key.exact = TRUE;
+	for (l = 0; l <= len; l++)
 	{
-		list = this->by_child->get(this->by_child, child);
-		if (!list)
+		if (!(lens & (1ULL << l)))
 		{
 			continue;
 		}
-		enumerator = array_create_enumerator(list);
-		while (enumerator->enumerate(enumerator, &other))
+		key.net = net & tunnel_mask(l);
+		key.len = l;
+		found = claims->get(claims, &key);
+		if (found)
 		{
-			if (ranges_overlap(map->pub, map->prefixlen,
-							   other->pub, other->prefixlen))
+			return found->map;
+		}
+	}
+	key.exact = FALSE;
+	key.net = net;
+	key.len = len;
+	found = claims->get(claims, &key);
+	return found ? found->map : NULL;
+}
+
+/**
+ * Record the prefix of a side of an accepted mapping, and its ancestors of
+ * the lengths in use (where a shorter prefix looks for it)
+ */
+static void add_claim(hashtable_t *claims, uint64_t lens, const char *child,
+					  u_int child_hash, uint8_t side, uint32_t net, uint8_t len,
+					  tunnel_nat_mapping_t *map)
+{
+	claim_t *claim;
+	int l;
+
+	for (l = len; l >= 0; l--)
+	{
+		if (l < len && !(lens & (1ULL << l)))
+		{
+			continue;
+		}
+		INIT(claim,
+			.child = child,
+			.child_hash = child_hash,
+			.net = net & tunnel_mask(l),
+			.len = l,
+			.side = side,
+			.exact = l == len,
+			.map = map,
+		);
+		if (claims->get(claims, claim))
+		{	/* the first one recorded stays */
+			free(claim);
+			continue;
+		}
+		claims->put(claims, claim, claim);
+	}
+}
+
+/**
+ * Check a new mapping against the ones accepted for the same children, and
+ * if it fits, record its prefixes. Linear in the number of mappings over a
+ * whole load: a few hash lookups per prefix length in use (lens, a bit per
+ * length) for each mapping.
+ */
+static bool check_conflicts(hashtable_t *claims, uint64_t lens,
+							tunnel_nat_mapping_t *map, bool log)
+{
+	tunnel_nat_mapping_t *other;
+	u_int i, hash;
+	char *child;
+
+	for (i = 0; i < array_count(map->children); i++)
+	{
+		array_get(map->children, i, &child);
+		hash = chunk_hash(chunk_from_str(child));
+		other = find_claim(claims, lens, child, hash, 0, map->pub, map->prefixlen);
+		if (other)
+		{
+			CFG_LOG(log, "tunnel-nat: mappings.%s.public overlaps "
+				 "mappings.%s.public for child '%s'; mapping '%s' skipped",
+				 map->name, other->name, child, map->name);
+			return FALSE;
+		}
+		other = map->has_private ?
+			find_claim(claims, lens, child, hash, 1, map->priv, map->privlen) :
+			NULL;
+		if (other)
+		{
+			CFG_LOG(log, "tunnel-nat: mappings.%s.private overlaps "
+				 "mappings.%s.private for child '%s'; mapping '%s' skipped",
+				 map->name, other->name, child, map->name);
+			return FALSE;
+		}
+	}
+	for (i = 0; i < array_count(map->children); i++)
+	{
+		array_get(map->children, i, &child);
+		hash = chunk_hash(chunk_from_str(child));
+		add_claim(claims, lens, child, hash, 0, map->pub, map->prefixlen, map);
+		if (map->has_private)
+		{
+			add_claim(claims, lens, child, hash, 1, map->priv, map->privlen,
+					  map);
+		}
+	}
+	return TRUE;
+}
+
+/**
+ * Parse a port, 1..65535
+ */
+static bool parse_port(const char *str, size_t len, uint16_t *port)
+{
+	char buf[8], *end;
+	u_long v;
+
+	if (!len || len >= sizeof(buf) || !isdigit((unsigned char)str[0]))
+	{
+		return FALSE;
+	}
+	memcpy(buf, str, len);
+	buf[len] = 0;
+	errno = 0;
+	v = strtoul(buf, &end, 10);
+	if (errno || *end || v < 1 || v > 65535)
+	{
+		return FALSE;
+	}
+	*port = v;
+	return TRUE;
+}
+
+/**
+ * Parse one port forward, "PORT[/tcp|/udp]:HOST[:PORT]" (tcp and the same
+ * port by default); NULL or why it is invalid
+ */
+static const char *parse_forward(char *token, tunnel_nat_forward_t *fwd)
+{
+	char *colon, *slash, *host, *hport, buf[16];
+	const char *err;
+	uint8_t len;
+
+	colon = strchr(token, ':');
+	if (!colon)
+	{
+		return "expected PORT[/PROTO]:HOST[:PORT]";
+	}
+	slash = memchr(token, '/', colon - token);
+	fwd->proto = IPPROTO_TCP;
+	if (slash)
+	{
+		if (colon - slash - 1 == 3 && strneq(slash + 1, "tcp", 3))
+		{
+			fwd->proto = IPPROTO_TCP;
+		}
+		else if (colon - slash - 1 == 3 && strneq(slash + 1, "udp", 3))
+		{
+			fwd->proto = IPPROTO_UDP;
+		}
+		else
+		{
+			return "the protocol is tcp or udp";
+		}
+	}
+	if (!parse_port(token, (slash ?: colon) - token, &fwd->port))
+	{
+		return "the public port is not a number from 1 to 65535";
+	}
+	host = colon + 1;
+	hport = strchr(host, ':');
+	if ((hport ? hport - host : strlen(host)) >= sizeof(buf))
+	{
+		return "the host is not an IPv4 address";
+	}
+	snprintf(buf, sizeof(buf), "%.*s", (int)(hport ? hport - host
+											 : strlen(host)), host);
+	err = tunnel_parse_prefix(buf, &fwd->host, &len);
+	if (err || len != 32 || strchr(buf, '/'))
+	{
+		return "the host is not an IPv4 address";
+	}
+	fwd->host_port = fwd->port;
+	if (hport && !parse_port(hport + 1, strlen(hport + 1), &fwd->host_port))
+	{
+		return "the host's port is not a number from 1 to 65535";
+	}
+	return NULL;
+}
+
+/**
+ * Parse the port forwards of a mapping, FALSE if one is invalid (logged)
+ */
+static bool parse_forwards(tunnel_nat_mapping_t *map, const char *value,
+						   bool log)
+{
+	tunnel_nat_forward_t fwd, *other, *copy;
+	enumerator_t *tokens;
+	const char *err;
+	char *token;
+	bool ok = TRUE;
+	u_int i;
+
+	tokens = enumerator_create_token(value, ",", " \t");
+	while (ok && tokens->enumerate(tokens, &token))
+	{
+		err = parse_forward(token, &fwd);
+		for (i = 0; !err && i < array_count(map->forwards); i++)
+		{
+			array_get(map->forwards, i, &other);
+			if (other->proto == fwd.proto && other->port == fwd.port)
 			{
-				CFG_LOG(log, "tunnel-nat: mappings.%s.public overlaps "
-					 "mappings.%s.public for child '%s'; mapping '%s' skipped",
-					 map->name, other->name, child, map->name);
-				ok = FALSE;
-				break;
-			}
-			if (ranges_overlap(map->priv, map->prefixlen,
-							   other->priv, other->prefixlen))
-			{
-				CFG_LOG(log, "tunnel-nat: mappings.%s.private overlaps "
-					 "mappings.%s.private for child '%s'; mapping '%s' skipped",
-					 map->name, other->name, child, map->name);
-				ok = FALSE;
-				break;
+				err = "the port is forwarded twice";
 			}
 		}
-		enumerator->destroy(enumerator);
+		if (err)
+		{
+			CFG_LOG(log, "tunnel-nat: mappings.%s.forward = '%s': '%s' is "
+				 "invalid: %s; mapping '%s' skipped", map->name, value, token,
+				 err, map->name);
+			ok = FALSE;
+			break;
+		}
+		copy = malloc_thing(tunnel_nat_forward_t);
+		*copy = fwd;
+		array_insert(map->forwards, ARRAY_TAIL, copy);
 	}
-	children->destroy(children);
+	tokens->destroy(tokens);
+	if (ok && !array_count(map->forwards))
+	{
+		CFG_LOG(log, "tunnel-nat: mappings.%s.forward = '%s' names no port; "
+			 "mapping '%s' skipped", map->name, value, map->name);
+		ok = FALSE;
+	}
 	return ok;
 }
 
@@ -185,7 +424,7 @@ static tunnel_nat_mapping_t *parse_mapping(settings_t *settings,
 {
 	tunnel_nat_mapping_t *map;
 	enumerator_t *enumerator, *tokens;
-	char *key, *value, *child, *pub, *priv;
+	char *key, *value, *child, *pub, *priv, *fwd, *pat;
 	const char *err;
 	uint8_t publen, privlen;
 	bool ok = TRUE;
@@ -219,6 +458,7 @@ static tunnel_nat_mapping_t *parse_mapping(settings_t *settings,
 	INIT(map,
 		.name = strdup(name),
 		.children = array_create(0, 1),
+		.forwards = array_create(0, 0),
 	);
 
 	child = settings->get_str(settings, "%s.plugins.tunnel-nat.mappings.%s.child",
@@ -253,8 +493,45 @@ static tunnel_nat_mapping_t *parse_mapping(settings_t *settings,
 		mapping_destroy(map);
 		return NULL;
 	}
+	fwd = settings->get_str(settings, "%s.plugins.tunnel-nat.mappings.%s.forward",
+							NULL, ns, name);
+	if (fwd && !parse_forwards(map, fwd, log))
+	{
+		mapping_destroy(map);
+		return NULL;
+	}
+	pat = settings->get_str(settings, "%s.plugins.tunnel-nat.mappings.%s.pat",
+							NULL, ns, name);
+	if (pat)
+	{
+		if (strcaseeq(pat, "yes") || strcaseeq(pat, "true") || streq(pat, "1"))
+		{
+			map->pat = TRUE;
+		}
+		else if (!strcaseeq(pat, "no") && !strcaseeq(pat, "false") &&
+				 !streq(pat, "0"))
+		{
+			CFG_LOG(log, "tunnel-nat: mappings.%s.pat = '%s' is invalid: use "
+				 "yes or no; mapping '%s' skipped", name, pat, name);
+			mapping_destroy(map);
+			return NULL;
+		}
+	}
+	map->prefixlen = publen;
 	priv = settings->get_str(settings, "%s.plugins.tunnel-nat.mappings.%s.private",
 							 NULL, ns, name);
+	if (!priv && array_count(map->forwards) && !map->pat)
+	{	/* port forwards only */
+		if (publen != 32)
+		{
+			CFG_LOG(log, "tunnel-nat: mappings.%s.public = '%s' is invalid "
+				 "with forward and no private: port forwards need a single "
+				 "address; mapping '%s' skipped", name, pub, name);
+			mapping_destroy(map);
+			return NULL;
+		}
+		return map;
+	}
 	err = tunnel_parse_prefix(priv, &map->priv, &privlen);
 	if (err)
 	{
@@ -263,16 +540,37 @@ static tunnel_nat_mapping_t *parse_mapping(settings_t *settings,
 		mapping_destroy(map);
 		return NULL;
 	}
+	map->has_private = TRUE;
+	map->privlen = privlen;
+	if (map->pat)
+	{
+		if (publen != 32)
+		{
+			CFG_LOG(log, "tunnel-nat: mappings.%s.public = '%s' is invalid "
+				 "with pat = yes: many-to-one needs a single address; "
+				 "mapping '%s' skipped", name, pub, name);
+			mapping_destroy(map);
+			return NULL;
+		}
+		return map;
+	}
+	if (array_count(map->forwards))
+	{
+		CFG_LOG(log, "tunnel-nat: mappings.%s.forward = '%s' needs pat = yes "
+			 "or no private: a 1:1 mapping (private = '%s') forwards every "
+			 "port; mapping '%s' skipped", name, fwd, priv, name);
+		mapping_destroy(map);
+		return NULL;
+	}
 	if (publen != privlen)
 	{
 		CFG_LOG(log, "tunnel-nat: mappings.%s: public = '%s' (/%u) and "
 			 "private = '%s' (/%u) differ in size, a 1:1 mapping needs "
-			 "prefixes of equal length; mapping '%s' skipped", name, pub,
-			 publen, priv, privlen, name);
+			 "prefixes of equal length (or pat = yes for many-to-one); "
+			 "mapping '%s' skipped", name, pub, publen, priv, privlen, name);
 		mapping_destroy(map);
 		return NULL;
 	}
-	map->prefixlen = publen;
 	return map;
 }
 
@@ -339,7 +637,11 @@ tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
 	private_tunnel_nat_config_t *this;
 	tunnel_nat_mapping_t *map;
 	enumerator_t *enumerator;
+	hashtable_t *claims;
+	array_t *parsed;
+	uint64_t lens = 0;
 	char *key, *value, *table, *iface;
+	u_int i;
 
 	table = settings->get_str(settings, "%s.plugins.tunnel-nat.table",
 							  TUNNEL_NAT_DEFAULT_TABLE, ns);
@@ -397,25 +699,39 @@ tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
 	}
 	enumerator->destroy(enumerator);
 
+	/* parse all first: the overlap checks look at the prefix lengths in use */
+	parsed = array_create(0, 0);
 	enumerator = settings->create_section_enumerator(settings,
 							"%s.plugins.tunnel-nat.mappings", ns);
 	while (enumerator->enumerate(enumerator, &key))
 	{
 		map = parse_mapping(settings, ns, key, log);
-		if (map && !check_conflicts(this, map, log))
-		{
-			mapping_destroy(map);
-			map = NULL;
-		}
 		if (!map)
 		{
+			this->public.errors++;
+			continue;
+		}
+		lens |= 1ULL << map->prefixlen | 1ULL << map->privlen;
+		array_insert(parsed, ARRAY_TAIL, map);
+	}
+	enumerator->destroy(enumerator);
+
+	claims = hashtable_create(claim_hash, claim_equals,
+							  max(64, 4 * array_count(parsed)));
+	for (i = 0; i < array_count(parsed); i++)
+	{
+		array_get(parsed, i, &map);
+		if (!check_conflicts(claims, lens, map, log))
+		{
+			mapping_destroy(map);
 			this->public.errors++;
 			continue;
 		}
 		array_insert(this->public.mappings, ARRAY_TAIL, map);
 		index_mapping(this, map);
 	}
-	enumerator->destroy(enumerator);
+	array_destroy(parsed);
+	claims->destroy_function(claims, claim_destroy);
 
 	enumerator = settings->create_key_value_enumerator(settings,
 							"%s.plugins.tunnel-nat.mappings", ns);
@@ -433,6 +749,22 @@ tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
 	return &this->public;
 }
 
+/**
+ * Add an element with a comment
+ */
+static tunnel_nat_elem_t *add_elem(array_t *elems, tunnel_nat_map_t kind,
+								   const char *comment)
+{
+	tunnel_nat_elem_t *elem;
+
+	INIT(elem,
+		.map = kind,
+	);
+	snprintf(elem->comment, sizeof(elem->comment), "%s", comment);
+	array_insert(elems, ARRAY_TAIL, elem);
+	return elem;
+}
+
 /*
  * Described in header
  */
@@ -441,8 +773,10 @@ bool tunnel_nat_mapping_elems(tunnel_nat_mapping_t *map, uint32_t local_from,
 							  uint32_t remote_to, const char *comment,
 							  array_t *elems)
 {
-	tunnel_nat_elem_t *dnat, *snat;
+	tunnel_nat_elem_t *dnat, *snat, *elem;
+	tunnel_nat_forward_t *fwd;
 	uint32_t hostmask, pub_last, from, to;
+	u_int i;
 
 	hostmask = ~tunnel_mask(map->prefixlen);
 	pub_last = map->pub | hostmask;
@@ -453,27 +787,49 @@ bool tunnel_nat_mapping_elems(tunnel_nat_mapping_t *map, uint32_t local_from,
 	{
 		return FALSE;
 	}
-	INIT(dnat,
-		.map = TUNNEL_NAT_DNAT,
-		.src_from = remote_from,
-		.src_to = remote_to,
-		.dst_from = from,
-		.dst_to = to,
-		.nat_from = map->priv,
-		.nat_to = map->priv | hostmask,
-	);
-	INIT(snat,
-		.map = TUNNEL_NAT_SNAT,
-		.src_from = map->priv | (from & hostmask),
-		.src_to = map->priv | (to & hostmask),
-		.dst_from = remote_from,
-		.dst_to = remote_to,
-		.nat_from = map->pub,
-		.nat_to = pub_last,
-	);
-	snprintf(dnat->comment, sizeof(dnat->comment), "%s", comment);
-	snprintf(snat->comment, sizeof(snat->comment), "%s", comment);
-	array_insert(elems, ARRAY_TAIL, dnat);
-	array_insert(elems, ARRAY_TAIL, snat);
+	if (map->has_private && !map->pat)
+	{	/* 1:1 */
+		dnat = add_elem(elems, TUNNEL_NAT_DNAT, comment);
+		dnat->src_from = remote_from;
+		dnat->src_to = remote_to;
+		dnat->dst_from = from;
+		dnat->dst_to = to;
+		dnat->nat_from = map->priv;
+		dnat->nat_to = map->priv | hostmask;
+		snat = add_elem(elems, TUNNEL_NAT_SNAT, comment);
+		snat->src_from = map->priv | (from & hostmask);
+		snat->src_to = map->priv | (to & hostmask);
+		snat->dst_from = remote_from;
+		snat->dst_to = remote_to;
+		snat->nat_from = map->pub;
+		snat->nat_to = pub_last;
+		return TRUE;
+	}
+	if (map->pat)
+	{	/* the private prefix leaves as P */
+		elem = add_elem(elems, TUNNEL_NAT_PAT, comment);
+		elem->src_from = map->priv;
+		elem->src_to = map->priv | ~tunnel_mask(map->privlen);
+		elem->dst_from = remote_from;
+		elem->dst_to = remote_to;
+		elem->nat_from = elem->nat_to = map->pub;
+	}
+	for (i = 0; i < array_count(map->forwards); i++)
+	{
+		array_get(map->forwards, i, &fwd);
+		elem = add_elem(elems, TUNNEL_NAT_FWD, comment);
+		elem->src_from = remote_from;
+		elem->src_to = remote_to;
+		elem->dst_from = elem->dst_to = map->pub;
+		elem->proto = fwd->proto;
+		elem->port = fwd->port;
+		elem->nat_from = elem->nat_to = fwd->host;
+		elem->nat_port = fwd->host_port;
+	}
+	/* whatever is not forwarded to P is refused */
+	elem = add_elem(elems, TUNNEL_NAT_CLOSED, comment);
+	elem->src_from = remote_from;
+	elem->src_to = remote_to;
+	elem->dst_from = elem->dst_to = map->pub;
 	return TRUE;
 }

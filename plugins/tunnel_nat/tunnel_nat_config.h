@@ -33,12 +33,34 @@
 #define TUNNEL_NAT_DEFAULT_TABLE "tunnel_nat"
 
 typedef struct tunnel_nat_mapping_t tunnel_nat_mapping_t;
+typedef struct tunnel_nat_forward_t tunnel_nat_forward_t;
 typedef struct tunnel_nat_config_t tunnel_nat_config_t;
 
 /**
- * A 1:1 mapping of a public prefix to a private prefix of the same size.
+ * A port forward: P:port/proto to host:host_port.
+ */
+struct tunnel_nat_forward_t {
+	/** IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t proto;
+	/** port on P */
+	uint16_t port;
+	/** private host (host byte order) */
+	uint32_t host;
+	/** port on the host */
+	uint16_t host_port;
+};
+
+/**
+ * A mapping of a public prefix P, one of three kinds:
  *
- * Addresses are IPv4, in host byte order, with the host bits cleared.
+ * - 1:1: a private prefix of the same size, host bits kept, both ways;
+ * - many-to-one (pat): a private prefix leaves as the one address P, source
+ *   ports as the kernel picks them; inbound only the forwarded ports;
+ * - port forwards only (no private side): P's forwarded ports go to their
+ *   hosts, other ports of P are closed.
+ *
+ * Port forwards may come with pat. Addresses are IPv4, in host byte order,
+ * with the host bits cleared.
  */
 struct tunnel_nat_mapping_t {
 
@@ -63,9 +85,29 @@ struct tunnel_nat_mapping_t {
 	uint32_t priv;
 
 	/**
-	 * Prefix length of both, 0..32
+	 * Prefix length of the public side (of both for 1:1), 0..32
 	 */
 	uint8_t prefixlen;
+
+	/**
+	 * Prefix length of the private side
+	 */
+	uint8_t privlen;
+
+	/**
+	 * Whether the mapping has a private side (not only port forwards)
+	 */
+	bool has_private;
+
+	/**
+	 * Many-to-one: the private prefix leaves as the one address pub
+	 */
+	bool pat;
+
+	/**
+	 * Port forwards, tunnel_nat_forward_t
+	 */
+	array_t *forwards;
 };
 
 /**
@@ -133,7 +175,8 @@ tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
  * @param remote_from	first address of a negotiated remote selector
  * @param remote_to		last address of a negotiated remote selector
  * @param comment		comment for the elements
- * @param elems			array to add the DNAT and SNAT elements to
+ * @param elems			array to add the elements to (DNAT and SNAT for 1:1;
+ *						many-to-one SNAT, the forwards and the closed P)
  * @return				FALSE if the public prefix is outside the local range
  */
 bool tunnel_nat_mapping_elems(tunnel_nat_mapping_t *map, uint32_t local_from,

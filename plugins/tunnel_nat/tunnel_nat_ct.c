@@ -40,9 +40,15 @@ bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added, uint32_t osrc,
 	{
 		return FALSE;
 	}
+	if (elem->map == TUNNEL_NAT_CLOSED)
+	{	/* flows to a P that is now closed (ports are not looked at: a
+		 * forwarded port's flow is translated, caught by its element) */
+		return added && in(rsrc, elem->dst_from, elem->dst_to);
+	}
 	/* the translated address shows in the reply direction: SNAT changes
-	 * where replies go to, DNAT where they come from */
-	if (elem->map == TUNNEL_NAT_SNAT)
+	 * where replies go to, DNAT (and a port forward) where they come from;
+	 * ports are not looked at */
+	if (elem->map == TUNNEL_NAT_SNAT || elem->map == TUNNEL_NAT_PAT)
 	{
 		translated = in(rdst, elem->nat_from, elem->nat_to);
 	}

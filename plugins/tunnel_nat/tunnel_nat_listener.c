@@ -13,17 +13,15 @@
  */
 
 #include "tunnel_nat_listener.h"
-#include "tunnel_nat_nft.h"
-#include "tunnel_nat_ct.h"
+#include "tunnel_nat_kernel.h"
+#include "tunnel_nat_sa.h"
 
 #include <tunnel_util.h>
 #include <sw_compat.h>
 #include <child_track.h>
-#include <nft_util.h>
 #include <event_stats.h>
 #include <nl_monitor.h>
 
-#include <arpa/inet.h>
 #include <linux/netfilter/nfnetlink.h>
 
 #include <daemon.h>
@@ -52,6 +50,11 @@ struct private_tunnel_nat_listener_t {
 	nl_socket_t *socket;
 
 	/**
+	 * The table, its elements and the conntrack clean-up in the kernel
+	 */
+	tunnel_nat_kernel_t *kernel;
+
+	/**
 	 * Current settings, NULL until started
 	 */
 	tunnel_nat_config_t *config;
@@ -72,7 +75,7 @@ struct private_tunnel_nat_listener_t {
 	mutex_t *mutex;
 
 	/**
-	 * sa_rec_t of the CHILD_SAs owning translations, by unique id
+	 * tunnel_nat_sa_t of the CHILD_SAs owning translations, by unique id
 	 */
 	hashtable_t *sas;
 
@@ -111,34 +114,6 @@ struct private_tunnel_nat_listener_t {
 	thread_t *committer;
 
 	/**
-	 * Delete conntrack entries made stale by a change
-	 */
-	bool conntrack;
-
-	/**
-	 * Changes whose conntrack entries are yet to be cleaned up, copies of
-	 * tunnel_nat_elem_t
-	 */
-	array_t *ct_added, *ct_removed;
-
-	/**
-	 * Number of changes collected
-	 */
-	u_int ct_changes;
-
-	/**
-	 * The cleaner runs, and its thread
-	 */
-	bool ct_running;
-	thread_t *ct_thread;
-
-	/**
-	 * Protects the above, wakes the cleaner
-	 */
-	mutex_t *ct_mutex;
-	condvar_t *ct_condvar;
-
-	/**
 	 * Watches for deletions of our table by other programs
 	 */
 	nl_monitor_t *monitor;
@@ -160,389 +135,12 @@ struct private_tunnel_nat_listener_t {
 };
 
 /**
- * What a commit is about, for logs
- */
-typedef struct {
-	private_tunnel_nat_listener_t *this;
-	const char *what;
-	/** why the last commit failed, if it did and the caller wants it */
-	char *error;
-	size_t error_len;
-} commit_ctx_t;
-
-/**
- * Delay of the conntrack clean-up after a change, in ms
- */
-#define CT_DELAY_MS 100
-
-/**
- * Least time between two walks of the conntrack table, in ms
- */
-#define CT_INTERVAL_MS 1000
-
-static void copy_elems(array_t *to, array_t *elems)
-{
-	tunnel_nat_elem_t *elem, *copy;
-	u_int i;
-
-	for (i = 0; i < array_count(elems); i++)
-	{
-		array_get(elems, i, &elem);
-		copy = malloc_thing(tunnel_nat_elem_t);
-		*copy = *elem;
-		array_insert(to, ARRAY_TAIL, copy);
-	}
-}
-
-/**
- * The conntrack cleaner: its own thread, as a walk of the conntrack table
- * takes milliseconds (the kernel's table is shared by all network
- * namespaces). It gathers the changes of CT_DELAY_MS into one walk.
- */
-static void *ct_cleaner(private_tunnel_nat_listener_t *this)
-{
-	uint64_t start, deadline, now, last = 0;
-	array_t *added, *removed;
-	int deleted;
-	u_int changes;
-
-	this->ct_mutex->lock(this->ct_mutex);
-	while (this->ct_running)
-	{
-		if (!this->ct_changes)
-		{
-			this->ct_condvar->wait(this->ct_condvar, this->ct_mutex);
-			continue;
-		}
-		/* gather a burst of events (their signals don't cut this short),
-		 * and walk at most once per CT_INTERVAL_MS */
-		deadline = max(event_stats_now() + CT_DELAY_MS * 1000000ULL,
-					   last + CT_INTERVAL_MS * 1000000ULL);
-		while (this->ct_running && (now = event_stats_now()) < deadline)
-		{
-			this->ct_condvar->timed_wait(this->ct_condvar, this->ct_mutex,
-										 (deadline - now) / 1000000 + 1);
-		}
-		added = this->ct_added;
-		removed = this->ct_removed;
-		changes = this->ct_changes;
-		this->ct_added = array_create(0, 0);
-		this->ct_removed = array_create(0, 0);
-		this->ct_changes = 0;
-		this->ct_mutex->unlock(this->ct_mutex);
-
-		start = event_stats_now();
-		deleted = tunnel_nat_ct_flush(added, removed, "tunnel-nat");
-		last = event_stats_now();
-		if (deleted > 0)
-		{
-			DBG1(DBG_CHD, "tunnel-nat: deleted %d conntrack entries of flows "
-				 "whose translation changed (%u changes)", deleted, changes);
-		}
-		DBG2(DBG_CHD, "tunnel-nat: conntrack table walked in %llu us for %u "
-			 "changes", (unsigned long long)(event_stats_now() - start) / 1000,
-			 changes);
-		array_destroy_function(added, (void*)free, NULL);
-		array_destroy_function(removed, (void*)free, NULL);
-		this->ct_mutex->lock(this->ct_mutex);
-	}
-	this->ct_mutex->unlock(this->ct_mutex);
-	return NULL;
-}
-
-/**
- * Hand the conntrack clean-up of a change to the cleaner
- */
-static void queue_ct(private_tunnel_nat_listener_t *this, array_t *add,
-					 array_t *del)
-{
-	if (!this->conntrack || (!array_count(add) && !array_count(del)))
-	{
-		return;
-	}
-	this->ct_mutex->lock(this->ct_mutex);
-	copy_elems(this->ct_added, add);
-	copy_elems(this->ct_removed, del);
-	this->ct_changes++;
-	this->ct_condvar->signal(this->ct_condvar);
-	this->ct_mutex->unlock(this->ct_mutex);
-}
-
-/**
- * Commit a change as one nftables transaction
- */
-static bool commit_change(commit_ctx_t *ctx, array_t *add, array_t *del)
-{
-	private_tunnel_nat_listener_t *this = ctx->this;
-	nl_batch_t *batch;
-	bool ok;
-
-	batch = nl_batch_create();
-	nft_msg_begin(batch);
-	/* deletes first, a rekey may replace an element by an overlapping one */
-	tunnel_nat_nft_elems(batch, this->config->table, FALSE, del);
-	tunnel_nat_nft_elems(batch, this->config->table, TRUE, add);
-	nft_msg_end(batch);
-	ok = this->socket->send(this->socket, batch, ctx->what);
-	if (!ok && ctx->error)
-	{
-		snprintf(ctx->error, ctx->error_len, "%s",
-				 batch->get_error(batch) ?: "unknown reason");
-	}
-	batch->destroy(batch);
-	if (ok)
-	{
-		queue_ct(this, add, del);
-	}
-	return ok;
-}
-
-/**
- * The installed elements of the state (not copies)
- */
-static array_t *all_elems(private_tunnel_nat_listener_t *this)
-{
-	enumerator_t *enumerator;
-	tunnel_nat_elem_t *elem;
-	array_t *all;
-
-	all = array_create(0, this->state->get_count(this->state));
-	enumerator = this->state->create_enumerator(this->state);
-	while (enumerator->enumerate(enumerator, &elem))
-	{
-		array_insert(all, ARRAY_TAIL, elem);
-	}
-	enumerator->destroy(enumerator);
-	return all;
-}
-
-/**
- * Rewrite the maps to hold exactly the current state, one transaction
- */
-static bool resync(private_tunnel_nat_listener_t *this, const char *what)
-{
-	nl_batch_t *batch;
-	array_t *all;
-	bool ok;
-
-	all = all_elems(this);
-
-	batch = nl_batch_create();
-	nft_msg_begin(batch);
-	tunnel_nat_nft_flush(batch, this->config->table);
-	tunnel_nat_nft_elems(batch, this->config->table, TRUE, all);
-	nft_msg_end(batch);
-	ok = this->socket->send(this->socket, batch, what);
-	batch->destroy(batch);
-	array_destroy(all);
-	if (ok)
-	{
-		DBG1(DBG_CHD, "tunnel-nat: rewrote table ip %s with %u translations",
-			 this->config->table, this->state->get_count(this->state));
-	}
-	return ok;
-}
-
-/**
- * Get the first and last address of an IPv4 traffic selector
- */
-static bool ts_range(traffic_selector_t *ts, uint32_t *from, uint32_t *to)
-{
-	chunk_t a, b;
-
-	if (ts->get_type(ts) != TS_IPV4_ADDR_RANGE)
-	{
-		return FALSE;
-	}
-	a = ts->get_from_address(ts);
-	b = ts->get_to_address(ts);
-	if (a.len != 4 || b.len != 4)
-	{
-		return FALSE;
-	}
-	*from = untoh32(a.ptr);
-	*to = untoh32(b.ptr);
-	return TRUE;
-}
-
-/**
- * Warn if a mapping's public prefix is not within the configured local_ts
- * (ranges: array of uint32_t from, to)
- */
-static void check_configured_ts(const char *name, array_t *configured,
-								tunnel_nat_mapping_t *map)
-{
-	uint32_t last, range[2];
-	bool found = FALSE;
-	u_int i;
-
-	last = map->pub | ~tunnel_mask(map->prefixlen);
-	for (i = 0; !found && i < array_count(configured); i++)
-	{
-		array_get(configured, i, range);
-		found = range[0] <= map->pub && last <= range[1];
-	}
-	if (!found)
-	{
-		uint32_t pub = htonl(map->pub);
-		host_t *host;
-
-		host = host_create_from_chunk(AF_INET, chunk_from_thing(pub), 0);
-		DBG1(DBG_CFG, "tunnel-nat: public address %H/%u of mapping '%s' is "
-			 "not within local_ts of child '%s': the peer cannot reach it "
-			 "through this tunnel", host, map->prefixlen, map->name, name);
-		host->destroy(host);
-	}
-}
-
-/**
- * A pair of negotiated traffic selector ranges of a CHILD_SA
- */
-typedef struct {
-	uint32_t lfrom, lto, rfrom, rto;
-} ts_pair_t;
-
-/**
- * What the translations of an installed CHILD_SA are built from, kept so
- * that a reload can rebuild them
- */
-typedef struct {
-	char *name;
-	/** ts_pair_t */
-	array_t *pairs;
-	/** uint32_t[2], the configured local_ts ranges (for a warning) */
-	array_t *configured;
-} sa_rec_t;
-
-static void sa_rec_destroy(sa_rec_t *rec)
-{
-	array_destroy(rec->pairs);
-	array_destroy(rec->configured);
-	free(rec->name);
-	free(rec);
-}
-
-/**
- * Record the negotiated selectors of a CHILD_SA
- */
-static sa_rec_t *sa_rec_create(child_sa_t *child_sa)
-{
-	traffic_selector_t *lts, *rts;
-	enumerator_t *locals, *remotes;
-	sa_rec_t *rec;
-	ts_pair_t pair;
-
-	child_cfg_t *cfg = child_sa->get_config(child_sa);
-	linked_list_t *configured;
-	enumerator_t *enumerator;
-	uint32_t range[2];
-
-	INIT(rec,
-		.name = strdup(child_sa->get_name(child_sa)),
-		.pairs = array_create(sizeof(ts_pair_t), 1),
-		.configured = array_create(sizeof(range), 1),
-	);
-	configured = sw_child_cfg_ts(cfg, TRUE);
-	enumerator = configured->create_enumerator(configured);
-	while (enumerator->enumerate(enumerator, &lts))
-	{
-		if (ts_range(lts, &range[0], &range[1]))
-		{
-			array_insert(rec->configured, ARRAY_TAIL, range);
-		}
-	}
-	enumerator->destroy(enumerator);
-	configured->destroy_offset(configured, offsetof(traffic_selector_t, destroy));
-	locals = child_sa->create_ts_enumerator(child_sa, TRUE);
-	while (locals->enumerate(locals, &lts))
-	{
-		if (!ts_range(lts, &pair.lfrom, &pair.lto))
-		{
-			continue;
-		}
-		remotes = child_sa->create_ts_enumerator(child_sa, FALSE);
-		while (remotes->enumerate(remotes, &rts))
-		{
-			if (ts_range(rts, &pair.rfrom, &pair.rto))
-			{
-				array_insert(rec->pairs, ARRAY_TAIL, &pair);
-			}
-		}
-		remotes->destroy(remotes);
-	}
-	locals->destroy(locals);
-	return rec;
-}
-
-/**
- * Build the elements a CHILD_SA needs under a config, NULL if it has no
- * mappings there
- */
-static array_t *rec_elems(tunnel_nat_config_t *config, sa_rec_t *rec,
-						  uint32_t id, bool log)
-{
-	tunnel_nat_mapping_t *map;
-	enumerator_t *mappings;
-	array_t *elems = NULL;
-	ts_pair_t pair;
-	char comment[TUNNEL_NAT_COMMENT_LEN];
-	bool covered;
-	u_int i;
-
-	snprintf(comment, sizeof(comment), "child %s", rec->name);
-	mappings = config->create_mapping_enumerator(config, rec->name);
-	while (mappings->enumerate(mappings, &map))
-	{
-		if (!elems)
-		{
-			elems = array_create(0, 4);
-		}
-		covered = FALSE;
-		for (i = 0; i < array_count(rec->pairs); i++)
-		{
-			array_get(rec->pairs, i, &pair);
-			if (tunnel_nat_mapping_elems(map, pair.lfrom, pair.lto,
-										 pair.rfrom, pair.rto, comment,
-										 elems))
-			{
-				covered = TRUE;
-			}
-		}
-		if (!covered && log)
-		{
-			DBG1(DBG_CHD, "tunnel-nat: negotiated traffic selectors of "
-				 "CHILD_SA %s{%u} do not cover mapping '%s', not applied",
-				 rec->name, id, map->name);
-		}
-	}
-	mappings->destroy(mappings);
-	return elems;
-}
-
-/**
- * Warn about mappings whose public side is outside the configured local_ts
- */
-static void check_mappings(private_tunnel_nat_listener_t *this, sa_rec_t *rec)
-{
-	tunnel_nat_mapping_t *map;
-	enumerator_t *mappings;
-
-	mappings = this->config->create_mapping_enumerator(this->config,
-													   rec->name);
-	while (mappings->enumerate(mappings, &map))
-	{
-		check_configured_ts(rec->name, rec->configured, map);
-	}
-	mappings->destroy(mappings);
-}
-
-/**
  * Remember (or forget, rec NULL) the record of a CHILD_SA
  */
 static void set_rec(private_tunnel_nat_listener_t *this, uint32_t id,
-					sa_rec_t *rec)
+					tunnel_nat_sa_t *rec)
 {
-	sa_rec_t *old;
+	tunnel_nat_sa_t *old;
 
 	if (rec)
 	{
@@ -554,7 +152,7 @@ static void set_rec(private_tunnel_nat_listener_t *this, uint32_t id,
 	}
 	if (old)
 	{
-		sa_rec_destroy(old);
+		tunnel_nat_sa_destroy(old);
 	}
 }
 
@@ -573,7 +171,7 @@ typedef struct {
 	/** CHILD_SA coming up (up, rekey), 0 for none */
 	uint32_t new_id;
 	/** what the new CHILD_SA negotiated */
-	sa_rec_t *rec;
+	tunnel_nat_sa_t *rec;
 	/** name of the CHILD_SA, for logs */
 	char *name;
 	/** when the event happened */
@@ -585,7 +183,7 @@ static void op_destroy(op_t *op)
 	free(op->name);
 	if (op->rec)
 	{
-		sa_rec_destroy(op->rec);
+		tunnel_nat_sa_destroy(op->rec);
 	}
 	free(op);
 }
@@ -633,7 +231,7 @@ static void submit(private_tunnel_nat_listener_t *this, event_kind_t kind,
 		.kind = kind,
 		.old_id = old_id,
 		.new_id = new_id,
-		.rec = child_sa && new_id ? sa_rec_create(child_sa) : NULL,
+		.rec = child_sa && new_id ? tunnel_nat_sa_create(child_sa) : NULL,
 		.name = child_sa ? strdup(child_sa->get_name(child_sa)) : NULL,
 		.start = start,
 	);
@@ -815,8 +413,8 @@ static void apply_op(private_tunnel_nat_listener_t *this, op_t *op,
 
 	if (op->rec)
 	{
-		check_mappings(this, op->rec);
-		elems = rec_elems(this->config, op->rec, op->new_id, TRUE);
+		tunnel_nat_sa_check(this->config, op->rec);
+		elems = tunnel_nat_sa_elems(this->config, op->rec, op->new_id, TRUE);
 	}
 	switch (op->kind)
 	{
@@ -880,7 +478,6 @@ static void apply_ops(private_tunnel_nat_listener_t *this, array_t *ops,
 	pend_t *p;
 	op_t *op;
 	char what[BUF_LEN];
-	commit_ctx_t ctx = { .this = this, .what = what };
 	uint64_t now;
 	u_int i;
 
@@ -919,9 +516,10 @@ static void apply_ops(private_tunnel_nat_listener_t *this, array_t *ops,
 	}
 	enumerator->destroy(enumerator);
 	if ((array_count(add) || array_count(del)) &&
-		!commit_change(&ctx, add, del))
+		!this->kernel->commit(this->kernel, this->config, add, del, what,
+							  NULL, 0))
 	{	/* make the kernel match what the CHILD_SAs need */
-		resync(this, what);
+		this->kernel->resync(this->kernel, this->config, this->state, what);
 	}
 	now = event_stats_now();
 	for (i = 0; i < array_count(ops); i++)
@@ -929,7 +527,7 @@ static void apply_ops(private_tunnel_nat_listener_t *this, array_t *ops,
 		array_get(ops, i, &op);
 		if (op->kind == EVENT_UP)
 		{
-			sa_rec_t *rec = this->sas->get(this->sas,
+			tunnel_nat_sa_t *rec = this->sas->get(this->sas,
 										   (void*)(uintptr_t)op->new_id);
 			if (rec)
 			{
@@ -1011,42 +609,12 @@ CALLBACK(monitor_filter, bool,
 CALLBACK(monitor_heal, void,
 	private_tunnel_nat_listener_t *this, const char *why)
 {
-	nl_batch_t *batch;
-	array_t *all;
-	char what[BUF_LEN];
-	timeval_t start, end;
-
 	state_lock(this);
-	if (!this->config)
+	if (this->config)
 	{
-		state_unlock(this);
-		return;
+		this->kernel->restore(this->kernel, this->config, this->iface,
+							  this->state, why);
 	}
-	all = all_elems(this);
-	snprintf(what, sizeof(what), "tunnel-nat: restoring table ip %s",
-			 this->config->table);
-	batch = nl_batch_create();
-	nft_msg_begin(batch);
-	tunnel_nat_nft_table(batch, this->config->table, this->iface);
-	tunnel_nat_nft_elems(batch, this->config->table, TRUE, all);
-	nft_msg_end(batch);
-	time_monotonic(&start);
-	if (this->socket->send(this->socket, batch, what))
-	{
-		time_monotonic(&end);
-		DBG1(DBG_CFG, "tunnel-nat: table ip %s was %s: restored it with its "
-			 "%u translations in %u ms", this->config->table, why,
-			 array_count(all), (u_int)((end.tv_sec - start.tv_sec) * 1000 +
-									   (end.tv_usec - start.tv_usec) / 1000));
-	}
-	else
-	{
-		DBG1(DBG_CFG, "tunnel-nat: table ip %s was %s: restoring it with its "
-			 "%u translations failed: %s", this->config->table, why,
-			 array_count(all), batch->get_error(batch) ?: "unknown reason");
-	}
-	batch->destroy(batch);
-	array_destroy(all);
 	state_unlock(this);
 }
 
@@ -1073,8 +641,6 @@ METHOD(tunnel_nat_listener_t, start, bool,
 	private_tunnel_nat_listener_t *this)
 {
 	tunnel_nat_config_t *config;
-	nl_batch_t *batch;
-	char what[BUF_LEN];
 	bool ok;
 
 	config = tunnel_nat_config_load(lib->settings, lib->ns, TRUE);
@@ -1091,27 +657,15 @@ METHOD(tunnel_nat_listener_t, start, bool,
 							"%s.plugins.tunnel-nat.latency_log", NULL, lib->ns));
 	DESTROY_IF(this->stats);
 	this->stats = this->latency_log ? event_stats_create() : NULL;
-	this->conntrack = lib->settings->get_bool(lib->settings,
-							"%s.plugins.tunnel-nat.conntrack", TRUE, lib->ns);
-
-	snprintf(what, sizeof(what), "tunnel-nat: creating table ip %s",
-			 config->table);
-	batch = nl_batch_create();
-	nft_msg_begin(batch);
-	tunnel_nat_nft_table(batch, config->table, this->iface);
-	nft_msg_end(batch);
-	ok = this->socket->send(this->socket, batch, what);
-	batch->destroy(batch);
+	ok = this->kernel->install(this->kernel, config, this->iface,
+							   lib->settings->get_bool(lib->settings,
+							   "%s.plugins.tunnel-nat.conntrack", TRUE, lib->ns));
 	if (ok)
 	{
 		this->queue_mutex->lock(this->queue_mutex);
 		this->running = TRUE;
 		this->queue_mutex->unlock(this->queue_mutex);
 		this->committer = thread_create((thread_main_t)committer, this);
-		this->ct_mutex->lock(this->ct_mutex);
-		this->ct_running = TRUE;
-		this->ct_mutex->unlock(this->ct_mutex);
-		this->ct_thread = thread_create((thread_main_t)ct_cleaner, this);
 	}
 	if (ok)
 	{
@@ -1172,12 +726,9 @@ METHOD(tunnel_nat_listener_t, reload, bool,
 	tunnel_nat_state_t *state;
 	enumerator_t *enumerator;
 	array_t *elems, *add, *del;
-	sa_rec_t *rec;
+	tunnel_nat_sa_t *rec;
 	void *key;
 	char error[256] = "";
-	commit_ctx_t ctx = { .this = this,
-						 .what = "tunnel-nat: applying reloaded settings",
-						 .error = error, .error_len = sizeof(error) };
 	bool ok;
 
 	config = tunnel_nat_config_load(lib->settings, lib->ns, TRUE);
@@ -1221,7 +772,7 @@ METHOD(tunnel_nat_listener_t, reload, bool,
 	enumerator = this->sas->create_enumerator(this->sas);
 	while (enumerator->enumerate(enumerator, &key, &rec))
 	{
-		elems = rec_elems(config, rec, (uintptr_t)key, TRUE);
+		elems = tunnel_nat_sa_elems(config, rec, (uintptr_t)key, TRUE);
 		if (elems)
 		{
 			state->update(state, 0, (uintptr_t)key, elems, commit_nothing,
@@ -1234,7 +785,9 @@ METHOD(tunnel_nat_listener_t, reload, bool,
 	/* one transaction for the difference; what stays is not touched */
 	add = state_minus(state, this->state);
 	del = state_minus(this->state, state);
-	ok = commit_change(&ctx, add, del);
+	ok = this->kernel->commit(this->kernel, this->config, add, del,
+							  "tunnel-nat: applying reloaded settings", error,
+							  sizeof(error));
 	if (ok)
 	{
 		DBG1(DBG_CFG, "tunnel-nat: reloaded settings: %u mappings, %u "
@@ -1268,9 +821,6 @@ METHOD(tunnel_nat_listener_t, reload, bool,
 METHOD(tunnel_nat_listener_t, stop, void,
 	private_tunnel_nat_listener_t *this)
 {
-	nl_batch_t *batch;
-	char what[BUF_LEN];
-
 	/* not under our lock: the committer and a restore in progress take it */
 	this->queue_mutex->lock(this->queue_mutex);
 	this->running = FALSE;
@@ -1285,28 +835,13 @@ METHOD(tunnel_nat_listener_t, stop, void,
 	this->queue = array_create(0, 8);
 	this->track->destroy(this->track);
 	this->track = child_track_create();
-	this->ct_mutex->lock(this->ct_mutex);
-	this->ct_running = FALSE;
-	this->ct_condvar->signal(this->ct_condvar);
-	this->ct_mutex->unlock(this->ct_mutex);
-	if (this->ct_thread)
-	{
-		this->ct_thread->join(this->ct_thread);
-		this->ct_thread = NULL;
-	}
+	this->kernel->stop_cleaner(this->kernel);
 	DESTROY_IF(this->monitor);
 	this->monitor = NULL;
 	state_lock(this);
 	if (this->config)
 	{
-		snprintf(what, sizeof(what), "tunnel-nat: deleting table ip %s",
-				 this->config->table);
-		batch = nl_batch_create();
-		nft_msg_begin(batch);
-		tunnel_nat_nft_delete_table(batch, this->config->table);
-		nft_msg_end(batch);
-		this->socket->send(this->socket, batch, what);
-		batch->destroy(batch);
+		this->kernel->uninstall(this->kernel, this->config);
 		this->config->destroy(this->config);
 		this->config = NULL;
 	}
@@ -1318,7 +853,7 @@ METHOD(tunnel_nat_listener_t, stop, void,
 	}
 	this->state->destroy(this->state);
 	this->state = tunnel_nat_state_create();
-	this->sas->destroy_function(this->sas, (void*)sa_rec_destroy);
+	this->sas->destroy_function(this->sas, (void*)tunnel_nat_sa_destroy);
 	this->sas = hashtable_create(tunnel_id_hash, tunnel_id_equals, 32);
 	state_unlock(this);
 }
@@ -1329,16 +864,13 @@ METHOD(tunnel_nat_listener_t, destroy, void,
 	DESTROY_IF(this->config);
 	DESTROY_IF(this->stats);
 	this->state->destroy(this->state);
-	this->sas->destroy_function(this->sas, (void*)sa_rec_destroy);
+	this->sas->destroy_function(this->sas, (void*)tunnel_nat_sa_destroy);
+	this->kernel->destroy(this->kernel);
 	this->mutex->destroy(this->mutex);
-	this->ct_mutex->destroy(this->ct_mutex);
-	this->ct_condvar->destroy(this->ct_condvar);
 	array_destroy_function(this->queue, (void*)op_destroy, NULL);
 	this->track->destroy(this->track);
 	this->queue_mutex->destroy(this->queue_mutex);
 	this->queue_condvar->destroy(this->queue_condvar);
-	array_destroy_function(this->ct_added, (void*)free, NULL);
-	array_destroy_function(this->ct_removed, (void*)free, NULL);
 	free(this->iface);
 	free(this->latency_log);
 	free(this);
@@ -1364,17 +896,14 @@ tunnel_nat_listener_t *tunnel_nat_listener_create(nl_socket_t *socket)
 			.destroy = _destroy,
 		},
 		.socket = socket,
+		.kernel = tunnel_nat_kernel_create(socket),
 		.state = tunnel_nat_state_create(),
 		.sas = hashtable_create(tunnel_id_hash, tunnel_id_equals, 32),
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
-		.ct_mutex = mutex_create(MUTEX_TYPE_DEFAULT),
-		.ct_condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
 		.queue = array_create(0, 8),
 		.track = child_track_create(),
 		.queue_mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.queue_condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
-		.ct_added = array_create(0, 0),
-		.ct_removed = array_create(0, 0),
 	);
 	return &this->public;
 }

@@ -58,7 +58,19 @@ static const map_def_t maps[2][2] = {
 const char *tunnel_nat_map_names[] = {
 	[TUNNEL_NAT_DNAT] = "dnat4",
 	[TUNNEL_NAT_SNAT] = "snat4",
+	[TUNNEL_NAT_FWD] = "forward4",
+	[TUNNEL_NAT_PAT] = "pat4",
+	[TUNNEL_NAT_CLOSED] = "closed4",
 };
+
+/**
+ * Set ids of the maps of port forwards and many-to-one, and of the set of
+ * closed public addresses, in the table creating transaction. All three
+ * hold ranges (a partner's selectors): interval sets.
+ */
+#define ID_FWD 5
+#define ID_PAT 6
+#define ID_CLOSED 7
 
 /**
  * Whether an element goes to the map of exact pairs
@@ -81,6 +93,94 @@ static void add_nat(struct nftnl_rule *r, uint32_t type)
 }
 
 /**
+ * Match packets that came out of IPsec (see tunnel_nat_nft_table())
+ */
+static void add_inbound(struct nftnl_rule *r, const char *iface)
+{
+	char ifname[IFNAMSIZ] = {};
+	uint8_t one = 1;
+
+	if (iface)
+	{
+		strncpy(ifname, iface, sizeof(ifname) - 1);
+		nft_expr_meta_load(r, NFT_META_IIFNAME, NFT_REG_1);
+		nft_expr_cmp_eq(r, NFT_REG_1, ifname, strlen(ifname) + 1);
+	}
+	else
+	{
+		nft_expr_meta_load(r, NFT_META_SECPATH, NFT_REG_1);
+		nft_expr_cmp_eq(r, NFT_REG_1, &one, sizeof(one));
+	}
+}
+
+/**
+ * [inbound] ip saddr . ip daddr . meta l4proto . th dport => lookup the
+ * forwards => dnat to address . port
+ */
+static void forward_rule(nl_batch_t *batch, const char *table,
+						 const char *iface)
+{
+	struct nftnl_rule *r;
+	struct nftnl_expr *e;
+
+	r = nft_rule_alloc(table, TUNNEL_NAT_CHAIN_PRE);
+	add_inbound(r, iface);
+	nft_expr_saddr_daddr_proto_dport(r);
+	nft_expr_lookup(r, tunnel_nat_map_names[TUNNEL_NAT_FWD], ID_FWD, TRUE);
+	e = nftnl_expr_alloc("nat");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_01);
+	nftnl_rule_add_expr(r, e);
+	nft_msg_rule(batch, r, "tunnel-nat: port forwards");
+}
+
+/**
+ * [inbound] ip saddr . ip daddr in the closed set => drop (a nat chain
+ * sees the first packet of each flow only: new flows are refused)
+ */
+static void closed_rule(nl_batch_t *batch, const char *table,
+						const char *iface)
+{
+	struct nftnl_rule *r;
+	struct nftnl_expr *e;
+
+	r = nft_rule_alloc(table, TUNNEL_NAT_CHAIN_PRE);
+	add_inbound(r, iface);
+	nft_expr_saddr_daddr(r);
+	nft_expr_lookup(r, tunnel_nat_map_names[TUNNEL_NAT_CLOSED], ID_CLOSED,
+					FALSE);
+	e = nftnl_expr_alloc("immediate");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
+	nftnl_rule_add_expr(r, e);
+	nft_msg_rule(batch, r, "tunnel-nat: new flows to a public address on a "
+				 "port not forwarded");
+}
+
+/**
+ * ip saddr . ip daddr => lookup many-to-one => snat to the one address
+ */
+static void pat_rule(nl_batch_t *batch, const char *table)
+{
+	struct nftnl_rule *r;
+	struct nftnl_expr *e;
+
+	r = nft_rule_alloc(table, TUNNEL_NAT_CHAIN_POST);
+	nft_expr_saddr_daddr(r);
+	nft_expr_lookup(r, tunnel_nat_map_names[TUNNEL_NAT_PAT], ID_PAT, TRUE);
+	e = nftnl_expr_alloc("nat");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_SNAT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MAX, NFT_REG32_01);
+	nftnl_rule_add_expr(r, e);
+	nft_msg_rule(batch, r, "tunnel-nat: many-to-one SNAT of private "
+				 "prefixes to their public address");
+}
+
+/**
  * [inbound match] ip saddr . ip daddr => lookup map => dnat/snat prefix
  */
 static void nat_rule(nl_batch_t *batch, const char *table, const char *chain,
@@ -88,23 +188,11 @@ static void nat_rule(nl_batch_t *batch, const char *table, const char *chain,
 					 const char *iface, const char *comment)
 {
 	struct nftnl_rule *r;
-	char ifname[IFNAMSIZ] = {};
-	uint8_t one = 1;
 
 	r = nft_rule_alloc(table, chain);
 	if (map == TUNNEL_NAT_DNAT)
 	{
-		if (iface)
-		{
-			strncpy(ifname, iface, sizeof(ifname) - 1);
-			nft_expr_meta_load(r, NFT_META_IIFNAME, NFT_REG_1);
-			nft_expr_cmp_eq(r, NFT_REG_1, ifname, strlen(ifname) + 1);
-		}
-		else
-		{
-			nft_expr_meta_load(r, NFT_META_SECPATH, NFT_REG_1);
-			nft_expr_cmp_eq(r, NFT_REG_1, &one, sizeof(one));
-		}
+		add_inbound(r, iface);
 	}
 	nft_expr_saddr_daddr(r);
 	nft_expr_lookup(r, def->name, def->id, TRUE);
@@ -130,11 +218,19 @@ void tunnel_nat_nft_table(nl_batch_t *batch, const char *table,
 							   TRUE, maps[m][k].interval);
 		}
 	}
+	nft_msg_port_map(batch, table, tunnel_nat_map_names[TUNNEL_NAT_FWD],
+					 ID_FWD);
+	nft_msg_concat_set(batch, table, tunnel_nat_map_names[TUNNEL_NAT_PAT],
+					   ID_PAT, TRUE, TRUE);
+	nft_msg_concat_set(batch, table, tunnel_nat_map_names[TUNNEL_NAT_CLOSED],
+					   ID_CLOSED, FALSE, TRUE);
 	nft_msg_chain(batch, table, TUNNEL_NAT_CHAIN_PRE, NF_INET_PRE_ROUTING,
 				  PRIO_DSTNAT, "nat");
 	nft_msg_chain(batch, table, TUNNEL_NAT_CHAIN_POST, NF_INET_POST_ROUTING,
 				  PRIO_SRCNAT, "nat");
-	/* exact pairs first; a NAT statement ends the chain for the packet */
+	/* port forwards, then exact pairs, then ranges; a NAT statement ends
+	 * the chain for the packet; what is left for a closed P is dropped */
+	forward_rule(batch, table, iface);
 	for (k = 0; k < 2; k++)
 	{
 		snprintf(comment, sizeof(comment), "tunnel-nat: DNAT of packets "
@@ -143,6 +239,7 @@ void tunnel_nat_nft_table(nl_batch_t *batch, const char *table,
 		nat_rule(batch, table, TUNNEL_NAT_CHAIN_PRE, TUNNEL_NAT_DNAT,
 				 &maps[TUNNEL_NAT_DNAT][k], iface, comment);
 	}
+	closed_rule(batch, table, iface);
 	for (k = 0; k < 2; k++)
 	{
 		snprintf(comment, sizeof(comment), "tunnel-nat: SNAT of mapped "
@@ -151,6 +248,7 @@ void tunnel_nat_nft_table(nl_batch_t *batch, const char *table,
 		nat_rule(batch, table, TUNNEL_NAT_CHAIN_POST, TUNNEL_NAT_SNAT,
 				 &maps[TUNNEL_NAT_SNAT][k], NULL, comment);
 	}
+	pat_rule(batch, table);
 }
 
 /*
@@ -175,6 +273,10 @@ void tunnel_nat_nft_flush(nl_batch_t *batch, const char *table)
 			nft_msg_flush_set(batch, table, maps[m][k].name);
 		}
 	}
+	for (m = TUNNEL_NAT_FWD; m < TUNNEL_NAT_MAPS; m++)
+	{
+		nft_msg_flush_set(batch, table, tunnel_nat_map_names[m]);
+	}
 }
 
 /**
@@ -193,7 +295,8 @@ static void elems_msgs(nl_batch_t *batch, const char *table, bool add,
 	for (i = 0; i < array_count(elems); i++)
 	{
 		array_get(elems, i, &elem);
-		if (elem->map != map || elem_exact(elem) == interval)
+		if (elem->map != map ||
+			(map <= TUNNEL_NAT_SNAT && elem_exact(elem) == interval))
 		{
 			continue;
 		}
@@ -204,14 +307,58 @@ static void elems_msgs(nl_batch_t *batch, const char *table, bool add,
 			.key_from = { elem->src_from, elem->dst_from },
 			.key_to = { elem->src_to, elem->dst_to },
 			.data = { elem->nat_from, elem->nat_to },
-			.has_data = TRUE,
+			.has_data = map != TUNNEL_NAT_CLOSED,
 			.comment = elem->comment,
 			.desc = descs[n],
 			.exact = !interval,
 		};
 		n++;
 	}
-	nft_msg_concat_elems(batch, table, maps[map][interval].name, add, out, n);
+	nft_msg_concat_elems(batch, table, map <= TUNNEL_NAT_SNAT ?
+						 maps[map][interval].name : tunnel_nat_map_names[map],
+						 add, out, n);
+	free(descs);
+	free(out);
+}
+
+/**
+ * Put the port forwards in messages
+ */
+static void forward_msgs(nl_batch_t *batch, const char *table, bool add,
+						 array_t *elems)
+{
+	tunnel_nat_elem_t *elem;
+	nft_port_elem_t *out;
+	char (*descs)[160];
+	u_int i, n = 0;
+
+	out = calloc(array_count(elems) ?: 1, sizeof(*out));
+	descs = calloc(array_count(elems) ?: 1, sizeof(*descs));
+	for (i = 0; i < array_count(elems); i++)
+	{
+		array_get(elems, i, &elem);
+		if (elem->map != TUNNEL_NAT_FWD)
+		{
+			continue;
+		}
+		tunnel_nat_elem_str(elem, descs[n], sizeof(descs[n]));
+		snprintf(descs[n] + strlen(descs[n]), sizeof(descs[n]) - strlen(descs[n]),
+				 " (%s)", elem->comment);
+		out[n] = (nft_port_elem_t){
+			.src_from = elem->src_from,
+			.src_to = elem->src_to,
+			.dst = elem->dst_from,
+			.proto = elem->proto,
+			.port = elem->port,
+			.nat_addr = elem->nat_from,
+			.nat_port = elem->nat_port,
+			.comment = elem->comment,
+			.desc = descs[n],
+		};
+		n++;
+	}
+	nft_msg_port_elems(batch, table, tunnel_nat_map_names[TUNNEL_NAT_FWD], add,
+					   out, n);
 	free(descs);
 	free(out);
 }
@@ -226,4 +373,7 @@ void tunnel_nat_nft_elems(nl_batch_t *batch, const char *table, bool add,
 	elems_msgs(batch, table, add, TUNNEL_NAT_DNAT, TRUE, elems);
 	elems_msgs(batch, table, add, TUNNEL_NAT_SNAT, FALSE, elems);
 	elems_msgs(batch, table, add, TUNNEL_NAT_SNAT, TRUE, elems);
+	forward_msgs(batch, table, add, elems);
+	elems_msgs(batch, table, add, TUNNEL_NAT_PAT, TRUE, elems);
+	elems_msgs(batch, table, add, TUNNEL_NAT_CLOSED, TRUE, elems);
 }

@@ -15,6 +15,7 @@
 #include "tunnel_nat_state.h"
 
 #include <stdio.h>
+#include <netinet/in.h>
 
 #include <utils/debug.h>
 #include <tunnel_util.h>
@@ -73,7 +74,7 @@ struct private_tunnel_nat_state_t {
  * Key of an element: map and address ranges
  */
 typedef struct {
-	uint32_t map, src_from, src_to, dst_from, dst_to;
+	uint32_t map, src_from, src_to, dst_from, dst_to, proto_port;
 } elem_key_t;
 
 static u_int key_hash(const void *key)
@@ -102,7 +103,8 @@ static bool is_exact(tunnel_nat_elem_t *e)
 
 static elem_key_t key_of(tunnel_nat_elem_t *e)
 {
-	return (elem_key_t){ e->map, e->src_from, e->src_to, e->dst_from, e->dst_to };
+	return (elem_key_t){ e->map, e->src_from, e->src_to, e->dst_from, e->dst_to,
+						 (uint32_t)e->proto << 16 | e->port };
 }
 
 /*
@@ -113,14 +115,17 @@ bool tunnel_nat_elem_equals(tunnel_nat_elem_t *a, tunnel_nat_elem_t *b)
 	return a->map == b->map &&
 		   a->src_from == b->src_from && a->src_to == b->src_to &&
 		   a->dst_from == b->dst_from && a->dst_to == b->dst_to &&
-		   a->nat_from == b->nat_from && a->nat_to == b->nat_to;
+		   a->nat_from == b->nat_from && a->nat_to == b->nat_to &&
+		   a->proto == b->proto && a->port == b->port &&
+		   a->nat_port == b->nat_port;
 }
 
 static u_int elem_hash(const void *key)
 {
 	const tunnel_nat_elem_t *e = key;
 	uint32_t v[] = { e->map, e->src_from, e->src_to, e->dst_from, e->dst_to,
-					 e->nat_from, e->nat_to };
+					 e->nat_from, e->nat_to, (uint32_t)e->proto << 16 | e->port,
+					 e->nat_port };
 
 	return chunk_hash(chunk_create((u_char*)v, sizeof(v)));
 }
@@ -135,13 +140,33 @@ static bool elem_equals(const void *a, const void *b)
  */
 char *tunnel_nat_elem_str(tunnel_nat_elem_t *e, char *buf, size_t len)
 {
+	static const char *names[] = {
+		[TUNNEL_NAT_DNAT] = "DNAT",
+		[TUNNEL_NAT_SNAT] = "SNAT",
+		[TUNNEL_NAT_FWD] = "forward",
+		[TUNNEL_NAT_PAT] = "SNAT many-to-one",
+		[TUNNEL_NAT_CLOSED] = "closed",
+	};
 	char src[40], dst[40], nat[40];
+	const char *name = e->map < countof(names) ? names[e->map] : "?";
 
 	tunnel_range_str(src, sizeof(src), e->src_from, e->src_to);
 	tunnel_range_str(dst, sizeof(dst), e->dst_from, e->dst_to);
 	tunnel_range_str(nat, sizeof(nat), e->nat_from, e->nat_to);
-	snprintf(buf, len, "%s %s . %s => %s",
-			 e->map == TUNNEL_NAT_DNAT ? "DNAT" : "SNAT", src, dst, nat);
+	if (e->map == TUNNEL_NAT_FWD)
+	{
+		snprintf(buf, len, "%s %s . %s . %s . %u => %s . %u", name, src, dst,
+				 e->proto == IPPROTO_UDP ? "udp" : "tcp", e->port, nat,
+				 e->nat_port);
+	}
+	else if (e->map == TUNNEL_NAT_CLOSED)
+	{
+		snprintf(buf, len, "%s %s . %s", name, src, dst);
+	}
+	else
+	{
+		snprintf(buf, len, "%s %s . %s => %s", name, src, dst, nat);
+	}
 	return buf;
 }
 
@@ -150,7 +175,7 @@ char *tunnel_nat_elem_str(tunnel_nat_elem_t *e, char *buf, size_t len)
  */
 static bool keys_overlap(tunnel_nat_elem_t *a, tunnel_nat_elem_t *b)
 {
-	return a->map == b->map &&
+	return a->map == b->map && a->proto == b->proto && a->port == b->port &&
 		   a->src_from <= b->src_to && b->src_from <= a->src_to &&
 		   a->dst_from <= b->dst_to && b->dst_from <= a->dst_to;
 }

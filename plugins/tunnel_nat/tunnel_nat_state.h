@@ -35,7 +35,21 @@ enum tunnel_nat_map_t {
 	TUNNEL_NAT_DNAT = 0,
 	/** ip saddr . ip daddr => new saddr prefix */
 	TUNNEL_NAT_SNAT = 1,
+	/** ip saddr . ip daddr . meta l4proto . th dport => new daddr . dport
+	 *  (a port forward) */
+	TUNNEL_NAT_FWD = 2,
+	/** ip saddr . ip daddr => one new saddr, source ports as the kernel
+	 *  picks them (many-to-one) */
+	TUNNEL_NAT_PAT = 3,
+	/** ip saddr . ip daddr: new flows dropped (a public address reachable
+	 *  only on its forwarded ports) */
+	TUNNEL_NAT_CLOSED = 4,
 };
+
+/**
+ * Number of kinds of tunnel_nat_map_t
+ */
+#define TUNNEL_NAT_MAPS 5
 
 /**
  * Maximum length of an element comment, including the terminator.
@@ -56,6 +70,10 @@ struct tunnel_nat_elem_t {
 	uint32_t dst_from, dst_to;
 	/** translated prefix, first and last address */
 	uint32_t nat_from, nat_to;
+	/** TUNNEL_NAT_FWD: IP protocol and destination port of the key, and the
+	 *  port it is translated to; 0 for the other maps */
+	uint8_t proto;
+	uint16_t port, nat_port;
 	/** comment shown by nft, not part of the identity */
 	char comment[TUNNEL_NAT_COMMENT_LEN];
 };

@@ -108,9 +108,10 @@ static void load_nat_sources(private_tunnel_route_config_t *this,
 {
 	tunnel_nat_config_t *nat;
 	tunnel_nat_mapping_t *map;
+	tunnel_nat_forward_t *fwd;
 	enumerator_t *children;
 	char *child;
-	u_int i;
+	u_int i, j;
 
 	/* tunnel-nat logs its own errors */
 	nat = tunnel_nat_config_load(settings, ns, FALSE);
@@ -124,8 +125,16 @@ static void load_nat_sources(private_tunnel_route_config_t *this,
 		children = array_create_enumerator(map->children);
 		while (children->enumerate(children, &child))
 		{
-			add_source(this, child, map->priv,
-					   map->priv | ~tunnel_mask(map->prefixlen));
+			if (map->has_private)
+			{
+				add_source(this, child, map->priv,
+						   map->priv | ~tunnel_mask(map->privlen));
+			}
+			for (j = 0; j < array_count(map->forwards); j++)
+			{	/* replies of a port forward leave from its host */
+				array_get(map->forwards, j, &fwd);
+				add_source(this, child, fwd->host, fwd->host);
+			}
 			add_source(this, child, map->pub,
 					   map->pub | ~tunnel_mask(map->prefixlen));
 		}

@@ -53,7 +53,7 @@ struct private_tunnel_route_guard_t {
  */
 static array_t *guard_elems(tunnel_route_config_t *config)
 {
-	tunnel_route_range_t *src;
+	tunnel_route_range_t *src, *range;
 	enumerator_t *enumerator;
 	array_t *ranges;
 
@@ -61,9 +61,15 @@ static array_t *guard_elems(tunnel_route_config_t *config)
 	enumerator = config->create_source_enumerator(config);
 	while (enumerator->enumerate(enumerator, &src))
 	{
-		tunnel_route_ranges_add(ranges, src->from, src->to);
+		INIT(range,
+			.from = src->from,
+			.to = src->to,
+		);
+		array_insert(ranges, ARRAY_TAIL, range);
 	}
 	enumerator->destroy(enumerator);
+	/* one sort: sorting on each insertion was quadratic in the sources */
+	tunnel_route_ranges_sort(ranges);
 	return ranges;
 }
 

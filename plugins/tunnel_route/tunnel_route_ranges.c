@@ -53,6 +53,32 @@ void tunnel_route_ranges_add(array_t *ranges, uint32_t from, uint32_t to)
 /*
  * Described in header
  */
+void tunnel_route_ranges_sort(array_t *ranges)
+{
+	tunnel_route_range_t *range, *last = NULL;
+	array_t *sorted;
+	u_int i;
+
+	array_sort(ranges, tunnel_route_range_cmp, NULL);
+	sorted = array_create(0, array_count(ranges));
+	while (array_remove(ranges, ARRAY_HEAD, &range))
+	{
+		if (last && !tunnel_route_range_cmp(last, range, NULL))
+		{
+			free(range);
+			continue;
+		}
+		array_insert(sorted, ARRAY_TAIL, range);
+		last = range;
+	}
+	for (i = 0; i < array_count(sorted); i++)
+	{
+		array_get(sorted, i, &range);
+		array_insert(ranges, ARRAY_TAIL, range);
+	}
+	array_destroy(sorted);
+}
+
 array_t *tunnel_route_ranges_copy(array_t *ranges)
 {
 	tunnel_route_range_t *range;

@@ -42,6 +42,13 @@ int tunnel_route_range_cmp(const void *a, const void *b, void *user);
 void tunnel_route_ranges_add(array_t *ranges, uint32_t from, uint32_t to);
 
 /**
+ * Make a list of ranges appended in any order (array_insert() at the tail)
+ * sorted, each range once: one sort for any number of ranges, where
+ * tunnel_route_ranges_add() sorts the list on each insertion.
+ */
+void tunnel_route_ranges_sort(array_t *ranges);
+
+/**
  * Add the range of a traffic selector, unless it is not IPv4 or dynamic.
  */
 void tunnel_route_ranges_add_ts(array_t *ranges, traffic_selector_t *ts);

@@ -133,9 +133,16 @@ static void use_mappings(tunnel_nat_config_t *config)
 			tunnel_range_str(pub, sizeof(pub), map->pub,
 							 map->pub | ~tunnel_mask(map->prefixlen));
 			tunnel_range_str(priv, sizeof(priv), map->priv,
-							 map->priv | ~tunnel_mask(map->prefixlen));
+							 map->priv | ~tunnel_mask(map->privlen));
+			if (map->pat || array_count(map->forwards))
+			{
+				fprintf(stderr, "fuzz: mapping %s: %s%s, %u port forwards\n",
+						map->name, map->has_private ? "" : "no private side",
+						map->pat ? "many-to-one" : "",
+						array_count(map->forwards));
+			}
 			fprintf(stderr, "fuzz: mapping %s: %s => %s, children", map->name,
-					pub, priv);
+					pub, map->has_private ? priv : "(none)");
 			for (j = 0; j < array_count(map->children); j++)
 			{
 				array_get(map->children, j, &child);

@@ -249,7 +249,7 @@ test_terminate_removes_translations()
 	[ "$n" = 0 ] || fail "$n translations left after terminate: $json" || return 1
 	# rules stay, two per chain (exact pairs, ranges)
 	n=$(echo "$json" | jq '[.nftables[] | select(.rule)] | length')
-	[ "$n" = 4 ] || fail "expected 4 rules, found $n" || return 1
+	[ "$n" = 7 ] || fail "expected 7 rules, found $n" || return 1
 	out=$(tcp_ask ch $C $P 7000 "after terminate")
 	[ -z "$out" ] || fail "the app still answered without the tunnel: '$out'" || return 1
 	ensure_up && test_clearinghouse_reaches_app
@@ -266,7 +266,7 @@ test_sigkill_restart_replaces_stale_table()
 	n=$(echo "$json" | jq '[.nftables[] | select(.map) | .map.elem // [] | length] | add')
 	[ "$n" = 0 ] || fail "stale translations survived the restart: $json" || return 1
 	n=$(echo "$json" | jq '[.nftables[] | select(.rule)] | length')
-	[ "$n" = 4 ] || fail "expected 4 rules after restart, found $n" || return 1
+	[ "$n" = 7 ] || fail "expected 7 rules after restart, found $n" || return 1
 	[ "$(nsx gw nft list tables | grep -c tunnel_nat)" = 1 ] || fail "duplicate tables" || return 1
 	swan_load gw gateway || fail "loading the gateway config failed" || return 1
 	ensure_up && test_clearinghouse_reaches_app && test_app_reaches_clearinghouse
@@ -561,6 +561,155 @@ test_two_partners_same_public()
 	ensure_up
 }
 
+# set_elems ROLE SET: number of elements in a set or map of the plugin's table
+set_elems()
+{
+	nsx "$1" nft -j list table ip tunnel_nat 2>/dev/null |
+		jq --arg n "$2" '[.nftables[] | (.set // .map) | select(. != null and .name == $n) | .elem // [] | length] | add // 0'
+}
+
+# the many-to-one and port forward settings: P:443 -> app1:8443, P:22 ->
+# app2:22, the LAN leaves as P
+PF_APP2=10.1.0.11
+pf_conf()
+{
+	cat > "$WORK/gw/tunnel-nat.conf" <<EOC
+tunnel-nat {
+  load = yes
+  mappings {
+    claims-service {
+      child = claims
+      public = $P
+      private = 10.1.0.0/24
+      pat = yes
+      forward = 443/tcp:$APP:8443, 22:$PF_APP2
+    }
+  }
+}
+EOC
+}
+
+# pf_works: both forwards answer, the app's port 7000 on P and the gateway's
+# own port on P do not
+pf_works()
+{
+	local out
+	out=$(tcp_ask ch $C $P 443 "tls")
+	[ "$out" = "app1 $C tls" ] || fail "C -> P:443 answered '$out', expected 'app1 $C tls' (app1:8443)" || return 1
+	out=$(tcp_ask ch $C $P 22 "ssh")
+	[ "$out" = "app2 $C ssh" ] || fail "C -> P:22 answered '$out', expected 'app2 $C ssh' (app2:22)" || return 1
+	out=$(tcp_ask ch $C $P 7000 "not forwarded")
+	[ -z "$out" ] || fail "C -> P:7000 (not forwarded) answered '$out'" || return 1
+	# with kernel-libipsec P is an address of the gateway (on lo)
+	[ "$BACKEND" = libipsec ] || return 0
+	out=$(tcp_ask ch $C $P 7005 "gateway itself")
+	[ -z "$out" ] || fail "C -> P:7005 (not forwarded, the gateway's own) answered '$out'" || return 1
+}
+
+pf_elems()
+{
+	echo "$(set_elems gw forward4) $(set_elems gw pat4) $(set_elems gw closed4) $(nft_elems gw dnat4) $(nft_elems gw snat4)"
+}
+
+pf_elems_are() { [ "$(pf_elems)" = "$1" ]; }
+# connections the clearinghouse holds
+pat_arrived() { cat "$WORK/pat-arrived" 2>/dev/null | grep -c .; }
+pat_arrived_are() { [ "$(pat_arrived)" = "$1" ]; }
+
+test_port_forwards_and_pat()
+{
+	local out i before ok=0 pids=()
+	charon_kill gw TERM
+	charon_conf gw
+	charon_start gw && swan_load gw gateway || return 1
+	ensure_up || return 1
+	nsx app ip addr add $PF_APP2/24 dev eth0 2>/dev/null
+	for i in $(seq 20 29); do nsx app ip addr add 10.1.0.$i/24 dev eth0 2>/dev/null; done
+	tcp_server app $APP 8443 app1 && tcp_server app $PF_APP2 22 app2 || return 1
+	if [ "$BACKEND" = libipsec ]; then
+		tcp_server gw $P 7005 gw || return 1
+	fi
+	# the clearinghouse notes each connection's line and peer as it arrives,
+	# and holds it until pat-go exists: all ten are open at once
+	rm -f "$WORK/pat-go" "$WORK/pat-arrived"
+	nsx ch socat -t 30 TCP-LISTEN:7004,bind=$C,reuseaddr,fork,backlog=32 \
+		SYSTEM:"read l; echo \$SOCAT_PEERADDR \$l >> $WORK/pat-arrived; while [ ! -e $WORK/pat-go ]; do sleep 0.1; done; echo ch \$SOCAT_PEERADDR \$SOCAT_PEERPORT \$l" \
+		> /dev/null 2>&1 &
+	wait_port ch tcp $C 7004
+
+	pf_conf
+	reload_and_see "reloaded settings: 1 mappings, 4 translations added, 2 removed" || ok=1
+	[ "$(pf_elems)" = "2 1 1 0 0" ] || { fail "forward4, pat4, closed4, dnat4, snat4: $(pf_elems), expected 2 1 1 0 0"; ok=1; }
+	nsx gw nft list map ip tunnel_nat forward4 | grep -q "$C . $P . tcp . 443 comment \"child claims\" : $APP . 8443" ||
+		{ fail "forward4 does not read '$C . $P . tcp . 443 : $APP . 8443': $(nsx gw nft list map ip tunnel_nat forward4 | grep -A3 elements)"; ok=1; }
+	pf_works || ok=1
+
+	# ten private hosts leave as P at the same time
+	for i in $(seq 20 29); do
+		echo "host$i" | nsx app timeout 60 socat -t 40 - \
+			TCP:$C:7004,bind=10.1.0.$i,connect-timeout=30 > "$WORK/pat-$i.txt" 2>/dev/null &
+		pids+=($!)
+	done
+	wait_for 30 pat_arrived_are 10
+	out=$(pat_arrived)
+	touch "$WORK/pat-go"
+	wait "${pids[@]}"
+	log "    open at the clearinghouse at once: $out connections, from $(cut -d' ' -f1 "$WORK/pat-arrived" | sort -u | tr '\n' ' ')"
+	[ "$out" = 10 ] || { fail "expected 10 connections open at C at once, found $out"; ok=1; }
+	[ "$(cut -d' ' -f1 "$WORK/pat-arrived" | sort -u)" = "$P" ] ||
+		{ fail "C saw peers other than P: $(cut -d' ' -f1 "$WORK/pat-arrived" | sort -u | tr '\n' ' ')"; ok=1; }
+	for i in $(seq 20 29); do
+		out=$(cat "$WORK/pat-$i.txt")
+		[[ "$out" =~ ^"ch $P "[0-9]+" host$i"$ ]] || { fail "10.1.0.$i -> C answered '$out', expected 'ch $P PORT host$i'"; ok=1; }
+	done
+	log "    source ports seen by C: $(cut -d' ' -f3 "$WORK"/pat-*.txt | sort -n | tr '\n' ' ')"
+
+	# kept across a rekey, removed on down, back on up
+	before=$(child_uniqueid claims)
+	swan gw --rekey --child claims > /dev/null || { fail "rekey failed"; ok=1; }
+	wait_for 10 only_new_installed gw claims "$before" || { fail "no new CHILD_SA after the rekey"; ok=1; }
+	[ "$(pf_elems)" = "2 1 1 0 0" ] || { fail "after the rekey: $(pf_elems)"; ok=1; }
+	pf_works || ok=1
+	swan gw --terminate --child claims --timeout 10 > /dev/null 2>&1
+	[ "$(pf_elems)" = "0 0 0 0 0" ] || { fail "after terminate: $(pf_elems), expected nothing"; ok=1; }
+	ensure_up || ok=1
+	[ "$(pf_elems)" = "2 1 1 0 0" ] || { fail "after up again: $(pf_elems)"; ok=1; }
+	pf_works || ok=1
+
+	# self-healing restores all kinds
+	nsx gw nft flush ruleset
+	wait_for 5 pf_elems_are "2 1 1 0 0" || { fail "after nft flush ruleset: $(pf_elems)"; ok=1; }
+	pf_works || ok=1
+
+	cp "$CONFDIR/gateway/tunnel-nat.conf" "$WORK/gw/tunnel-nat.conf"
+	reload_and_see "reloaded settings: 1 mappings, 2 translations added, 4 removed" || ok=1
+	nsx app ip addr del $PF_APP2/24 dev eth0
+	for i in $(seq 20 29); do nsx app ip addr del 10.1.0.$i/24 dev eth0; done
+	[ $ok = 0 ]
+}
+
+test_forward_settings_invalid()
+{
+	cat > "$WORK/gw/tunnel-nat.conf" <<EOC
+tunnel-nat {
+  load = yes
+  mappings {
+    claims-service {
+      child = claims
+      public = $P
+      forward = 443/sctp:$APP:8443
+    }
+  }
+}
+EOC
+	reload_and_see "reloaded settings rejected" || return 1
+	grep -q "mappings.claims-service.forward = '443/sctp:$APP:8443': '443/sctp:$APP:8443' is invalid: the protocol is tcp or udp" "$WORK/gw/charon.log" ||
+		fail "no error naming mappings.claims-service.forward and its value" || return 1
+	cp "$CONFDIR/gateway/tunnel-nat.conf" "$WORK/gw/tunnel-nat.conf"
+	swan gw --reload-settings > /dev/null 2>&1
+	test_clearinghouse_reaches_app
+}
+
 test_no_cap_net_admin()
 {
 	local dir=$WORK/nocap
@@ -614,5 +763,7 @@ run_test "self-healing: nft delete table, translations restored" test_heal_delet
 run_test "self-healing with another firewall's table first: nft flush ruleset" test_heal_other_table_flush
 run_test "self-healing: one transaction adds a table and deletes ours" test_heal_other_table_transaction
 run_test "live reload under traffic: changed, removed, invalid, SIGHUP" test_reload_under_traffic
+run_test "port forwards P:443 -> app1:8443, P:22 -> app2:22, other ports closed; many-to-one: ten hosts leave as P at once" test_port_forwards_and_pat
+run_test "invalid port forward rejected, naming key and value" test_forward_settings_invalid
 run_test "missing CAP_NET_ADMIN reported at load" test_no_cap_net_admin
 summary

@@ -19,6 +19,8 @@
 
 #include <settings/settings.h>
 
+#include <netinet/in.h>
+
 #define PRE "charon { plugins { tunnel-nat { "
 #define POST " } } }"
 
@@ -95,6 +97,49 @@ static config_test_t config_tests[] = {
 	/* the same public address for different children is fine */
 	{ "mappings { a { child = claims \n public = 192.0.2.10 \n private = 10.1.0.10 } \n b { child = other \n public = 192.0.2.10 \n private = 10.1.0.20 } }",
 	  2, 0, NULL, "192.0.2.10", "10.1.0.10", 32, "tunnel_nat" },
+	/* port forwards and many-to-one */
+	{ "mappings { w { child = claims \n public = 192.0.2.10 \n forward = 443/tcp:10.1.0.10:8443, 22:10.1.0.11, 53/udp:10.1.0.12 } }",
+	  1, 0, NULL, "192.0.2.10", NULL, 32, "tunnel_nat" },
+	{ "mappings { o { child = claims \n public = 192.0.2.10 \n private = 10.1.0.0/24 \n pat = yes } }",
+	  1, 0, NULL, "192.0.2.10", "10.1.0.0", 32, "tunnel_nat" },
+	{ "mappings { o { child = claims \n public = 192.0.2.10 \n private = 10.1.0.0/16 \n pat = yes \n forward = 443:10.1.0.10:8443 } }",
+	  1, 0, NULL, "192.0.2.10", "10.1.0.0", 32, "tunnel_nat" },
+	{ "mappings { w { child = claims \n public = 192.0.2.10 \n forward = 0/tcp:10.1.0.10 } }",
+	  0, 1, "mappings.w.forward = '0/tcp:10.1.0.10': '0/tcp:10.1.0.10' is invalid: the public port is not a number from 1 to 65535", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { w { child = claims \n public = 192.0.2.10 \n forward = 65536:10.1.0.10 } }",
+	  0, 1, "'65536:10.1.0.10' is invalid: the public port is not a number from 1 to 65535", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { w { child = claims \n public = 192.0.2.10 \n forward = 443/sctp:10.1.0.10 } }",
+	  0, 1, "'443/sctp:10.1.0.10' is invalid: the protocol is tcp or udp", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { w { child = claims \n public = 192.0.2.10 \n forward = 443:10.1.0.10:70000 } }",
+	  0, 1, "'443:10.1.0.10:70000' is invalid: the host's port is not a number from 1 to 65535", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { w { child = claims \n public = 192.0.2.10 \n forward = 443:10.1.0.0/24 } }",
+	  0, 1, "'443:10.1.0.0/24' is invalid: the host is not an IPv4 address", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { w { child = claims \n public = 192.0.2.10 \n forward = 443 } }",
+	  0, 1, "mappings.w.forward = '443': '443' is invalid: expected PORT[/PROTO]:HOST[:PORT]", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { w { child = claims \n public = 192.0.2.10 \n forward = 443:10.1.0.10, 443/tcp:10.1.0.11 } }",
+	  0, 1, "'443/tcp:10.1.0.11' is invalid: the port is forwarded twice", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { w { child = claims \n public = 192.0.2.10 \n forward = 443:10.1.0.10, 443/udp:10.1.0.11 } }",
+	  1, 0, NULL, "192.0.2.10", NULL, 32, "tunnel_nat" },
+	{ "mappings { w { child = claims \n public = 192.0.2.10 \n forward = , } }",
+	  0, 1, "mappings.w.forward = ',' names no port", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { w { child = claims \n public = 192.0.2.10 \n private = 10.1.0.10 \n forward = 443:10.1.0.10 } }",
+	  0, 1, "mappings.w.forward = '443:10.1.0.10' needs pat = yes or no private", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { w { child = claims \n public = 192.0.2.16/28 \n forward = 443:10.1.0.10 } }",
+	  0, 1, "mappings.w.public = '192.0.2.16/28' is invalid with forward and no private", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { o { child = claims \n public = 192.0.2.16/28 \n private = 10.1.0.0/24 \n pat = yes } }",
+	  0, 1, "mappings.o.public = '192.0.2.16/28' is invalid with pat = yes", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { o { child = claims \n public = 192.0.2.10 \n private = 10.1.0.0/24 \n pat = maybe } }",
+	  0, 1, "mappings.o.pat = 'maybe' is invalid: use yes or no", NULL, NULL, 0, "tunnel_nat" },
+	{ "mappings { o { child = claims \n public = 192.0.2.10 \n pat = yes } }",
+	  0, 1, "mappings.o.private = '' is invalid", NULL, NULL, 0, "tunnel_nat" },
+	/* many-to-one prefixes overlap as private sides do */
+	{ "mappings { a { child = claims \n public = 192.0.2.10 \n private = 10.1.0.0/16 \n pat = yes } \n b { child = claims \n public = 192.0.2.11 \n private = 10.1.5.0/24 \n pat = yes } }",
+	  1, 1, "mappings.b.private overlaps mappings.a.private for child 'claims'", "192.0.2.10", "10.1.0.0", 32, "tunnel_nat" },
+	{ "mappings { a { child = claims \n public = 192.0.2.10 \n private = 10.1.5.0/24 \n pat = yes } \n b { child = claims \n public = 192.0.2.11 \n private = 10.1.0.0/16 \n pat = yes } }",
+	  1, 1, "mappings.b.private overlaps mappings.a.private for child 'claims'", "192.0.2.10", "10.1.5.0", 32, "tunnel_nat" },
+	/* a port forward's P overlaps a 1:1 mapping's */
+	{ "mappings { a { child = claims \n public = 192.0.2.0/24 \n private = 10.1.0.0/24 } \n b { child = claims \n public = 192.0.2.10 \n forward = 22:10.2.0.1 } }",
+	  1, 1, "mappings.b.public overlaps mappings.a.public for child 'claims'", "192.0.2.0", "10.1.0.0", 24, "tunnel_nat" },
 	/* invalid global settings reject the config */
 	{ "table = 1bad", 0, 0, "table = '1bad' is invalid", NULL, NULL, 0, NULL },
 	{ "table = bad-name", 0, 0, "table = 'bad-name' is invalid", NULL, NULL, 0, NULL },
@@ -140,7 +185,11 @@ START_TEST(test_config_table)
 		{
 			ck_assert(array_get(config->mappings, 0, &map));
 			ck_assert_uint_eq(map->pub, addr(t->pub));
-			ck_assert_uint_eq(map->priv, addr(t->priv));
+			ck_assert(map->has_private == (t->priv != NULL));
+			if (t->priv)
+			{
+				ck_assert_uint_eq(map->priv, addr(t->priv));
+			}
 			ck_assert_uint_eq(map->prefixlen, t->len);
 		}
 		config->destroy(config);
@@ -196,6 +245,72 @@ START_TEST(test_config_by_child)
 }
 END_TEST
 
+START_TEST(test_config_forward_pat_elems)
+{
+	tunnel_nat_config_t *config;
+	tunnel_nat_mapping_t *map;
+	tunnel_nat_elem_t *e;
+	settings_t *settings;
+	array_t *elems;
+
+	settings = settings_create_string(PRE
+		"mappings { o { child = x \n public = 192.0.2.10 \n "
+		"private = 10.1.0.0/24 \n pat = yes \n "
+		"forward = 443/tcp:10.1.0.10:8443, 53/udp:10.1.0.11 } }" POST);
+	config = tunnel_nat_config_load(settings, "charon", TRUE);
+	ck_assert(config);
+	ck_assert(array_get(config->mappings, 0, &map));
+	ck_assert(map->pat);
+	ck_assert_uint_eq(map->privlen, 24);
+	ck_assert_uint_eq(array_count(map->forwards), 2);
+
+	elems = array_create(0, 0);
+	/* a local selector without P: nothing */
+	ck_assert(!tunnel_nat_mapping_elems(map, addr("192.0.2.11"),
+				addr("192.0.2.11"), addr("198.51.100.0"), addr("198.51.100.255"),
+				"c", elems));
+	ck_assert_uint_eq(array_count(elems), 0);
+	ck_assert(tunnel_nat_mapping_elems(map, addr("192.0.2.0"), addr("192.0.2.255"),
+				addr("198.51.100.0"), addr("198.51.100.255"), "c", elems));
+	ck_assert_uint_eq(array_count(elems), 4);
+	/* the LAN leaves as P */
+	array_get(elems, 0, &e);
+	ck_assert_int_eq(e->map, TUNNEL_NAT_PAT);
+	ck_assert_uint_eq(e->src_from, addr("10.1.0.0"));
+	ck_assert_uint_eq(e->src_to, addr("10.1.0.255"));
+	ck_assert_uint_eq(e->dst_from, addr("198.51.100.0"));
+	ck_assert_uint_eq(e->dst_to, addr("198.51.100.255"));
+	ck_assert_uint_eq(e->nat_from, addr("192.0.2.10"));
+	ck_assert_uint_eq(e->nat_to, addr("192.0.2.10"));
+	/* P:443 to 10.1.0.10:8443, P:53/udp to 10.1.0.11:53 */
+	array_get(elems, 1, &e);
+	ck_assert_int_eq(e->map, TUNNEL_NAT_FWD);
+	ck_assert_uint_eq(e->src_from, addr("198.51.100.0"));
+	ck_assert_uint_eq(e->dst_from, addr("192.0.2.10"));
+	ck_assert_uint_eq(e->dst_to, addr("192.0.2.10"));
+	ck_assert_uint_eq(e->proto, IPPROTO_TCP);
+	ck_assert_uint_eq(e->port, 443);
+	ck_assert_uint_eq(e->nat_from, addr("10.1.0.10"));
+	ck_assert_uint_eq(e->nat_port, 8443);
+	array_get(elems, 2, &e);
+	ck_assert_int_eq(e->map, TUNNEL_NAT_FWD);
+	ck_assert_uint_eq(e->proto, IPPROTO_UDP);
+	ck_assert_uint_eq(e->port, 53);
+	ck_assert_uint_eq(e->nat_from, addr("10.1.0.11"));
+	ck_assert_uint_eq(e->nat_port, 53);
+	/* the rest of P is closed */
+	array_get(elems, 3, &e);
+	ck_assert_int_eq(e->map, TUNNEL_NAT_CLOSED);
+	ck_assert_uint_eq(e->src_from, addr("198.51.100.0"));
+	ck_assert_uint_eq(e->src_to, addr("198.51.100.255"));
+	ck_assert_uint_eq(e->dst_from, addr("192.0.2.10"));
+	ck_assert_uint_eq(e->dst_to, addr("192.0.2.10"));
+	array_destroy_function(elems, (void*)free, NULL);
+	config->destroy(config);
+	settings->destroy(settings);
+}
+END_TEST
+
 Suite *make_config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -203,6 +318,10 @@ Suite *make_config_suite(void)
 
 	tc = tcase_create("settings table");
 	tcase_add_loop_test(tc, test_config_table, 0, countof(config_tests));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("port forwards and many-to-one: elements");
+	tcase_add_test(tc, test_config_forward_pat_elems);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("mappings by child");

@@ -80,6 +80,8 @@ START_TEST(test_mapping_elems)
 		.pub = a(t->pub),
 		.priv = a(t->priv),
 		.prefixlen = t->len,
+		.privlen = t->len,
+		.has_private = TRUE,
 	};
 	tunnel_nat_elem_t *d, *s;
 	array_t *elems = array_create(0, 0);

@@ -220,6 +220,71 @@ static void check_rule(struct nlmsghdr *nlh, const char *chain,
 	nftnl_rule_free(r);
 }
 
+/**
+ * Check a set's name, flags, key and data length
+ */
+static void check_set_name(struct nlmsghdr *nlh, const char *name,
+						   uint32_t flags, uint32_t klen, uint32_t dlen)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	ck_assert_uint_eq(nft_type(nlh), NFT_MSG_NEWSET);
+	ck_assert_int_eq(nftnl_set_nlmsg_parse(nlh, s), 0);
+	ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_NAME), name);
+	ck_assert_uint_eq(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), flags);
+	ck_assert_uint_eq(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), klen);
+	if (dlen)
+	{
+		ck_assert_uint_eq(nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN), dlen);
+	}
+	nftnl_set_free(s);
+}
+
+/**
+ * Check that a rule is in a chain, looks up a set and ends in a NAT of a
+ * type (or, nat -1, a drop verdict)
+ */
+static void check_rule_lookup(struct nlmsghdr *nlh, const char *chain,
+							  const char *set, int nat)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_expr_iter *it;
+	struct nftnl_expr *e;
+	const char *name;
+	bool lookup = FALSE, end = FALSE;
+
+	ck_assert_uint_eq(nft_type(nlh), NFT_MSG_NEWRULE);
+	ck_assert_int_eq(nftnl_rule_nlmsg_parse(nlh, r), 0);
+	ck_assert_str_eq(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), chain);
+	it = nftnl_expr_iter_create(r);
+	while ((e = nftnl_expr_iter_next(it)))
+	{
+		name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+		if (streq(name, "lookup"))
+		{
+			ck_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET), set);
+			lookup = TRUE;
+		}
+		else if (streq(name, "nat") && nat >= 0)
+		{
+			ck_assert(lookup);
+			ck_assert_uint_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_TYPE), nat);
+			/* many-to-one and port forwards keep no host bits */
+			ck_assert(!nftnl_expr_is_set(e, NFTNL_EXPR_NAT_FLAGS));
+			end = TRUE;
+		}
+		else if (streq(name, "immediate") && nat < 0)
+		{
+			ck_assert(lookup);
+			ck_assert_int_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT), NF_DROP);
+			end = TRUE;
+		}
+	}
+	nftnl_expr_iter_destroy(it);
+	ck_assert(end);
+	nftnl_rule_free(r);
+}
+
 static void check_whole_table(const char *iface)
 {
 	nl_batch_t *batch = nl_batch_create();
@@ -228,7 +293,7 @@ static void check_whole_table(const char *iface)
 	tunnel_nat_nft_table(batch, "tn_test", iface);
 	nft_msg_end(batch);
 	split(batch);
-	ck_assert_int_eq(nmsgs, 15);
+	ck_assert_int_eq(nmsgs, 21);
 	check_seq_and_acks();
 	/* replace in one transaction: add (no error if it exists), delete, create */
 	check_table(msgs[1], NFT_MSG_NEWTABLE, NLM_F_CREATE);
@@ -238,13 +303,21 @@ static void check_whole_table(const char *iface)
 	check_map(msgs[5], "dnat4_ranges", TRUE);
 	check_map(msgs[6], "snat4", FALSE);
 	check_map(msgs[7], "snat4_ranges", TRUE);
-	check_chain(msgs[8], "prerouting", NF_INET_PRE_ROUTING, -100);
-	check_chain(msgs[9], "postrouting", NF_INET_POST_ROUTING, 100);
-	/* two rules per chain, whatever the number of tunnels: exact first */
-	check_rule(msgs[10], "prerouting", "in", iface, NFT_NAT_DNAT, "dnat4");
-	check_rule(msgs[11], "prerouting", "in", iface, NFT_NAT_DNAT, "dnat4_ranges");
-	check_rule(msgs[12], "postrouting", NULL, NULL, NFT_NAT_SNAT, "snat4");
-	check_rule(msgs[13], "postrouting", NULL, NULL, NFT_NAT_SNAT, "snat4_ranges");
+	check_set_name(msgs[8], "forward4", NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT, 16, 8);
+	check_set_name(msgs[9], "pat4", NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT, 8, 8);
+	check_set_name(msgs[10], "closed4", NFT_SET_INTERVAL | NFT_SET_CONCAT, 8, 0);
+	check_chain(msgs[11], "prerouting", NF_INET_PRE_ROUTING, -100);
+	check_chain(msgs[12], "postrouting", NF_INET_POST_ROUTING, 100);
+	/* a fixed number of rules per chain, whatever the number of tunnels:
+	 * port forwards, exact pairs, ranges, the closed addresses; SNAT of
+	 * exact pairs, ranges, many-to-one */
+	check_rule_lookup(msgs[13], "prerouting", "forward4", NFT_NAT_DNAT);
+	check_rule(msgs[14], "prerouting", "in", iface, NFT_NAT_DNAT, "dnat4");
+	check_rule(msgs[15], "prerouting", "in", iface, NFT_NAT_DNAT, "dnat4_ranges");
+	check_rule_lookup(msgs[16], "prerouting", "closed4", -1);
+	check_rule(msgs[17], "postrouting", NULL, NULL, NFT_NAT_SNAT, "snat4");
+	check_rule(msgs[18], "postrouting", NULL, NULL, NFT_NAT_SNAT, "snat4_ranges");
+	check_rule_lookup(msgs[19], "postrouting", "pat4", NFT_NAT_SNAT);
 	ck_assert_str_eq(batch->describe(batch, 2), "delete stale table ip tn_test");
 	batch->destroy(batch);
 }
@@ -489,10 +562,10 @@ START_TEST(test_flush)
 	split(batch);
 	check_seq_and_acks();
 	const char *names[] = { "", "dnat4", "dnat4_ranges", "snat4",
-							"snat4_ranges" };
+							"snat4_ranges", "forward4", "pat4", "closed4" };
 
-	ck_assert_int_eq(nmsgs, 6);
-	for (i = 1; i <= 4; i++)
+	ck_assert_int_eq(nmsgs, 9);
+	for (i = 1; i <= 7; i++)
 	{
 		ck_assert_uint_eq(nft_type(msgs[i]), NFT_MSG_DELSETELEM);
 		s = nftnl_set_alloc();

@@ -1,0 +1,373 @@
+/*
+ * Copyright (C) 2026 The tunnel-nat authors
+ *
+ * This program is free software; you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the
+ * Free Software Foundation; either version 2 of the License, or (at your
+ * option) any later version.  See <http://www.fsf.org/copyleft/gpl.txt>.
+ *
+ * This program is distributed in the hope that it will be useful, but
+ * WITHOUT ANY WARRANTY; without even the implied warranty of MERCHANTABILITY
+ * or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU General Public License
+ * for more details.
+ */
+
+#include "tunnel_nat_kernel.h"
+#include "tunnel_nat_nft.h"
+#include "tunnel_nat_ct.h"
+
+#include <nft_util.h>
+#include <event_stats.h>
+
+#include <daemon.h>
+#include <threading/mutex.h>
+#include <threading/condvar.h>
+#include <threading/thread.h>
+
+typedef struct private_tunnel_nat_kernel_t private_tunnel_nat_kernel_t;
+
+/**
+ * Private data of a tunnel_nat_kernel_t object.
+ */
+struct private_tunnel_nat_kernel_t {
+
+	/**
+	 * Public interface.
+	 */
+	tunnel_nat_kernel_t public;
+
+	/**
+	 * Netlink socket to nftables, not owned
+	 */
+	nl_socket_t *socket;
+
+	/**
+	 * Delete conntrack entries made stale by a change
+	 */
+	bool conntrack;
+
+	/**
+	 * Changes whose conntrack entries are yet to be cleaned up, copies of
+	 * tunnel_nat_elem_t
+	 */
+	array_t *ct_added, *ct_removed;
+
+	/**
+	 * Number of changes collected
+	 */
+	u_int ct_changes;
+
+	/**
+	 * The cleaner runs, and its thread
+	 */
+	bool ct_running;
+	thread_t *ct_thread;
+
+	/**
+	 * Protects the above, wakes the cleaner
+	 */
+	mutex_t *ct_mutex;
+	condvar_t *ct_condvar;
+};
+
+/**
+ * Delay of the conntrack clean-up after a change, in ms
+ */
+#define CT_DELAY_MS 100
+
+/**
+ * Least time between two walks of the conntrack table, in ms
+ */
+#define CT_INTERVAL_MS 1000
+
+static void copy_elems(array_t *to, array_t *elems)
+{
+	tunnel_nat_elem_t *elem, *copy;
+	u_int i;
+
+	for (i = 0; i < array_count(elems); i++)
+	{
+		array_get(elems, i, &elem);
+		copy = malloc_thing(tunnel_nat_elem_t);
+		*copy = *elem;
+		array_insert(to, ARRAY_TAIL, copy);
+	}
+}
+
+/**
+ * The conntrack cleaner: its own thread, as a walk of the conntrack table
+ * takes milliseconds (the kernel's table is shared by all network
+ * namespaces). It gathers the changes of CT_DELAY_MS into one walk.
+ */
+static void *ct_cleaner(private_tunnel_nat_kernel_t *this)
+{
+	uint64_t start, deadline, now, last = 0;
+	array_t *added, *removed;
+	int deleted;
+	u_int changes;
+
+	this->ct_mutex->lock(this->ct_mutex);
+	while (this->ct_running)
+	{
+		if (!this->ct_changes)
+		{
+			this->ct_condvar->wait(this->ct_condvar, this->ct_mutex);
+			continue;
+		}
+		/* gather a burst of events (their signals don't cut this short),
+		 * and walk at most once per CT_INTERVAL_MS */
+		deadline = max(event_stats_now() + CT_DELAY_MS * 1000000ULL,
+					   last + CT_INTERVAL_MS * 1000000ULL);
+		while (this->ct_running && (now = event_stats_now()) < deadline)
+		{
+			this->ct_condvar->timed_wait(this->ct_condvar, this->ct_mutex,
+										 (deadline - now) / 1000000 + 1);
+		}
+		added = this->ct_added;
+		removed = this->ct_removed;
+		changes = this->ct_changes;
+		this->ct_added = array_create(0, 0);
+		this->ct_removed = array_create(0, 0);
+		this->ct_changes = 0;
+		this->ct_mutex->unlock(this->ct_mutex);
+
+		start = event_stats_now();
+		deleted = tunnel_nat_ct_flush(added, removed, "tunnel-nat");
+		last = event_stats_now();
+		if (deleted > 0)
+		{
+			DBG1(DBG_CHD, "tunnel-nat: deleted %d conntrack entries of flows "
+				 "whose translation changed (%u changes)", deleted, changes);
+		}
+		DBG2(DBG_CHD, "tunnel-nat: conntrack table walked in %llu us for %u "
+			 "changes", (unsigned long long)(event_stats_now() - start) / 1000,
+			 changes);
+		array_destroy_function(added, (void*)free, NULL);
+		array_destroy_function(removed, (void*)free, NULL);
+		this->ct_mutex->lock(this->ct_mutex);
+	}
+	this->ct_mutex->unlock(this->ct_mutex);
+	return NULL;
+}
+
+/**
+ * Hand the conntrack clean-up of a change to the cleaner
+ */
+static void queue_ct(private_tunnel_nat_kernel_t *this, array_t *add,
+					 array_t *del)
+{
+	if (!this->conntrack || (!array_count(add) && !array_count(del)))
+	{
+		return;
+	}
+	this->ct_mutex->lock(this->ct_mutex);
+	copy_elems(this->ct_added, add);
+	copy_elems(this->ct_removed, del);
+	this->ct_changes++;
+	this->ct_condvar->signal(this->ct_condvar);
+	this->ct_mutex->unlock(this->ct_mutex);
+}
+
+METHOD(tunnel_nat_kernel_t, commit, bool,
+	private_tunnel_nat_kernel_t *this, tunnel_nat_config_t *config,
+	array_t *add, array_t *del, const char *what, char *error, size_t len)
+{
+	nl_batch_t *batch;
+	bool ok;
+
+	batch = nl_batch_create();
+	nft_msg_begin(batch);
+	/* deletes first, a rekey may replace an element by an overlapping one */
+	tunnel_nat_nft_elems(batch, config->table, FALSE, del);
+	tunnel_nat_nft_elems(batch, config->table, TRUE, add);
+	nft_msg_end(batch);
+	ok = this->socket->send(this->socket, batch, what);
+	if (!ok && error)
+	{
+		snprintf(error, len, "%s", batch->get_error(batch) ?: "unknown reason");
+	}
+	batch->destroy(batch);
+	if (ok)
+	{
+		queue_ct(this, add, del);
+	}
+	return ok;
+}
+
+/**
+ * The installed elements of a state (not copies)
+ */
+static array_t *all_elems(tunnel_nat_state_t *state)
+{
+	enumerator_t *enumerator;
+	tunnel_nat_elem_t *elem;
+	array_t *all;
+
+	all = array_create(0, state->get_count(state));
+	enumerator = state->create_enumerator(state);
+	while (enumerator->enumerate(enumerator, &elem))
+	{
+		array_insert(all, ARRAY_TAIL, elem);
+	}
+	enumerator->destroy(enumerator);
+	return all;
+}
+
+METHOD(tunnel_nat_kernel_t, resync, bool,
+	private_tunnel_nat_kernel_t *this, tunnel_nat_config_t *config,
+	tunnel_nat_state_t *state, const char *what)
+{
+	nl_batch_t *batch;
+	array_t *all;
+	bool ok;
+
+	all = all_elems(state);
+
+	batch = nl_batch_create();
+	nft_msg_begin(batch);
+	tunnel_nat_nft_flush(batch, config->table);
+	tunnel_nat_nft_elems(batch, config->table, TRUE, all);
+	nft_msg_end(batch);
+	ok = this->socket->send(this->socket, batch, what);
+	batch->destroy(batch);
+	array_destroy(all);
+	if (ok)
+	{
+		DBG1(DBG_CHD, "tunnel-nat: rewrote table ip %s with %u translations",
+			 config->table, state->get_count(state));
+	}
+	return ok;
+}
+
+METHOD(tunnel_nat_kernel_t, restore, bool,
+	private_tunnel_nat_kernel_t *this, tunnel_nat_config_t *config,
+	const char *iface, tunnel_nat_state_t *state, const char *why)
+{
+	nl_batch_t *batch;
+	array_t *all;
+	char what[BUF_LEN];
+	timeval_t start, end;
+	bool ok;
+
+	all = all_elems(state);
+	snprintf(what, sizeof(what), "tunnel-nat: restoring table ip %s",
+			 config->table);
+	batch = nl_batch_create();
+	nft_msg_begin(batch);
+	tunnel_nat_nft_table(batch, config->table, iface);
+	tunnel_nat_nft_elems(batch, config->table, TRUE, all);
+	nft_msg_end(batch);
+	time_monotonic(&start);
+	ok = this->socket->send(this->socket, batch, what);
+	if (ok)
+	{
+		time_monotonic(&end);
+		DBG1(DBG_CFG, "tunnel-nat: table ip %s was %s: restored it with its "
+			 "%u translations in %u ms", config->table, why,
+			 array_count(all), (u_int)((end.tv_sec - start.tv_sec) * 1000 +
+									   (end.tv_usec - start.tv_usec) / 1000));
+	}
+	else
+	{
+		DBG1(DBG_CFG, "tunnel-nat: table ip %s was %s: restoring it with its "
+			 "%u translations failed: %s", config->table, why,
+			 array_count(all), batch->get_error(batch) ?: "unknown reason");
+	}
+	batch->destroy(batch);
+	array_destroy(all);
+	return ok;
+}
+
+METHOD(tunnel_nat_kernel_t, install, bool,
+	private_tunnel_nat_kernel_t *this, tunnel_nat_config_t *config,
+	const char *iface, bool conntrack)
+{
+	nl_batch_t *batch;
+	char what[BUF_LEN];
+	bool ok;
+
+	this->conntrack = conntrack;
+	snprintf(what, sizeof(what), "tunnel-nat: creating table ip %s",
+			 config->table);
+	batch = nl_batch_create();
+	nft_msg_begin(batch);
+	tunnel_nat_nft_table(batch, config->table, iface);
+	nft_msg_end(batch);
+	ok = this->socket->send(this->socket, batch, what);
+	batch->destroy(batch);
+	if (ok)
+	{
+		this->ct_mutex->lock(this->ct_mutex);
+		this->ct_running = TRUE;
+		this->ct_mutex->unlock(this->ct_mutex);
+		this->ct_thread = thread_create((thread_main_t)ct_cleaner, this);
+	}
+	return ok;
+}
+
+METHOD(tunnel_nat_kernel_t, stop_cleaner, void,
+	private_tunnel_nat_kernel_t *this)
+{
+	this->ct_mutex->lock(this->ct_mutex);
+	this->ct_running = FALSE;
+	this->ct_condvar->signal(this->ct_condvar);
+	this->ct_mutex->unlock(this->ct_mutex);
+	if (this->ct_thread)
+	{
+		this->ct_thread->join(this->ct_thread);
+		this->ct_thread = NULL;
+	}
+}
+
+METHOD(tunnel_nat_kernel_t, uninstall, void,
+	private_tunnel_nat_kernel_t *this, tunnel_nat_config_t *config)
+{
+	nl_batch_t *batch;
+	char what[BUF_LEN];
+
+	snprintf(what, sizeof(what), "tunnel-nat: deleting table ip %s",
+			 config->table);
+	batch = nl_batch_create();
+	nft_msg_begin(batch);
+	tunnel_nat_nft_delete_table(batch, config->table);
+	nft_msg_end(batch);
+	this->socket->send(this->socket, batch, what);
+	batch->destroy(batch);
+}
+
+METHOD(tunnel_nat_kernel_t, destroy, void,
+	private_tunnel_nat_kernel_t *this)
+{
+	stop_cleaner(this);
+	this->ct_mutex->destroy(this->ct_mutex);
+	this->ct_condvar->destroy(this->ct_condvar);
+	array_destroy_function(this->ct_added, (void*)free, NULL);
+	array_destroy_function(this->ct_removed, (void*)free, NULL);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+tunnel_nat_kernel_t *tunnel_nat_kernel_create(nl_socket_t *socket)
+{
+	private_tunnel_nat_kernel_t *this;
+
+	INIT(this,
+		.public = {
+			.install = _install,
+			.stop_cleaner = _stop_cleaner,
+			.uninstall = _uninstall,
+			.commit = _commit,
+			.resync = _resync,
+			.restore = _restore,
+			.destroy = _destroy,
+		},
+		.socket = socket,
+		.ct_mutex = mutex_create(MUTEX_TYPE_DEFAULT),
+		.ct_condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
+		.ct_added = array_create(0, 0),
+		.ct_removed = array_create(0, 0),
+	);
+	return &this->public;
+}
