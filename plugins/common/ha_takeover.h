@@ -64,6 +64,15 @@ u_int ha_takeover_plan(ha_takeover_child_t *children, u_int count);
 bool ha_takeover_is_takeover(ike_sa_t *ike_sa, ike_sa_state_t state);
 
 /**
+ * Check if tunnel-nat does the takeover rekeys: if its ha_takeover_rekey
+ * is set and tunnel-route does not do them (not loaded, or its own
+ * ha_takeover_rekey is off). With both plugins loaded, one rekey, not two.
+ *
+ * @return			TRUE if tunnel-nat rekeys on a takeover
+ */
+bool ha_takeover_by_tunnel_nat();
+
+/**
  * Rekey the synced CHILD_SAs of an IKE_SA this node took over (and delete
  * the predecessors of rekeyed ones), in a job of its own: the caller is a
  * listener hook, under the bus lock with the IKE_SA checked out.

@@ -149,6 +149,22 @@ CALLBACK(takeover_run, job_requeue_t,
 /*
  * Described in header
  */
+bool ha_takeover_by_tunnel_nat()
+{
+	if (!lib->settings->get_bool(lib->settings,
+						"%s.plugins.tunnel-nat.ha_takeover_rekey", TRUE, lib->ns))
+	{
+		return FALSE;
+	}
+	return !lib->plugins->has_feature(lib->plugins,
+							PLUGIN_PROVIDE(CUSTOM, "tunnel-route")) ||
+		   !lib->settings->get_bool(lib->settings,
+						"%s.plugins.tunnel-route.ha_takeover_rekey", TRUE, lib->ns);
+}
+
+/*
+ * Described in header
+ */
 void ha_takeover_queue(ike_sa_t *ike_sa, const char *who)
 {
 	takeover_t *this;

@@ -37,7 +37,8 @@ static const char *mapping_keys[] = { "child", "public", "private", "forward",
  * Top-level keys of the plugin's section (load is charon's own)
  */
 static const char *plugin_keys[] = { "load", "table", "inbound_interface",
-									  "latency_log", "conntrack" };
+									  "latency_log", "conntrack",
+									  "ha_takeover_rekey" };
 
 /**
  * Log a configuration error, if logging is on

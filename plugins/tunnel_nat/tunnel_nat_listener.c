@@ -19,6 +19,7 @@
 #include <tunnel_util.h>
 #include <sw_compat.h>
 #include <child_track.h>
+#include <ha_takeover.h>
 #include <event_stats.h>
 #include <nl_monitor.h>
 
@@ -347,6 +348,23 @@ METHOD(listener_t, child_state_change, bool,
 							state);
 	this->queue_mutex->unlock(this->queue_mutex);
 	submit_tracked(this, ev, id, id, child_sa, start);
+	return TRUE;
+}
+
+/**
+ * An HA node takes over an IKE_SA (ha plugin, PASSIVE -> ESTABLISHED): the
+ * translations of its CHILD_SAs are in place since they were synced; their
+ * ESP sequence numbers are not synced, so they are rekeyed, by tunnel-route
+ * if it is loaded and does it, else here (plugins/common/ha_takeover.c)
+ */
+METHOD(listener_t, ike_state_change, bool,
+	private_tunnel_nat_listener_t *this, ike_sa_t *ike_sa,
+	ike_sa_state_t state)
+{
+	if (ha_takeover_is_takeover(ike_sa, state) && ha_takeover_by_tunnel_nat())
+	{
+		ha_takeover_queue(ike_sa, "tunnel-nat");
+	}
 	return TRUE;
 }
 
@@ -889,6 +907,7 @@ tunnel_nat_listener_t *tunnel_nat_listener_create(nl_socket_t *socket)
 				.child_updown = _child_updown,
 				.child_rekey = _child_rekey,
 				.child_state_change = _child_state_change,
+				.ike_state_change = _ike_state_change,
 			},
 			.start = _start,
 			.reload = _reload,

@@ -560,19 +560,20 @@ test_reauth_passive_follows()
 	log "    reauthentication on $ACTIVE: passive SAs '$before' -> '$(spis $PASSIVE)', $(ike_count $PASSIVE) IKE_SA, plugin state $(plugin_state $PASSIVE); pings lost $lost of 60 (break-before-make)"
 }
 
-# what the takeover rekey is for: without it (ha_takeover_rekey = no) the
-# new active node's outbound SA starts at sequence number 1 again, and the
-# partner's replay window drops its packets until they pass the old node's
-# last number; then the dead node comes back (its resync rekeys)
-test_takeover_without_rekey()
+# takeover_with OVERRIDE NAME: a takeover while the partner pings, with
+# OVERRIDE in the passive node's settings; then the dead node comes back
+# (its resync rekeys). Sets REPLY_MS (death -> first reply at C), LOST and
+# REKEYED (which plugins logged a takeover rekey on the new active node)
+takeover_with()
 {
-	local t0 first_reply reply_ms lost ping_pid dead=$ACTIVE before
-	before=$(grep -c "tunnel-route: took over" "$WORK/$PASSIVE/charon.log")
-	echo "tunnel-route { ha_takeover_rekey = no }" > "$WORK/$PASSIVE/override.conf"
+	local t0 first_reply ping_pid dead=$ACTIVE nat route
+	nat=$(grep -c "tunnel-nat: took over" "$WORK/$PASSIVE/charon.log")
+	route=$(grep -c "tunnel-route: took over" "$WORK/$PASSIVE/charon.log")
+	echo "$1" > "$WORK/$PASSIVE/override.conf"
 	swan $PASSIVE --reload-settings > /dev/null || fail "reload failed" || return 1
 	# 80 packets each way on the SA before the death: more than the replay
 	# window (charon.replay_window, 32) holds
-	nsx ch ping -D -n -i 0.05 -W 1 -c 240 -I $C $P > "$WORK/ping-norekey.txt" 2>&1 &
+	nsx ch ping -D -n -i 0.05 -W 1 -c 240 -I $C $P > "$WORK/ping-$2.txt" 2>&1 &
 	ping_pid=$!
 	sleep 4
 	node_kill $ACTIVE
@@ -580,22 +581,49 @@ test_takeover_without_rekey()
 	ACTIVE=$PASSIVE; PASSIVE=$dead
 	wait_for 15 ike_established $ACTIVE || fail "node $ACTIVE did not take over" || return 1
 	wait "$ping_pid"
-	first_reply=$(awk -v t0="$t0" '/bytes from/ { gsub(/[\[\]]/, "", $1); if ($1 > t0) { print $1; exit } }' "$WORK/ping-norekey.txt")
-	reply_ms=$(awk -v a="$t0" -v b="${first_reply:-0}" 'BEGIN { printf "%d", (b - a) * 1000 }')
-	lost=$(ping_loss "$WORK/ping-norekey.txt")
+	first_reply=$(awk -v t0="$t0" '/bytes from/ { gsub(/[\[\]]/, "", $1); if ($1 > t0) { print $1; exit } }' "$WORK/ping-$2.txt")
+	REPLY_MS=$(awk -v a="$t0" -v b="${first_reply:-0}" 'BEGIN { printf "%d", (b - a) * 1000 }')
+	LOST=$(ping_loss "$WORK/ping-$2.txt")
+	REKEYED=
+	[ "$(grep -c "tunnel-nat: took over" "$WORK/$ACTIVE/charon.log")" -gt "$nat" ] &&
+		REKEYED="tunnel-nat"
+	[ "$(grep -c "tunnel-route: took over" "$WORK/$ACTIVE/charon.log")" -gt "$route" ] &&
+		REKEYED="$REKEYED tunnel-route"
 	: > "$WORK/$ACTIVE/override.conf"
 	swan $ACTIVE --reload-settings > /dev/null
-	[ "$(grep -c "tunnel-route: took over" "$WORK/$ACTIVE/charon.log")" -gt "$before" ] &&
-		{ fail "node $ACTIVE rekeyed although ha_takeover_rekey = no"; return 1; }
-	log "    takeover without the rekey: death -> first ping reply at C: ${reply_ms} ms, ping lost $lost of 240 (with the rekey: see the takeover above)"
 	node_reboot $PASSIVE || fail "node $PASSIVE did not boot" || return 1
 	wait_for 20 same_sas $ACTIVE $PASSIVE && wait_for 10 ready $PASSIVE ||
 		fail "node $PASSIVE did not resync" || return 1
 	[ -n "$first_reply" ] || fail "no ping reply at all after the takeover" || return 1
+}
+
+# what the takeover rekey is for: without it (ha_takeover_rekey = no in both
+# plugins) the new active node's outbound SA starts at sequence number 1
+# again, and the partner's replay window drops its packets until they pass
+# the old node's last number
+test_takeover_without_rekey()
+{
+	takeover_with "tunnel-route { ha_takeover_rekey = no }
+tunnel-nat { ha_takeover_rekey = no }" norekey || return 1
+	log "    takeover without the rekey: death -> first ping reply at C: ${REPLY_MS} ms, ping lost $LOST of 240 (with the rekey: see the takeover above)"
+	[ -z "$REKEYED" ] ||
+		fail "rekeyed by $REKEYED although ha_takeover_rekey = no" || return 1
 	# the replay window, not the takeover, held the replies back: they came
 	# well after the address moved (the takeover above took under a second)
-	[ "$reply_ms" -gt 1500 ] ||
-		fail "replies came back after ${reply_ms} ms: the sequence numbers did not matter?"
+	[ "$REPLY_MS" -gt 1500 ] ||
+		fail "replies came back after ${REPLY_MS} ms: the sequence numbers did not matter?"
+}
+
+# a pair that uses tunnel-route without its rekey (or tunnel-nat alone):
+# tunnel-nat rekeys, once
+test_takeover_rekey_by_tunnel_nat()
+{
+	takeover_with "tunnel-route { ha_takeover_rekey = no }" natrekey || return 1
+	log "    takeover, tunnel-nat rekeys: death -> first ping reply at C: ${REPLY_MS} ms, ping lost $LOST of 240; rekeyed by:$REKEYED"
+	[ "$REKEYED" = "tunnel-nat" ] ||
+		fail "the takeover rekey was done by '$REKEYED', not tunnel-nat alone" || return 1
+	[ "$REPLY_MS" -lt 1500 ] ||
+		fail "replies came back only after ${REPLY_MS} ms: no rekey in time?"
 }
 
 # all tunnels go down: nothing left on the passive node; fail-closed there
@@ -654,6 +682,7 @@ run_test "failback (planned): the address and the SAs move back" test_failback
 run_test "CHILD_SA rekey on the active node, the passive node follows" test_rekey_passive_follows
 run_test "reauthentication on the active node, the passive node follows" test_reauth_passive_follows
 run_test "ESP sequence numbers: a takeover without the rekey (measured)" test_takeover_without_rekey
+run_test "takeover rekey by tunnel-nat when tunnel-route's is off" test_takeover_rekey_by_tunnel_nat
 run_test "all tunnels down: nothing left on the passive node" test_nothing_left_on_passive
 run_test "both nodes restart: the tunnel comes back, nothing leaks" test_both_restart
 summary
