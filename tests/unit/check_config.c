@@ -79,6 +79,8 @@ static config_test_t config_tests[] = {
 	{ "mappings { bad { child = claims \n public = 192.0.2.10 \n private = 10.1.0.10 \n sub { } } }",
 	  0, 1, "unknown section mappings.bad.sub", NULL, NULL, 0, "tunnel_nat" },
 	{ "tabel = foo", 0, 1, "unknown key tabel = 'foo' ignored", NULL, NULL, 0, "tunnel_nat" },
+	/* the plugin's other keys are known */
+	{ "conntrack = no \n ha_takeover_rekey = no \n latency_log = /tmp/x", 0, 0, NULL, NULL, NULL, 0, "tunnel_nat" },
 	{ "mapings { }", 0, 1, "unknown section mapings ignored", NULL, NULL, 0, "tunnel_nat" },
 	{ "mappings { stray = 1 }", 0, 1, "mappings.stray = '1' is not a mapping section", NULL, NULL, 0, "tunnel_nat" },
 	/* missing child */
