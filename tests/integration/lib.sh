@@ -623,7 +623,9 @@ sample_start()
 {
 	local file=$1 role=$2 cmd=$3
 	: > "$file"
-	nsx "$role" sh -c "while :; do echo \"s \$($cmd 2>&1 | tr '\n' ' ')\"; sleep 0.02; done" >> "$file" 2>/dev/null &
+	# not through nsx (a function: $! would be its subshell, and killing
+	# that would leave the loop running): ip netns exec execs the loop's sh
+	ip netns exec "$(ns "$role")" sh -c "while :; do echo \"s \$( { $cmd; } 2>&1 | tr '\n' ' ')\"; sleep 0.02; done" >> "$file" 2>/dev/null &
 	SAMPLER=$!
 }
 

@@ -309,21 +309,6 @@ ping_ok()
 CLEAR="host $C and (host $P or net 10.0.0.0/8) and not udp port 4500 and not esp"
 leak_count() { cap_count "$1" "$CLEAR"; }
 
-# ha_sample_start FILE ROLE SHELL-COMMAND: lib.sh's sample_start, with the
-# sampling shell's own pid (so ha_sample_stop ends it, not a subshell)
-ha_sample_start()
-{
-	: > "$1"
-	ip netns exec "$(ns "$2")" sh -c "while :; do echo \"s \$( { $3; } 2>&1 | tr '\n' ' ')\"; sleep 0.02; done" >> "$1" 2>/dev/null &
-	HA_SAMPLER=$!
-}
-
-ha_sample_stop()
-{
-	kill "$HA_SAMPLER" 2>/dev/null
-	wait "$HA_SAMPLER" 2>/dev/null
-}
-
 # a failing test's dump: lib.sh's (the clearinghouse, the app) and the
 # nodes' own view (their SAs, VRRP states, the ha plugin's and the plugins'
 # lines in their logs)
@@ -516,14 +501,14 @@ test_rekey_passive_follows()
 {
 	local before after ping_pid lost
 	before=$(spis $PASSIVE)
-	ha_sample_start "$WORK/rekey-samples.txt" $PASSIVE "nft list map ip tunnel_nat dnat4 | grep -c $P; ip route show table $TABLE_ID $C/32 proto $PROTO"
+	sample_start "$WORK/rekey-samples.txt" $PASSIVE "nft list map ip tunnel_nat dnat4 | grep -c $P; ip route show table $TABLE_ID $C/32 proto $PROTO"
 	nsx ch ping -n -q -i 0.05 -W 1 -c 60 -I $C $P > "$WORK/ping-rekey.txt" 2>&1 &
 	ping_pid=$!
 	swan $ACTIVE --rekey --child claims > /dev/null || fail "swanctl --rekey failed" || return 1
 	wait_for 15 same_sas $ACTIVE $PASSIVE && [ "$(spis $PASSIVE)" != "$before" ] ||
 		fail "the passive node did not follow the rekey: '$(spis $ACTIVE)' vs '$(spis $PASSIVE)'" || return 1
 	wait "$ping_pid"
-	ha_sample_stop
+	sample_stop
 	after=$(spis $PASSIVE)
 	lost=$(ping_loss "$WORK/ping-rekey.txt")
 	log "    rekey on $ACTIVE: passive SAs '$before' -> '$after', plugin state $(plugin_state $PASSIVE), pings lost $lost of 60"
