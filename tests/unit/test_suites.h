@@ -29,6 +29,7 @@ Suite *make_child_track_suite(void);
 Suite *make_monitor_suite(void);
 Suite *make_batch_suite(void);
 Suite *make_route_restore_suite(void);
+Suite *make_ct_suite(void);
 
 /**
  * Log messages captured from DBG*() since the last test_log_reset()
