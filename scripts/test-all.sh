@@ -108,6 +108,11 @@ run_suite "$d" "churn under valgrind" 1200 \
 	env CHURN_N=40 CHURN_ROUNDS=2 VALGRIND=1 tests/load/test_churn.sh
 run_suite "$d" "benchmark smoke run, N=100 (correctness only)" 600 \
 	tests/load/bench.sh --smoke 100
+# settings at scale: both plugins load and reload 1,000 and 10,000
+# mappings (1:1, all on one child, many-to-one with port forwards), each
+# load + reload under a second (tests/load/settings_bench.sh)
+run_suite "$d" "settings at scale, 1,000 and 10,000 mappings" 600 \
+	env RUNS=1 tests/load/settings_bench.sh 1000 10000
 # self-healing at 20,000 tunnels (the restore failed above ~11,000 before
 # the buffers were sized to each batch; make heal-scale runs 50,000)
 run_suite "$d" "self-healing at 20,000 tunnels" 1200 \

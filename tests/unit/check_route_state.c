@@ -15,6 +15,7 @@
 #include "test_suites.h"
 
 #include <tunnel_route_state.h>
+#include <tunnel_route_ranges.h>
 #include <tunnel_util.h>
 
 #include <settings/settings.h>
@@ -811,6 +812,37 @@ START_TEST(test_fail_open)
 }
 END_TEST
 
+START_TEST(test_ranges_sort)
+{
+	uint32_t in[][2] = { { 5, 9 }, { 1, 1 }, { 5, 9 }, { 5, 6 }, { 1, 1 },
+						 { 0, 100 } };
+	uint32_t out[][2] = { { 0, 100 }, { 1, 1 }, { 5, 6 }, { 5, 9 } };
+	tunnel_route_range_t *range;
+	array_t *ranges;
+	u_int i;
+
+	ranges = array_create(0, 0);
+	for (i = 0; i < countof(in); i++)
+	{
+		INIT(range,
+			.from = in[i][0],
+			.to = in[i][1],
+		);
+		array_insert(ranges, ARRAY_TAIL, range);
+	}
+	tunnel_route_ranges_sort(ranges);
+	/* sorted by first, then last address, each range once */
+	ck_assert_uint_eq(array_count(ranges), countof(out));
+	for (i = 0; i < countof(out); i++)
+	{
+		array_get(ranges, i, &range);
+		ck_assert_uint_eq(range->from, out[i][0]);
+		ck_assert_uint_eq(range->to, out[i][1]);
+	}
+	tunnel_route_ranges_destroy(ranges);
+}
+END_TEST
+
 Suite *make_route_state_suite()
 {
 	Suite *s;
@@ -821,6 +853,10 @@ Suite *make_route_state_suite()
 	tc = tcase_create("scenarios");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_scenario, 0, countof(scenarios));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ranges sorted once");
+	tcase_add_test(tc, test_ranges_sort);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reference counts");

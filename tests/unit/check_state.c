@@ -335,6 +335,59 @@ START_TEST(test_conflict)
 }
 END_TEST
 
+/**
+ * A port forward of the remote range 198.51.100.0/24 to P 192.0.2.100 on a
+ * TCP port, to a host and port
+ */
+static tunnel_nat_elem_t *fwd(uint16_t port, uint32_t host, uint16_t hport)
+{
+	tunnel_nat_elem_t *e = malloc(sizeof(*e));
+
+	*e = (tunnel_nat_elem_t){
+		.map = TUNNEL_NAT_FWD,
+		.src_from = 0xc6336400, .src_to = 0xc63364ff,
+		.dst_from = 0xc0000264, .dst_to = 0xc0000264,
+		.nat_from = host, .nat_to = host,
+		.proto = 6, .port = port, .nat_port = hport,
+	};
+	snprintf(e->comment, sizeof(e->comment), "child f");
+	return e;
+}
+
+START_TEST(test_forward_ports)
+{
+	tunnel_nat_elem_t *e;
+	array_t *list;
+
+	/* two ports of one P to two hosts: no conflict */
+	list = array_create(0, 0);
+	array_insert(list, ARRAY_TAIL, fwd(443, 0x0a01000a, 8443));
+	array_insert(list, ARRAY_TAIL, fwd(22, 0x0a01000b, 22));
+	ck_assert(up(1, list));
+	ck_assert_uint_eq(array_count(kernel.installed), 2);
+	/* the same forward from a second CHILD_SA: shared */
+	list = array_create(0, 0);
+	array_insert(list, ARRAY_TAIL, fwd(443, 0x0a01000a, 8443));
+	ck_assert(up(2, list));
+	ck_assert_uint_eq(array_count(kernel.installed), 2);
+	e = fwd(443, 0x0a01000a, 8443);
+	ck_assert_uint_eq(state->get_refs(state, e), 2);
+	free(e);
+	/* the same port to another host's port: refused */
+	list = array_create(0, 0);
+	array_insert(list, ARRAY_TAIL, fwd(22, 0x0a01000c, 2222));
+	ck_assert(up(3, list));
+	ck_assert_logged("conflicts with installed");
+	ck_assert_logged("forward 198.51.100.0/24 . 192.0.2.100 . tcp . 22 => 10.1.0.12 . 2222");
+	ck_assert_uint_eq(array_count(kernel.installed), 2);
+	ck_assert(down(1));
+	ck_assert_uint_eq(array_count(kernel.installed), 1);
+	ck_assert(down(2));
+	ck_assert(down(3));
+	ck_assert_uint_eq(array_count(kernel.installed), 0);
+}
+END_TEST
+
 START_TEST(test_conflict_ranges)
 {
 	tunnel_nat_elem_t *e;
@@ -463,6 +516,7 @@ Suite *make_state_suite(void)
 	tcase_add_test(tc, test_commit_fails_rekey);
 	tcase_add_test(tc, test_conflict);
 	tcase_add_test(tc, test_conflict_ranges);
+	tcase_add_test(tc, test_forward_ports);
 	tcase_add_test(tc, test_duplicates_in_request);
 	tcase_add_test(tc, test_up_again_replaces);
 	tcase_add_test(tc, test_forget);

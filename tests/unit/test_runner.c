@@ -94,6 +94,7 @@ int main(void)
 	srunner_add_suite(runner, make_monitor_suite());
 	srunner_add_suite(runner, make_batch_suite());
 	srunner_add_suite(runner, make_route_restore_suite());
+	srunner_add_suite(runner, make_ct_suite());
 	srunner_run_all(runner, CK_NORMAL);
 	failed = srunner_ntests_failed(runner);
 	srunner_free(runner);

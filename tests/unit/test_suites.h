@@ -30,6 +30,7 @@ Suite *make_ha_takeover_suite(void);
 Suite *make_monitor_suite(void);
 Suite *make_batch_suite(void);
 Suite *make_route_restore_suite(void);
+Suite *make_ct_suite(void);
 
 /**
  * Log messages captured from DBG*() since the last test_log_reset()
