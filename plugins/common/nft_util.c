@@ -358,22 +358,31 @@ static struct nftnl_set_elem *elem_alloc(nft_concat_elem_t *elem, bool add)
 	return e;
 }
 
-void nft_msg_concat_elems(nl_batch_t *batch, const char *table,
-						  const char *set, bool add,
-						  nft_concat_elem_t *elems, u_int count)
+/**
+ * Allocate the element at index i of an array of elements
+ */
+typedef struct nftnl_set_elem *(*elem_alloc_t)(void *elems, u_int i, bool add);
+
+/**
+ * Add or delete elements, in messages of ELEMS_PER_MSG (one each for a few);
+ * what says "map" or "set" and desc(i) describes a lone element in the log
+ */
+static void elems_msgs(nl_batch_t *batch, const char *table, const char *set,
+					   bool add, void *elems, u_int count, elem_alloc_t alloc,
+					   const char *what, const char *(*desc)(void*, u_int))
 {
 	struct nftnl_set *s;
 	struct nlmsghdr *nlh;
-	u_int i, n, per_msg;
+	u_int i, j, n, per_msg;
 
 	per_msg = count <= 16 ? 1 : ELEMS_PER_MSG;
 	for (i = 0; i < count; i += n)
 	{
 		n = min(per_msg, count - i);
 		s = set_alloc(table, set);
-		for (u_int j = 0; j < n; j++)
+		for (j = 0; j < n; j++)
 		{
-			nftnl_set_elem_add(s, elem_alloc(&elems[i + j], add));
+			nftnl_set_elem_add(s, alloc(elems, i + j, add));
 		}
 		nlh = msg_hdr(batch, 256 + n * 256,
 					  add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
@@ -382,17 +391,37 @@ void nft_msg_concat_elems(nl_batch_t *batch, const char *table,
 		if (n == 1)
 		{
 			batch->push(batch, nlh, "%s element %s %s %s ip %s %s",
-						add ? "add" : "delete", elems[i].desc ?: "",
-						add ? "to" : "from", elems[i].has_data ? "map" : "set",
-						table, set);
+						add ? "add" : "delete", desc(elems, i) ?: "",
+						add ? "to" : "from", what, table, set);
 		}
 		else
 		{
 			batch->push(batch, nlh, "%s %u elements %s %s ip %s %s",
 						add ? "add" : "delete", n, add ? "to" : "from",
-						elems[i].has_data ? "map" : "set", table, set);
+						what, table, set);
 		}
 		nftnl_set_free(s);
+	}
+}
+
+static struct nftnl_set_elem *concat_alloc(void *elems, u_int i, bool add)
+{
+	return elem_alloc(&((nft_concat_elem_t*)elems)[i], add);
+}
+
+static const char *concat_desc(void *elems, u_int i)
+{
+	return ((nft_concat_elem_t*)elems)[i].desc;
+}
+
+void nft_msg_concat_elems(nl_batch_t *batch, const char *table,
+						  const char *set, bool add,
+						  nft_concat_elem_t *elems, u_int count)
+{
+	if (count)
+	{	/* the elements of one call go to the same set or map */
+		elems_msgs(batch, table, set, add, elems, count, concat_alloc,
+				   elems[0].has_data ? "map" : "set", concat_desc);
 	}
 }
 
@@ -489,40 +518,21 @@ static struct nftnl_set_elem *port_elem_alloc(nft_port_elem_t *elem, bool add)
 	return e;
 }
 
+static struct nftnl_set_elem *port_alloc(void *elems, u_int i, bool add)
+{
+	return port_elem_alloc(&((nft_port_elem_t*)elems)[i], add);
+}
+
+static const char *port_desc(void *elems, u_int i)
+{
+	return ((nft_port_elem_t*)elems)[i].desc;
+}
+
 void nft_msg_port_elems(nl_batch_t *batch, const char *table, const char *set,
 						bool add, nft_port_elem_t *elems, u_int count)
 {
-	struct nftnl_set *s;
-	struct nlmsghdr *nlh;
-	u_int i, n, per_msg;
-
-	per_msg = count <= 16 ? 1 : ELEMS_PER_MSG;
-	for (i = 0; i < count; i += n)
-	{
-		n = min(per_msg, count - i);
-		s = set_alloc(table, set);
-		for (u_int j = 0; j < n; j++)
-		{
-			nftnl_set_elem_add(s, port_elem_alloc(&elems[i + j], add));
-		}
-		nlh = msg_hdr(batch, 256 + n * 256,
-					  add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
-					  add ? NLM_F_CREATE : 0);
-		nftnl_set_elems_nlmsg_build_payload(nlh, s);
-		if (n == 1)
-		{
-			batch->push(batch, nlh, "%s element %s %s map ip %s %s",
-						add ? "add" : "delete", elems[i].desc ?: "",
-						add ? "to" : "from", table, set);
-		}
-		else
-		{
-			batch->push(batch, nlh, "%s %u elements %s map ip %s %s",
-						add ? "add" : "delete", n, add ? "to" : "from",
-						table, set);
-		}
-		nftnl_set_free(s);
-	}
+	elems_msgs(batch, table, set, add, elems, count, port_alloc, "map",
+			   port_desc);
 }
 
 void nft_expr_saddr_daddr_proto_dport(struct nftnl_rule *r)
