@@ -552,6 +552,15 @@ wait_for()
 	return 1
 }
 
+# wait_eval SECONDS 'EXPRESSION': like wait_for, but EXPRESSION (a shell
+# command line in single quotes) is evaluated anew each time, its command
+# substitutions included; with wait_for, "$(...)" in the arguments is
+# expanded once, before the first try, and never changes
+wait_eval()
+{
+	wait_for "$1" eval "$2"
+}
+
 # cap_start ROLE IFACE NAME [in|out]: capture on an interface into
 # $WORK/NAME.pcap, optionally one direction only
 cap_start()

@@ -536,7 +536,7 @@ test_reauth_passive_follows()
 		fail "swanctl --rekey --reauth failed" || return 1
 	wait_for 15 same_sas $ACTIVE $PASSIVE && [ "$(spis $PASSIVE)" != "$before" ] ||
 		fail "the passive node did not follow the reauthentication: '$(spis $ACTIVE)' vs '$(spis $PASSIVE)'" || return 1
-	wait_for 10 test "$(ike_count $PASSIVE)" = 1 ||
+	wait_eval 10 '[ "$(ike_count $PASSIVE)" = 1 ]' ||
 		fail "the passive node holds $(ike_count $PASSIVE) IKE_SAs" || return 1
 	wait "$ping_pid"
 	lost=$(ping_loss "$WORK/ping-reauth.txt")
@@ -615,9 +615,9 @@ test_takeover_rekey_by_tunnel_nat()
 test_nothing_left_on_passive()
 {
 	swan ch --terminate --ike gateway > /dev/null 2>&1
-	wait_for 10 test "$(plugin_state $PASSIVE)" = "0 0 0" ||
+	wait_eval 10 '[ "$(plugin_state $PASSIVE)" = "0 0 0" ]' ||
 		fail "left on the passive node: $(plugin_state $PASSIVE) (dnat snat routes)" || return 1
-	wait_for 10 test "$(plugin_state $ACTIVE)" = "0 0 0" ||
+	wait_eval 10 '[ "$(plugin_state $ACTIVE)" = "0 0 0" ]' ||
 		fail "left on the active node: $(plugin_state $ACTIVE)" || return 1
 	[ -z "$(swan $PASSIVE --list-sas --raw 2>/dev/null | grep -o 'name=claims')" ] ||
 		fail "the passive node still has a CHILD_SA" || return 1

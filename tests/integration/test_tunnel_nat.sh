@@ -365,7 +365,7 @@ test_heal_other_table_flush()
 	*) fail "translations not restored within 5 s after nft flush ruleset with the firewall's table first"; return 1;;
 	esac
 	log "    restored $us us after nft flush ruleset, another table first"
-	wait_for 5 test "$(grep -c "table ip tunnel_nat was changed by another program" "$WORK/gw/charon.log")" -gt "$n" ||
+	wait_eval 5 '[ "$(grep -c "table ip tunnel_nat was changed by another program" "$WORK/gw/charon.log")" -gt "$n" ]' ||
 		fail "no log of the restore" || return 1
 	[ "$(nft_elems gw dnat4)" = "$d" ] && [ "$(nft_elems gw snat4)" = "$s" ] ||
 		fail "restored state is not whole: $(nsx gw nft list table ip tunnel_nat)" || return 1

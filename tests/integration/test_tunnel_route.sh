@@ -315,9 +315,9 @@ test_heal_other_table_flush()
 	nsx gw nft delete table ip tunnel_nat
 	nsx gw nft delete table ip tunnel_route
 	wait_for 5 healed || fail "not restored within 5 s after nft delete table" || return 1
-	wait_for 5 test "$(restores)" -gt "$n" || fail "no log of tunnel-route's restore" || return 1
-	wait_for 5 test "$(nat_restores)" -gt "$m" || fail "no log of tunnel-nat's restore; $(nat_log)" || return 1
-	wait_for 5 test "$(nft_elems gw dnat4)" = "$d" ||
+	wait_eval 5 '[ "$(restores)" -gt "$n" ]' || fail "no log of tunnel-route's restore" || return 1
+	wait_eval 5 '[ "$(nat_restores)" -gt "$m" ]' || fail "no log of tunnel-nat's restore; $(nat_log)" || return 1
+	wait_eval 5 '[ "$(nft_elems gw dnat4)" = "$d" ]' ||
 		fail "tunnel-nat's translations not restored after nft delete table; $(nat_log)" || return 1
 	table_before gw firewall tunnel_nat && table_before gw firewall tunnel_route ||
 		fail "the firewall's table is not listed first: $(nsx gw nft list tables)" || return 1
@@ -326,12 +326,12 @@ test_heal_other_table_flush()
 	nsx gw nft flush ruleset || fail "nft flush ruleset failed" || return 1
 	wait_for 5 healed ||
 		fail "tunnel-route's state not restored within 5 s after nft flush ruleset with the firewall's table first" || return 1
-	wait_for 5 test "$(nft_elems gw dnat4)" = "$d" ||
+	wait_eval 5 '[ "$(nft_elems gw dnat4)" = "$d" ]' ||
 		fail "tunnel-nat's translations not restored within 5 s after nft flush ruleset with the firewall's table first; $(nat_log)" || return 1
 	t1=$(date +%s%N)
 	log "    both restored within $(( (t1 - t0) / 1000000 )) ms (polled from outside the namespace)"
-	wait_for 5 test "$(restores)" -gt "$n" || fail "no log of tunnel-route's restore" || return 1
-	wait_for 5 test "$(nat_restores)" -gt "$m" || fail "no log of tunnel-nat's restore; $(nat_log)" || return 1
+	wait_eval 5 '[ "$(restores)" -gt "$n" ]' || fail "no log of tunnel-route's restore" || return 1
+	wait_eval 5 '[ "$(nat_restores)" -gt "$m" ]' || fail "no log of tunnel-nat's restore; $(nat_log)" || return 1
 	test_app_to_c_through_tunnel
 }
 
@@ -350,7 +350,7 @@ test_heal_other_table_transaction()
 		{ fail "not restored within 5 s after a transaction adding a table and deleting our pair"; rc=1; }
 	nsx gw nft delete table inet zzz 2>/dev/null
 	[ $rc = 0 ] || return 1
-	wait_for 5 test "$(restores)" -gt "$n" || fail "no log of the restore" || return 1
+	wait_eval 5 '[ "$(restores)" -gt "$n" ]' || fail "no log of the restore" || return 1
 	test_app_to_c_through_tunnel
 }
 

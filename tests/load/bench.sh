@@ -115,7 +115,7 @@ EON
 
 	t=$(now)
 	lt_initiate "$n" "${DELAY:-5}" > "$dir/initiate.txt"
-	wait_for 60 test "$(lt_gw_count)" -ge "$n"
+	wait_eval 60 '[ "$(lt_gw_count)" -ge "$n" ]'
 	up=$(elapsed "$t")
 	echo "$(lt_live | wc -l)" > "$dir/live_up"
 	if [ "$mode" = plugins ]; then
