@@ -322,9 +322,26 @@ void nft_msg_flush_set(nl_batch_t *batch, const char *table, const char *set)
 	nftnl_set_free(s);
 }
 
-static struct nftnl_set_elem *elem_alloc(nft_concat_elem_t *elem, bool add)
+/**
+ * Attach a comment (if any) to an element, as nft lists it
+ */
+static void elem_comment(struct nftnl_set_elem *e, const char *comment)
 {
 	struct nftnl_udata_buf *udata;
+
+	if (!comment || !comment[0])
+	{
+		return;
+	}
+	udata = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	nftnl_udata_put_strz(udata, NFTNL_UDATA_SET_ELEM_COMMENT, comment);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(udata),
+					   nftnl_udata_buf_len(udata));
+	nftnl_udata_buf_free(udata);
+}
+
+static struct nftnl_set_elem *elem_alloc(nft_concat_elem_t *elem, bool add)
+{
 	struct nftnl_set_elem *e;
 	uint32_t key[2], data[2];
 
@@ -345,15 +362,9 @@ static struct nftnl_set_elem *elem_alloc(nft_concat_elem_t *elem, bool add)
 		data[1] = htonl(elem->data[1]);
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, sizeof(data));
 	}
-	if (add && elem->comment && elem->comment[0])
+	if (add)
 	{
-		udata = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
-		nftnl_udata_put_strz(udata, NFTNL_UDATA_SET_ELEM_COMMENT,
-							 elem->comment);
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA,
-						   nftnl_udata_buf_data(udata),
-						   nftnl_udata_buf_len(udata));
-		nftnl_udata_buf_free(udata);
+		elem_comment(e, elem->comment);
 	}
 	return e;
 }
@@ -487,7 +498,6 @@ static void port_key(uint32_t key[4], uint32_t src, uint32_t dst,
 
 static struct nftnl_set_elem *port_elem_alloc(nft_port_elem_t *elem, bool add)
 {
-	struct nftnl_udata_buf *udata;
 	struct nftnl_set_elem *e;
 	uint32_t key[4], data[2];
 	uint16_t port;
@@ -505,15 +515,9 @@ static struct nftnl_set_elem *port_elem_alloc(nft_port_elem_t *elem, bool add)
 		memcpy(&data[1], &port, 2);
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, sizeof(data));
 	}
-	if (add && elem->comment && elem->comment[0])
+	if (add)
 	{
-		udata = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
-		nftnl_udata_put_strz(udata, NFTNL_UDATA_SET_ELEM_COMMENT,
-							 elem->comment);
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA,
-						   nftnl_udata_buf_data(udata),
-						   nftnl_udata_buf_len(udata));
-		nftnl_udata_buf_free(udata);
+		elem_comment(e, elem->comment);
 	}
 	return e;
 }
