@@ -356,6 +356,42 @@ child_ids()
 		sed -E 's/.*uniqueid=([0-9]+) .*state=([A-Z_]+)/\1:\2/' | tr '\n' ' '
 }
 
+# ike_ids ROLE NAME: the unique ids and states of ROLE's IKE_SAs NAME
+ike_ids()
+{
+	swan "$1" --list-sas --raw 2>/dev/null |
+		grep -Eo "\{$2 \{uniqueid=[0-9]+ version=[0-9]+ state=[A-Z_]+" |
+		sed -E 's/.*uniqueid=([0-9]+) .*state=([A-Z_]+)/\1:\2/' | tr '\n' ' '
+}
+
+# reauth_quiet ROLE IKE CHILD: wait until ROLE has one IKE_SA IKE, established,
+# and one CHILD_SA CHILD, installed. charon defers a requested
+# reauthentication by 6-15 s (rekey_ike_sa_job: RETRY_INTERVAL minus jitter)
+# while the IKE_SA or any of its CHILD_SAs is in another state, e.g. a rekeyed
+# CHILD_SA that is still being deleted; a deferred one would happen after the
+# test that asked for it, in the next one
+reauth_quiet()
+{
+	local rq_role=$1 rq_ike=$2 rq_child=$3 rq_t0=$SECONDS
+	local rq_first="IKE_SA $(ike_ids $1 $2)CHILD_SA $(child_ids $1 $3)"
+	wait_eval 20 '[[ "$(ike_ids $rq_role $rq_ike)" =~ ^[0-9]+:ESTABLISHED\ $ ]] &&
+		[[ "$(child_ids $rq_role $rq_child)" =~ ^[0-9]+:INSTALLED\ $ ]]' ||
+		fail "$1 not ready to reauthenticate: IKE_SA $(ike_ids $1 $2), CHILD_SA $(child_ids $1 $3)" ||
+		return 1
+	[ "$rq_first" = "IKE_SA $(ike_ids $1 $2)CHILD_SA $(child_ids $1 $3)" ] ||
+		log "    before the reauthentication: waited $((SECONDS - rq_t0)) s for $1's SAs to settle ($rq_first)"
+}
+
+# reauth_done ROLE IKE BEFORE: wait until the reauthentication of ROLE's IKE_SA
+# IKE (ike_ids BEFORE it) is complete: one IKE_SA, established, not the old one
+reauth_done()
+{
+	local rd_role=$1 rd_ike=$2 rd_before=$3
+	wait_eval 20 '[[ "$(ike_ids $rd_role $rd_ike)" =~ ^[0-9]+:ESTABLISHED\ $ ]] &&
+		[ "$(ike_ids $rd_role $rd_ike)" != "$rd_before" ]' ||
+		fail "the reauthentication of $2 on $1 did not complete: IKE_SA before '$3', now '$(ike_ids $1 $2)'"
+}
+
 # child_uniqueid CHILD: unique id of the gateway's installed CHILD_SA CHILD
 child_uniqueid()
 {

@@ -528,6 +528,7 @@ ike_count() { swan "$1" --list-sas --raw 2>/dev/null | grep -o "state=\(ESTABLIS
 test_reauth_passive_follows()
 {
 	local before ping_pid lost
+	reauth_quiet $ACTIVE clearinghouse claims || return 1
 	before=$(spis $PASSIVE)
 	nsx ch ping -n -q -i 0.05 -W 1 -c 60 -I $C $P > "$WORK/ping-reauth.txt" 2>&1 &
 	ping_pid=$!

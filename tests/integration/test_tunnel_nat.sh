@@ -187,8 +187,9 @@ test_rekey_collision()
 # the SAs are swapped may be lost at the IPsec level, so the ping allows one
 test_reauth_make_before_break()
 {
-	local lost bad n
-	ensure_up || return 1
+	local lost bad n ike0 ike1
+	ensure_up && reauth_quiet gw clearinghouse claims || return 1
+	ike0=$(ike_ids gw clearinghouse)
 	nsx ch ping -n -q -c 40 -i 0.1 -I $C $P > "$WORK/ping-reauth.txt" 2>&1 &
 	local ping_pid=$!
 	sample_start "$WORK/nat-samples.txt" gw "nft list map ip tunnel_nat dnat4 | grep -c ': $APP/32'"
@@ -198,11 +199,13 @@ test_reauth_make_before_break()
 	wait "$ping_pid"
 	sample_stop
 	wait_for 10 child_installed gw claims || fail "no installed CHILD_SA after reauth" || return 1
+	reauth_done gw clearinghouse "$ike0" || return 1
+	ike1=$(ike_ids gw clearinghouse)
 	logged gw "translations of CHILD_SA claims{[0-9]*} installed" || return 1
 	n=$(wc -l < "$WORK/nat-samples.txt")
 	bad=$(grep -vc "^s 1 $" "$WORK/nat-samples.txt")
 	lost=$(ping_loss "$WORK/ping-reauth.txt")
-	log "    translation sampled $n times during the reauthentication, $bad without it; ping lost $lost of 40"
+	log "    IKE_SA ${ike0%:*} -> ${ike1%:*}; translation sampled $n times during the reauthentication, $bad without it; ping lost $lost of 40"
 	[ "$n" -ge 8 ] || fail "too few samples ($n)" || return 1
 	[ "$bad" = 0 ] || fail "the DNAT element was missing during the reauthentication: $(grep -v "^s 1 $" "$WORK/nat-samples.txt" | head -3)" || return 1
 	[ "$lost" -le 1 ] || fail "lost $lost packets across make-before-break reauthentication" || return 1

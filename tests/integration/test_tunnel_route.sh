@@ -224,8 +224,9 @@ test_rekey_collision()
 # on kernel XFRM under TCG), so the ping allows one
 test_reauth_keeps_route()
 {
-	local lost bad n
-	ensure_up || return 1
+	local lost bad n ike0 ike1
+	ensure_up && reauth_quiet gw clearinghouse claims || return 1
+	ike0=$(ike_ids gw clearinghouse)
 	nsx app ping -n -q -c 40 -i 0.1 $C > "$WORK/ping-reauth.txt" 2>&1 &
 	local ping_pid=$!
 	sample_start "$WORK/route-samples.txt" gw "ip route show table $TABLE_ID $C/32 proto $PROTO"
@@ -235,10 +236,13 @@ test_reauth_keeps_route()
 	wait "$ping_pid"
 	sample_stop
 	wait_for 10 child_installed gw claims || fail "no CHILD_SA after reauth" || return 1
+	# an installed CHILD_SA alone is also true of the old IKE_SA's
+	reauth_done gw clearinghouse "$ike0" || return 1
+	ike1=$(ike_ids gw clearinghouse)
 	n=$(wc -l < "$WORK/route-samples.txt")
 	bad=$(grep -vc "dev $TUN_IF" "$WORK/route-samples.txt")
 	lost=$(ping_loss "$WORK/ping-reauth.txt")
-	log "    route sampled $n times during the reauthentication, $bad without the tunnel; ping lost $lost of 40"
+	log "    IKE_SA ${ike0%:*} -> ${ike1%:*}; route sampled $n times during the reauthentication, $bad without the tunnel; ping lost $lost of 40"
 	[ "$n" -ge 8 ] || fail "too few samples ($n)" || return 1
 	[ "$bad" = 0 ] || fail "the route left the tunnel during the reauthentication: $(grep -v "dev $TUN_IF" "$WORK/route-samples.txt" | head -3)" || return 1
 	[ "$lost" -le 1 ] || fail "app -> C lost $lost packets across the reauthentication" || return 1
@@ -247,14 +251,18 @@ test_reauth_keeps_route()
 
 test_fail_closed_on_terminate()
 {
-	local out
+	local out before
 	ensure_up || return 1
 	cap_start gw net0 net-down || return 1
 	app_udp_stream 60
 	sleep 0.5
+	before="IKE_SA $(ike_ids gw clearinghouse)CHILD_SA $(child_ids gw claims)"
 	swan gw --terminate --child claims --timeout 10 > /dev/null || fail "terminate failed" || return 1
 	wait $APP_STREAM
 	cap_stop net-down
+	[ -z "$(child_ids gw claims)" ] ||
+		fail "a CHILD_SA claims came back after the terminate: before $before; after IKE_SA $(ike_ids gw clearinghouse)CHILD_SA $(child_ids gw claims)" ||
+		return 1
 	[ "$(cap_count net-down "dst host $C and (src host $APP or src host $P)")" = 0 ] ||
 		fail "app traffic to C leaked onto the internet link: $(cap_show net-down "dst host $C" | head -3)" || return 1
 	route_of $C | grep -q prohibit || fail "no prohibit route after the down: $(route_of $C)" || return 1
