@@ -102,13 +102,15 @@ test_rekey_keeps_translations()
 
 test_ike_rekey_keeps_translations()
 {
-	local before after
+	local before
 	ensure_up || return 1
-	before=$(swan gw --list-sas --raw | grep -Eo 'clearinghouse \{uniqueid=[0-9]+' | grep -o '[0-9]*$')
+	before=$(ike_ids gw clearinghouse)
 	swan gw --rekey --ike clearinghouse > /dev/null || fail "swanctl --rekey --ike failed" || return 1
-	sleep 1
-	after=$(swan gw --list-sas --raw | grep -Eo 'clearinghouse \{uniqueid=[0-9]+' | grep -o '[0-9]*$')
-	[ -n "$after" ] && [ "$before" != "$after" ] || fail "IKE_SA was not rekeyed ($before -> $after)" || return 1
+	# a rekey that fails for a while (e.g. the partner busy with another
+	# exchange) is retried 6-15 s later (ike_rekey: schedule_delayed_rekey)
+	wait_eval 20 '[[ "$(ike_ids gw clearinghouse)" =~ ^[0-9]+:ESTABLISHED\ $ ]] &&
+		[ "$(ike_ids gw clearinghouse)" != "$before" ]' ||
+		fail "IKE_SA was not rekeyed ($before -> $(ike_ids gw clearinghouse))" || return 1
 	[ "$(nft_elems gw dnat4)" = 1 ] && [ "$(nft_elems gw snat4)" = 1 ] ||
 		fail "translations changed across the IKE rekey" || return 1
 	test_clearinghouse_reaches_app && test_app_reaches_clearinghouse
