@@ -31,7 +31,8 @@
 #   W4       the set-level counters count the lookups
 #   W5, W7   rt ipsec at priority 200 sees the bundle, and drops a partner-zone
 #            packet that has none
-#   W6       §2.2: a partner flow that gets the zone but no alias
+#   W6       §2.2: a partner flow that gets the zone but no alias; W6b a
+#            guard rule on 'ct status snat' as the fix
 #   W8       §5.5: the gateway's own packets to an alias (route chain)
 #   W9       §3.2: a policy with both a mark and an if_id
 #   W10      §5.4: B sends the reply tuple of an app flow to A
@@ -404,7 +405,23 @@ check "W6 a partner flow with the zone but no alias works, the app seeing 10.9.0
 	test "$r9" = "10.9.0.5:40001"
 check "W6 ... and none of its packets reach the partner in clear" \
 	"cleartext at A $caa -> $ca" test "$ca" = "$caa"
+# a candidate fix: drop the original direction of a partner-started flow
+# that got no source translation (ct status snat is set only when the
+# tuple changed)
+nsx "$GW" nft add rule ip tn guard_post ct zone 4096-65535 ct direction original \
+	ct mark \& 0x01000000 == 0x01000000 ct status \& snat == 0 counter drop
+g4a=$(ctr guard_post 4); caa=$(clear_count "$A")
+r6=$(get "$A" $P 7000 10.9.0.5:40002)
+sleep 1
+g4=$(ctr guard_post 4); ca=$(clear_count "$A")
+echo "-- with the 'ct status snat' guard: A's client got '$r6'; guard 4: $g4a -> $g4; cleartext at A: $caa -> $ca"
+check "W6b a guard on 'ct status & snat == 0' drops such a flow's first packet, no cleartext" \
+	"got '$r6', guard 4 $g4a -> $g4, cleartext at A $caa -> $ca" \
+	test -z "$r6" -a "${g4:-0}" -gt "${g4a:-0}" -a "$ca" = "$caa"
 nsx "$GW" nft add element ip tn psnat4_l24 '{ 0x11 . 10.9.0.0 : 100.64.1.0/24 }'
+r6=$(get "$A" $P 7000 10.9.0.5:40003)
+check "W6b ... and a translated partner flow still passes it" "got '$r6'" \
+	test "$r6" = "100.64.1.5:40003"
 
 # --- W7: an app-started flow without a P side → rt ipsec missing drops it ------------
 
