@@ -37,6 +37,7 @@
 #   W9       §3.2: a policy with both a mark and an if_id
 #   W10      §5.4: B sends the reply tuple of an app flow to A
 #   W11      the fail-closed rule for a down partner's alias
+#   W12      §3.1: identical selectors without marks cannot get two policies
 #
 # Prints "PASS name", "FAIL name: why" or "INFO ..." per probe and ends with
 # "N passed, N failed".
@@ -532,6 +533,21 @@ echo "-- got '$r8'; guard rule 3: $g3a -> $g3; cleartext at A: $caa -> $ca, at B
 check "W11 a packet to a down partner's alias is dropped by the acfg4 rule, no cleartext" \
 	"got '$r8', guard 3 $g3a -> $g3, cleartext A $caa -> $ca, B $cba -> $cb" \
 	test -z "$r8" -a "${g3:-0}" -gt "${g3a:-0}" -a "$ca" = "$caa" -a "$cb" = "$cba"
+
+# --- W12: without marks, identical selectors cannot get two policies (§3.1) -----
+
+echo "== W12: a second out policy with the same selector and no mark"
+nsx "$SCR" ip xfrm policy add dir out src $P/32 dst 10.9.0.0/24 \
+	tmpl src 198.51.100.1 dst 198.51.100.2 proto esp reqid 5 mode tunnel
+err=$(nsx "$SCR" ip xfrm policy add dir out src $P/32 dst 10.9.0.0/24 \
+	tmpl src 198.51.100.5 dst 198.51.100.6 proto esp reqid 6 mode tunnel 2>&1)
+echo "-- the second add: '${err:-accepted}'"
+check "W12 without marks the kernel refuses a second policy for the same selector" \
+	"the second policy was accepted" grep -q 'File exists' <<< "$err"
+err=$(nsx "$SCR" ip xfrm policy add dir out src $P/32 dst 10.9.0.0/24 \
+	mark 0x12 mask 0x00ffffff \
+	tmpl src 198.51.100.5 dst 198.51.100.6 proto esp reqid 6 mode tunnel 2>&1)
+check "W12 ... and accepts it with a mark" "$err" test -z "$err"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
