@@ -382,14 +382,16 @@ reauth_quiet()
 		log "    before the reauthentication: waited $((SECONDS - rq_t0)) s for $1's SAs to settle ($rq_first)"
 }
 
-# reauth_done ROLE IKE BEFORE: wait until the reauthentication of ROLE's IKE_SA
-# IKE (ike_ids BEFORE it) is complete: one IKE_SA, established, not the old one
-reauth_done()
+# ike_replaced ROLE IKE BEFORE WHAT: wait until WHAT (a rekey or a
+# reauthentication) of ROLE's IKE_SA IKE (ike_ids BEFORE it) is complete: one
+# IKE_SA, established, not the old one. charon retries either 6-15 s later
+# when it cannot do it at once, hence the 20 s
+ike_replaced()
 {
-	local rd_role=$1 rd_ike=$2 rd_before=$3
-	wait_eval 20 '[[ "$(ike_ids $rd_role $rd_ike)" =~ ^[0-9]+:ESTABLISHED\ $ ]] &&
-		[ "$(ike_ids $rd_role $rd_ike)" != "$rd_before" ]' ||
-		fail "the reauthentication of $2 on $1 did not complete: IKE_SA before '$3', now '$(ike_ids $1 $2)'"
+	local ir_role=$1 ir_ike=$2 ir_before=$3
+	wait_eval 20 '[[ "$(ike_ids $ir_role $ir_ike)" =~ ^[0-9]+:ESTABLISHED\ $ ]] &&
+		[ "$(ike_ids $ir_role $ir_ike)" != "$ir_before" ]' ||
+		fail "the $4 of $2 on $1 did not complete: IKE_SA before '$3', now '$(ike_ids $1 $2)'"
 }
 
 # child_uniqueid CHILD: unique id of the gateway's installed CHILD_SA CHILD

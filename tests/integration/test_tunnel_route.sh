@@ -237,7 +237,7 @@ test_reauth_keeps_route()
 	sample_stop
 	wait_for 10 child_installed gw claims || fail "no CHILD_SA after reauth" || return 1
 	# an installed CHILD_SA alone is also true of the old IKE_SA's
-	reauth_done gw clearinghouse "$ike0" || return 1
+	ike_replaced gw clearinghouse "$ike0" reauthentication || return 1
 	ike1=$(ike_ids gw clearinghouse)
 	n=$(wc -l < "$WORK/route-samples.txt")
 	bad=$(grep -vc "dev $TUN_IF" "$WORK/route-samples.txt")
