@@ -10,8 +10,8 @@
  * elements are built for a few selector ranges, as an event would, and
  * tunnel-route's sources are walked per child and as a whole.
  *
- * Inputs with an include statement or a '%' in a section reference are
- * skipped (see skip_input()). With FUZZ_VERBOSE set, the parsers' messages
+ * Inputs with an include statement or a section reference are skipped
+ * (see skip_input()). With FUZZ_VERBOSE set, the parsers' messages
  * and a summary of what was accepted are printed to stderr; run.sh checks
  * the "# expect:" lines of the regression cases against that output.
  *
@@ -59,15 +59,75 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /**
+ * Whether the text has a section reference ("name : other {"), by a scan
+ * that follows libstrongswan's lexer: a ':' outside a value, a quoted string
+ * and a comment. When in doubt it says yes.
+ */
+static bool has_reference(const char *text)
+{
+	enum { NORMAL, VALUE, STRING, COMMENT } state = NORMAL;
+	const char *pos;
+
+	for (pos = text; *pos; pos++)
+	{
+		switch (state)
+		{
+			case NORMAL:
+				if (*pos == ':')
+				{
+					return TRUE;
+				}
+				state = *pos == '#' ? COMMENT : *pos == '=' ? VALUE : NORMAL;
+				break;
+			case VALUE:
+				if (*pos == '\n' || *pos == '}')
+				{
+					state = NORMAL;
+				}
+				else if (*pos == '#')
+				{
+					state = COMMENT;
+				}
+				else if (*pos == '"')
+				{
+					state = STRING;
+				}
+				break;
+			case STRING:
+				if (*pos == '\\' && pos[1])
+				{
+					pos++;
+				}
+				else if (*pos == '"')
+				{
+					state = VALUE;
+				}
+				break;
+			case COMMENT:
+				if (*pos == '\n')
+				{
+					state = NORMAL;
+				}
+				break;
+		}
+	}
+	return FALSE;
+}
+
+/**
  * Inputs that would test libstrongswan's settings parser rather than the
- * plugins: an include statement reads files (the fuzzer could name
- * /dev/zero), and libstrongswan 5.9.8 uses the name of a section reference
- * ("name : other {") as a format string when it resolves it, so a '%' there
- * crashes it (charon too, with such a strongswan.conf).
+ * plugins, which only see what a lookup returns:
+ * - an include statement reads files (the fuzzer could name /dev/zero);
+ * - a section reference: libstrongswan (5.9.8 to 6.1.0) recurses without end
+ *   resolving one that leads back through its own section ("charon :
+ *   charon.x {" crashes any lookup under charon, charon's and swanctl's too),
+ *   and 5.9.8 uses a reference's name as a format string ('%' crashes it).
+ * How the plugins read mappings inherited through a reference is in the
+ * Check suite (check_config.c).
  */
 static bool skip_input(const char *text)
 {
-	return strstr(text, "include") || (strchr(text, ':') && strchr(text, '%'));
+	return strstr(text, "include") || has_reference(text);
 }
 
 /**
@@ -218,8 +278,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		if (verbose)
 		{
-			fprintf(stderr, "fuzz: input skipped (include or a reference "
-					"with '%%')\n");
+			fprintf(stderr, "fuzz: input skipped (include or a section "
+					"reference)\n");
 		}
 		free(text);
 		return 0;

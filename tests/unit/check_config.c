@@ -53,6 +53,11 @@ static config_test_t config_tests[] = {
 	  1, 0, NULL, "192.0.2.10", "10.1.0.10", 32, "my_nat" },
 	{ "mappings { }", 0, 0, NULL, NULL, NULL, 0, "tunnel_nat" },
 	{ "load = yes", 0, 0, NULL, NULL, NULL, 0, "tunnel_nat" },
+	/* a mapping inheriting another's keys through a section reference */
+	{ "mappings { base { child = claims \n public = 192.0.2.64/27 \n private = 10.9.0.0/27 } \n copy : charon.plugins.tunnel-nat.mappings.base { child = other } }",
+	  2, 0, NULL, "192.0.2.64", "10.9.0.0", 27, "tunnel_nat" },
+	{ "mappings { base { child = claims \n public = 192.0.2.64/27 \n private = 10.9.0.0/27 } \n copy : charon.plugins.tunnel-nat.mappings.base { private = 10.9.1.0/27 } }",
+	  1, 1, "mappings.copy.public overlaps mappings.base.public for child 'claims'", "192.0.2.64", "10.9.0.0", 27, "tunnel_nat" },
 	/* invalid addresses */
 	{ "mappings { bad { child = claims \n public = 192.0.2.300 \n private = 10.1.0.10 } }",
 	  0, 1, "mappings.bad.public = '192.0.2.300' is invalid: not an IPv4 address", NULL, NULL, 0, "tunnel_nat" },
