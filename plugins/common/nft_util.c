@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/xfrm.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
@@ -96,8 +97,11 @@ void nft_msg_replace_table(nl_batch_t *batch, const char *name)
 				  "create");
 }
 
-void nft_msg_concat_set(nl_batch_t *batch, const char *table, const char *name,
-						uint32_t id, bool map, bool interval)
+/**
+ * Create a set or map keyed by ipv4_addr . ipv4_addr, optionally counting
+ */
+static void concat_set(nl_batch_t *batch, const char *table, const char *name,
+					   uint32_t id, bool map, bool interval, bool counter)
 {
 	struct nftnl_udata_buf *udata;
 	struct nftnl_set *s;
@@ -123,6 +127,10 @@ void nft_msg_concat_set(nl_batch_t *batch, const char *table, const char *name,
 	{
 		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
 	}
+	if (counter)
+	{	/* every element gets a clone, updated by each lookup that hits it */
+		nftnl_set_add_expr(s, nftnl_expr_alloc("counter"));
+	}
 
 	udata = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 	nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_KEYBYTEORDER,
@@ -143,6 +151,12 @@ void nft_msg_concat_set(nl_batch_t *batch, const char *table, const char *name,
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	batch->push(batch, nlh, "add %s ip %s %s", map ? "map" : "set", table, name);
 	nftnl_set_free(s);
+}
+
+void nft_msg_concat_set(nl_batch_t *batch, const char *table, const char *name,
+						uint32_t id, bool map, bool interval)
+{
+	concat_set(batch, table, name, id, map, interval, FALSE);
 }
 
 void nft_msg_addr_set(nl_batch_t *batch, const char *table, const char *name,
@@ -204,7 +218,11 @@ struct nftnl_rule *nft_rule_alloc(const char *table, const char *chain)
 	return r;
 }
 
-void nft_msg_rule(nl_batch_t *batch, struct nftnl_rule *r, const char *comment)
+/**
+ * Add a rule message, appended to its chain or inserted at its head
+ */
+static void rule_msg(nl_batch_t *batch, struct nftnl_rule *r,
+					 const char *comment, bool first)
 {
 	struct nftnl_udata_buf *udata;
 	struct nlmsghdr *nlh;
@@ -215,88 +233,25 @@ void nft_msg_rule(nl_batch_t *batch, struct nftnl_rule *r, const char *comment)
 						nftnl_udata_buf_len(udata));
 	nftnl_udata_buf_free(udata);
 
-	nlh = msg_hdr(batch, 1024, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+	/* without NLM_F_APPEND (and a position), the kernel puts the rule first */
+	nlh = msg_hdr(batch, 1024, NFT_MSG_NEWRULE,
+				  NLM_F_CREATE | (first ? 0 : NLM_F_APPEND));
 	nftnl_rule_nlmsg_build_payload(nlh, r);
-	batch->push(batch, nlh, "add rule ip %s %s (%s)",
+	batch->push(batch, nlh, "%s rule ip %s %s (%s)", first ? "insert" : "add",
 				nftnl_rule_get_str(r, NFTNL_RULE_TABLE),
 				nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), comment);
 	nftnl_rule_free(r);
 }
 
-void nft_expr_meta_load(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+void nft_msg_rule(nl_batch_t *batch, struct nftnl_rule *r, const char *comment)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
-	nftnl_rule_add_expr(r, e);
+	rule_msg(batch, r, comment, FALSE);
 }
 
-void nft_expr_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
+void nft_msg_rule_first(nl_batch_t *batch, struct nftnl_rule *r,
+						const char *comment)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, sreg);
-	nftnl_rule_add_expr(r, e);
-}
-
-void nft_expr_cmp_eq(struct nftnl_rule *r, uint32_t sreg, const void *data,
-					 uint32_t len)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-	nftnl_rule_add_expr(r, e);
-}
-
-void nft_expr_payload4(struct nftnl_rule *r, uint32_t offset, uint32_t dreg)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("payload");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, sizeof(uint32_t));
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
-	nftnl_rule_add_expr(r, e);
-}
-
-void nft_expr_saddr_daddr(struct nftnl_rule *r)
-{
-	/* offsets of saddr and daddr in struct iphdr */
-	nft_expr_payload4(r, 12, NFT_REG_1);
-	nft_expr_payload4(r, 16, NFT_REG32_01);
-}
-
-void nft_expr_lookup(struct nftnl_rule *r, const char *set, uint32_t id,
-					 bool map)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
-	if (map)
-	{
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_1);
-	}
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
-	nftnl_rule_add_expr(r, e);
-}
-
-void nft_expr_bitwise(struct nftnl_rule *r, uint32_t reg, uint32_t mask,
-					  uint32_t xor)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
-	/* meta mark is in host byte order */
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &xor, sizeof(xor));
-	nftnl_rule_add_expr(r, e);
+	rule_msg(batch, r, comment, TRUE);
 }
 
 static struct nftnl_set *set_alloc(const char *table, const char *name)
@@ -440,8 +395,11 @@ void nft_msg_concat_elems(nl_batch_t *batch, const char *table,
 #define NFT_TYPE_INET_PROTOCOL 12
 #define NFT_TYPE_INET_SERVICE 13
 
-void nft_msg_port_map(nl_batch_t *batch, const char *table, const char *name,
-					  uint32_t id)
+/**
+ * Create the port forward map, or a set with its key that counts
+ */
+static void port_set(nl_batch_t *batch, const char *table, const char *name,
+					 uint32_t id, bool map)
 {
 	struct nftnl_udata_buf *udata;
 	struct nftnl_set *s;
@@ -455,30 +413,64 @@ void nft_msg_port_map(nl_batch_t *batch, const char *table, const char *name,
 	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS,
-					  NFT_SET_INTERVAL | NFT_SET_CONCAT | NFT_SET_MAP);
+					  NFT_SET_INTERVAL | NFT_SET_CONCAT | (map ? NFT_SET_MAP : 0));
 	/* each field takes a 32-bit register */
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE,
 		((NFT_TYPE_IPADDR << NFT_TYPE_BITS | NFT_TYPE_IPADDR) << NFT_TYPE_BITS |
 		 NFT_TYPE_INET_PROTOCOL) << NFT_TYPE_BITS | NFT_TYPE_INET_SERVICE);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4 * sizeof(uint32_t));
 	nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE,
-					  NFT_TYPE_IPADDR << NFT_TYPE_BITS | NFT_TYPE_INET_SERVICE);
-	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 2 * sizeof(uint32_t));
+	if (map)
+	{
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE,
+					NFT_TYPE_IPADDR << NFT_TYPE_BITS | NFT_TYPE_INET_SERVICE);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 2 * sizeof(uint32_t));
+	}
+	else
+	{	/* a counter on every element, as in concat_set() */
+		nftnl_set_add_expr(s, nftnl_expr_alloc("counter"));
+	}
 
 	udata = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 	nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_KEYBYTEORDER,
 						NFT_BYTEORDER_BIG_ENDIAN);
-	nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_DATABYTEORDER,
-						NFT_BYTEORDER_BIG_ENDIAN);
+	if (map)
+	{
+		nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_DATABYTEORDER,
+							NFT_BYTEORDER_BIG_ENDIAN);
+	}
 	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(udata),
 					   nftnl_udata_buf_len(udata));
 	nftnl_udata_buf_free(udata);
 
 	nlh = msg_hdr(batch, 512, NFT_MSG_NEWSET, NLM_F_CREATE);
 	nftnl_set_nlmsg_build_payload(nlh, s);
-	batch->push(batch, nlh, "add map ip %s %s", table, name);
+	batch->push(batch, nlh, "add %s ip %s %s", map ? "map" : "set", table,
+				name);
 	nftnl_set_free(s);
+}
+
+void nft_msg_port_map(nl_batch_t *batch, const char *table, const char *name,
+					  uint32_t id)
+{
+	port_set(batch, table, name, id, TRUE);
+}
+
+void nft_msg_counter_set(nl_batch_t *batch, const char *table,
+						 const char *name, uint32_t id, nft_counter_key_t key)
+{
+	switch (key)
+	{
+		case NFT_COUNTER_PAIRS:
+			concat_set(batch, table, name, id, FALSE, FALSE, TRUE);
+			break;
+		case NFT_COUNTER_RANGES:
+			concat_set(batch, table, name, id, FALSE, TRUE, TRUE);
+			break;
+		case NFT_COUNTER_PORTS:
+			port_set(batch, table, name, id, FALSE);
+			break;
+	}
 }
 
 /**
@@ -507,7 +499,7 @@ static struct nftnl_set_elem *port_elem_alloc(nft_port_elem_t *elem, bool add)
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof(key));
 	port_key(key, elem->src_to, elem->dst, elem->proto, elem->port);
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, key, sizeof(key));
-	if (add)
+	if (add && !elem->key_only)
 	{
 		memset(data, 0, sizeof(data));
 		data[0] = htonl(elem->nat_addr);
@@ -539,17 +531,246 @@ void nft_msg_port_elems(nl_batch_t *batch, const char *table, const char *set,
 			   port_desc);
 }
 
-void nft_expr_saddr_daddr_proto_dport(struct nftnl_rule *r)
-{
-	struct nftnl_expr *e;
+/**
+ * nftables' ids in the typeof userdata of a set (its src/expression.h and
+ * each expression's udata attributes): expression types, the IPv4 header
+ * description and its daddr field
+ */
+#define TYPEOF_EXPR_PAYLOAD 7
+#define TYPEOF_EXPR_META 9
+#define TYPEOF_EXPR_CT 12
+#define TYPEOF_EXPR_XFRM 27
+#define TYPEOF_PROTO_IP 12
+#define TYPEOF_IP_DADDR 12
 
-	nft_expr_saddr_daddr(r);
-	nft_expr_meta_load(r, NFT_META_L4PROTO, NFT_REG32_02);
-	e = nftnl_expr_alloc("payload");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE,
-					   NFT_PAYLOAD_TRANSPORT_HEADER);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 2);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, sizeof(uint16_t));
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG32_03);
-	nftnl_rule_add_expr(r, e);
+/**
+ * nftables' datatype ids and byte orders of the fields of typed maps
+ */
+#define NFT_TYPE_INTEGER 4
+#define NFT_TYPE_MARK 19
+#define NFT_BYTEORDER_HOST 1
+
+/**
+ * Put the typeof of a key or data field: the expression's type and its
+ * attributes, nested
+ */
+static void put_typeof(struct nftnl_udata_buf *udata, uint8_t attr,
+					   nft_typeof_t what)
+{
+	struct nftnl_udata *outer, *inner;
+
+	outer = nftnl_udata_nest_start(udata, attr);
+	switch (what)
+	{
+		case NFT_TYPEOF_REQID:
+			nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_TYPEOF_EXPR,
+								TYPEOF_EXPR_XFRM);
+			inner = nftnl_udata_nest_start(udata, NFTNL_UDATA_SET_TYPEOF_DATA);
+			/* key, direction, secpath index */
+			nftnl_udata_put_u32(udata, 0, NFT_XFRM_KEY_REQID);
+			nftnl_udata_put_u32(udata, 1, XFRM_POLICY_IN);
+			nftnl_udata_put_u32(udata, 2, 0);
+			break;
+		case NFT_TYPEOF_DADDR:
+			nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_TYPEOF_EXPR,
+								TYPEOF_EXPR_PAYLOAD);
+			inner = nftnl_udata_nest_start(udata, NFTNL_UDATA_SET_TYPEOF_DATA);
+			/* protocol description, field */
+			nftnl_udata_put_u32(udata, 0, TYPEOF_PROTO_IP);
+			nftnl_udata_put_u32(udata, 1, TYPEOF_IP_DADDR);
+			break;
+		case NFT_TYPEOF_CT_ZONE:
+			nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_TYPEOF_EXPR,
+								TYPEOF_EXPR_CT);
+			inner = nftnl_udata_nest_start(udata, NFTNL_UDATA_SET_TYPEOF_DATA);
+			/* key, direction (none) */
+			nftnl_udata_put_u32(udata, 0, NFT_CT_ZONE);
+			nftnl_udata_put_u32(udata, 1, (uint32_t)-1);
+			break;
+		case NFT_TYPEOF_META_MARK:
+		default:
+			nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_TYPEOF_EXPR,
+								TYPEOF_EXPR_META);
+			inner = nftnl_udata_nest_start(udata, NFTNL_UDATA_SET_TYPEOF_DATA);
+			nftnl_udata_put_u32(udata, 0, NFT_META_MARK);
+			break;
+	}
+	nftnl_udata_nest_end(udata, inner);
+	nftnl_udata_nest_end(udata, outer);
+}
+
+/**
+ * Datatype id, length and byte order of a typed field
+ */
+static void typeof_field(nft_typeof_t what, uint32_t *type, uint32_t *len,
+						 uint32_t *order)
+{
+	switch (what)
+	{
+		case NFT_TYPEOF_REQID:
+			*type = NFT_TYPE_INTEGER;
+			*len = sizeof(uint32_t);
+			*order = NFT_BYTEORDER_HOST;
+			break;
+		case NFT_TYPEOF_DADDR:
+			*type = NFT_TYPE_IPADDR;
+			*len = sizeof(uint32_t);
+			*order = NFT_BYTEORDER_BIG_ENDIAN;
+			break;
+		case NFT_TYPEOF_CT_ZONE:
+			*type = NFT_TYPE_INTEGER;
+			*len = sizeof(uint16_t);
+			*order = NFT_BYTEORDER_HOST;
+			break;
+		case NFT_TYPEOF_META_MARK:
+		default:
+			*type = NFT_TYPE_MARK;
+			*len = sizeof(uint32_t);
+			*order = NFT_BYTEORDER_HOST;
+			break;
+	}
+}
+
+/**
+ * Allocate a map of a table, with its id and flags
+ */
+static struct nftnl_set *map_alloc(const char *table, const char *name,
+								   uint32_t id)
+{
+	struct nftnl_set *s;
+
+	s = set_alloc(table, name);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	/* no interval flag: the kernel picks a hash */
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
+	return s;
+}
+
+/**
+ * Add the message creating a set, and free it and its userdata
+ */
+static void set_msg(nl_batch_t *batch, struct nftnl_set *s,
+					struct nftnl_udata_buf *udata)
+{
+	struct nlmsghdr *nlh;
+
+	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(udata),
+					   nftnl_udata_buf_len(udata));
+	nftnl_udata_buf_free(udata);
+	nlh = msg_hdr(batch, 512, NFT_MSG_NEWSET, NLM_F_CREATE);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	batch->push(batch, nlh, "add map ip %s %s",
+				nftnl_set_get_str(s, NFTNL_SET_TABLE),
+				nftnl_set_get_str(s, NFTNL_SET_NAME));
+	nftnl_set_free(s);
+}
+
+void nft_msg_typeof_map(nl_batch_t *batch, const char *table, const char *name,
+						uint32_t id, nft_typeof_t key, nft_typeof_t data,
+						bool counter)
+{
+	struct nftnl_udata_buf *udata;
+	struct nftnl_set *s;
+	uint32_t ktype, klen, korder, dtype, dlen, dorder;
+
+	typeof_field(key, &ktype, &klen, &korder);
+	typeof_field(data, &dtype, &dlen, &dorder);
+	s = map_alloc(table, name, id);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, ktype);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, klen);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, dtype);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, dlen);
+	if (counter)
+	{	/* every element gets a clone, updated by each lookup that hits it */
+		nftnl_set_add_expr(s, nftnl_expr_alloc("counter"));
+	}
+	udata = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_KEYBYTEORDER, korder);
+	nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_DATABYTEORDER, dorder);
+	put_typeof(udata, NFTNL_UDATA_SET_KEY_TYPEOF, key);
+	put_typeof(udata, NFTNL_UDATA_SET_DATA_TYPEOF, data);
+	set_msg(batch, s, udata);
+}
+
+void nft_msg_prefix_map(nl_batch_t *batch, const char *table, const char *name,
+						uint32_t id, bool mark)
+{
+	struct nftnl_udata_buf *udata;
+	struct nftnl_set *s;
+
+	s = map_alloc(table, name, id);
+	if (mark)
+	{	/* mark . ipv4_addr, a 32-bit register each */
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE,
+						  NFT_TYPE_MARK << NFT_TYPE_BITS | NFT_TYPE_IPADDR);
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 2 * sizeof(uint32_t));
+	}
+	else
+	{
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, NFT_TYPE_IPADDR);
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, sizeof(uint32_t));
+	}
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_TYPE_IPADDR);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 2 * sizeof(uint32_t));
+
+	udata = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	if (!mark)
+	{	/* nft gives a concatenation no key byte order */
+		nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_KEYBYTEORDER,
+							NFT_BYTEORDER_BIG_ENDIAN);
+	}
+	nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_DATABYTEORDER,
+						NFT_BYTEORDER_BIG_ENDIAN);
+	nftnl_udata_put_u32(udata, NFTNL_UDATA_SET_DATA_INTERVAL, 1);
+	set_msg(batch, s, udata);
+}
+
+void nft_elem_host32(uint8_t *buf, uint8_t *len, uint32_t value)
+{
+	memcpy(buf + *len, &value, sizeof(value));
+	*len += sizeof(value);
+}
+
+void nft_elem_host16(uint8_t *buf, uint8_t *len, uint16_t value)
+{
+	memcpy(buf + *len, &value, sizeof(value));
+	*len += sizeof(value);
+}
+
+void nft_elem_addr(uint8_t *buf, uint8_t *len, uint32_t addr)
+{
+	nft_elem_host32(buf, len, htonl(addr));
+}
+
+static struct nftnl_set_elem *hash_alloc(void *elems, u_int i, bool add)
+{
+	nft_elem_t *elem = &((nft_elem_t*)elems)[i];
+	struct nftnl_set_elem *e;
+
+	e = nftnl_set_elem_alloc();
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, elem->key, elem->key_len);
+	if (add && elem->data_len)
+	{
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, elem->data, elem->data_len);
+	}
+	if (add)
+	{
+		elem_comment(e, elem->comment);
+	}
+	return e;
+}
+
+static const char *hash_desc(void *elems, u_int i)
+{
+	return ((nft_elem_t*)elems)[i].desc;
+}
+
+void nft_msg_elems(nl_batch_t *batch, const char *table, const char *set,
+				   bool add, nft_elem_t *elems, u_int count)
+{
+	if (count)
+	{	/* the elements of one call go to the same set or map */
+		elems_msgs(batch, table, set, add, elems, count, hash_alloc,
+				   elems[0].data_len ? "map" : "set", hash_desc);
+	}
 }

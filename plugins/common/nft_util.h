@@ -21,6 +21,7 @@
 #define NFT_UTIL_H_
 
 #include "nl_batch.h"
+#include "nft_expr.h"
 
 #include <libnftnl/rule.h>
 
@@ -115,23 +116,12 @@ struct nftnl_rule *nft_rule_alloc(const char *table, const char *chain);
  */
 void nft_msg_rule(nl_batch_t *batch, struct nftnl_rule *r, const char *comment);
 
-/** meta KEY => DREG */
-void nft_expr_meta_load(struct nftnl_rule *r, uint32_t key, uint32_t dreg);
-/** meta KEY <= SREG */
-void nft_expr_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg);
-/** SREG == data */
-void nft_expr_cmp_eq(struct nftnl_rule *r, uint32_t sreg, const void *data,
-					 uint32_t len);
-/** network header at offset, 4 bytes => DREG */
-void nft_expr_payload4(struct nftnl_rule *r, uint32_t offset, uint32_t dreg);
-/** ip saddr => reg 1, ip daddr => reg 1 + 4 bytes */
-void nft_expr_saddr_daddr(struct nftnl_rule *r);
-/** lookup reg 1 in set, data to reg 1 if map */
-void nft_expr_lookup(struct nftnl_rule *r, const char *set, uint32_t id,
-					 bool map);
-/** DREG = (SREG & mask) ^ xor, 4 bytes */
-void nft_expr_bitwise(struct nftnl_rule *r, uint32_t reg, uint32_t mask,
-					  uint32_t xor);
+/**
+ * Add a rule message that puts the rule at the head of its chain, with a
+ * comment, and free the rule.
+ */
+void nft_msg_rule_first(nl_batch_t *batch, struct nftnl_rule *r,
+						const char *comment);
 
 /**
  * Add messages removing every element of a set.
@@ -162,6 +152,8 @@ typedef struct {
 	const char *comment;
 	/** description for log messages, may be NULL */
 	const char *desc;
+	/** for a set with the key only (nft_msg_counter_set()): no data */
+	bool key_only;
 } nft_port_elem_t;
 
 /**
@@ -174,14 +166,103 @@ void nft_msg_port_map(nl_batch_t *batch, const char *table, const char *name,
 					  uint32_t id);
 
 /**
+ * Keys of a counting set (nft_msg_counter_set())
+ */
+typedef enum {
+	/** ipv4_addr . ipv4_addr, exact pairs (a hash) */
+	NFT_COUNTER_PAIRS,
+	/** ipv4_addr . ipv4_addr, ranges (pipapo) */
+	NFT_COUNTER_RANGES,
+	/** the key of the port forward map (nft_msg_port_map()), ranges */
+	NFT_COUNTER_PORTS,
+} nft_counter_key_t;
+
+/**
+ * Create a set without data whose elements count the packets and bytes of
+ * the lookups that hit them (a set-level counter expression, cloned into
+ * each element), e.g. "counter packets 12 bytes 1008" in nft's listing.
+ * Elements are added with nft_msg_concat_elems() (has_data FALSE) or
+ * nft_msg_port_elems() (key_only TRUE).
+ *
+ * @param id		set id, unique in the transaction
+ * @param key		the key and the kind of set
+ */
+void nft_msg_counter_set(nl_batch_t *batch, const char *table,
+						 const char *name, uint32_t id, nft_counter_key_t key);
+
+/**
  * Add messages adding or deleting elements of a port forward map.
  */
 void nft_msg_port_elems(nl_batch_t *batch, const char *table, const char *set,
 						bool add, nft_port_elem_t *elems, u_int count);
 
 /**
- * ip saddr . ip daddr . meta l4proto . th dport => reg 1 (16 bytes)
+ * What a key or data field of a typed map (nft_msg_typeof_map()) holds, by
+ * the expression it is compared with; nft lists the map with "typeof".
  */
-void nft_expr_saddr_daddr_proto_dport(struct nftnl_rule *r);
+typedef enum {
+	/** ipsec in reqid: 4 bytes, host byte order */
+	NFT_TYPEOF_REQID,
+	/** ip daddr: 4 bytes, network byte order */
+	NFT_TYPEOF_DADDR,
+	/** ct zone: 2 bytes, host byte order */
+	NFT_TYPEOF_CT_ZONE,
+	/** meta mark: 4 bytes, host byte order */
+	NFT_TYPEOF_META_MARK,
+} nft_typeof_t;
+
+/**
+ * Create a map without intervals (a hash in the kernel), keyed and valued
+ * as the expressions it is used with.
+ *
+ * @param id		set id, unique in the transaction
+ * @param key		what the key holds
+ * @param data		what the data holds
+ * @param counter	TRUE to give every element a counter, updated by
+ *					lookups (a set-level counter expression)
+ */
+void nft_msg_typeof_map(nl_batch_t *batch, const char *table, const char *name,
+						uint32_t id, nft_typeof_t key, nft_typeof_t data,
+						bool counter);
+
+/**
+ * Create a map without intervals from ipv4_addr, or from mark . ipv4_addr,
+ * to "interval ipv4_addr" (a prefix, first and last address, for
+ * NF_NAT_RANGE_NETMAP).
+ *
+ * @param id		set id, unique in the transaction
+ * @param mark		TRUE for a mark . ipv4_addr key
+ */
+void nft_msg_prefix_map(nl_batch_t *batch, const char *table, const char *name,
+						uint32_t id, bool mark);
+
+/**
+ * An element of a hash set or map, key and data as the kernel compares and
+ * copies them (nft_elem_host*(), nft_elem_addr() append a field).
+ */
+typedef struct {
+	uint8_t key[8];
+	uint8_t key_len;
+	uint8_t data[8];
+	uint8_t data_len;
+	/** comment shown by nft, may be NULL */
+	const char *comment;
+	/** description for log messages, may be NULL */
+	const char *desc;
+} nft_elem_t;
+
+/** Append a 32-bit value in host byte order (reqid, mark) */
+void nft_elem_host32(uint8_t *buf, uint8_t *len, uint32_t value);
+/** Append a 16-bit value in host byte order (zone) */
+void nft_elem_host16(uint8_t *buf, uint8_t *len, uint16_t value);
+/** Append an IPv4 address given in host byte order */
+void nft_elem_addr(uint8_t *buf, uint8_t *len, uint32_t addr);
+
+/**
+ * Add messages adding or deleting elements of a hash set or map (the data
+ * is sent only when adding).
+ */
+void nft_msg_elems(nl_batch_t *batch, const char *table, const char *set,
+				   bool add, nft_elem_t *elems, u_int count);
 
 #endif /** NFT_UTIL_H_ @}*/

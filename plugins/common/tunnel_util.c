@@ -23,6 +23,80 @@
 /*
  * Described in header
  */
+bool tunnel_parse_u32(const char *str, uint64_t min, uint64_t max,
+					  uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!str || !*str || *str == '-')
+	{
+		return FALSE;
+	}
+	errno = 0;
+	v = strtoull(str, &end, 0);
+	if (errno || *end || v < min || v > max)
+	{
+		return FALSE;
+	}
+	*out = v;
+	return TRUE;
+}
+
+/*
+ * Described in header
+ */
+bool tunnel_parse_mark(const char *str, uint32_t *mark, uint32_t *mask)
+{
+	char buf[64], *slash;
+
+	if (!str || strlen(str) >= sizeof(buf))
+	{
+		return FALSE;
+	}
+	strcpy(buf, str);
+	slash = strchr(buf, '/');
+	if (slash)
+	{
+		*slash = '\0';
+		if (!tunnel_parse_u32(slash + 1, 1, 0xffffffff, mask))
+		{
+			return FALSE;
+		}
+	}
+	if (!tunnel_parse_u32(buf, 1, 0xffffffff, mark))
+	{
+		return FALSE;
+	}
+	if (!slash)
+	{	/* only our bits */
+		*mask = *mark;
+	}
+	return (*mark & ~*mask) == 0;
+}
+
+/*
+ * Described in header
+ */
+bool tunnel_route_mark_mask(settings_t *settings, const char *ns,
+							uint32_t *mask)
+{
+	const char *str;
+	uint32_t mark, m = TUNNEL_ROUTE_DEFAULT_MASK;
+
+	str = settings->get_str(settings, "%s.plugins.tunnel-route.mark", NULL,
+							ns);
+	if (str && !tunnel_parse_mark(str, &mark, &m))
+	{
+		return FALSE;
+	}
+	*mask = m;
+	return TRUE;
+}
+
+/*
+ * Described in header
+ */
 const char *tunnel_parse_prefix(const char *str, uint32_t *addr,
 								uint8_t *prefixlen)
 {

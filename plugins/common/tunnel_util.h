@@ -42,6 +42,47 @@ const char *tunnel_parse_prefix(const char *str, uint32_t *addr,
 								uint8_t *prefixlen);
 
 /**
+ * Default of tunnel-route's mark setting, VALUE/MASK
+ */
+#define TUNNEL_ROUTE_DEFAULT_MARK 0x4000000
+#define TUNNEL_ROUTE_DEFAULT_MASK 0xc000000
+
+/**
+ * Parse an unsigned number (decimal or 0x hex) within limits.
+ *
+ * @param str			string to parse
+ * @param min			least value
+ * @param max			greatest value
+ * @param out			parsed value
+ * @return				FALSE if not a number within the limits
+ */
+bool tunnel_parse_u32(const char *str, uint64_t min, uint64_t max,
+					  uint32_t *out);
+
+/**
+ * Parse a mark "VALUE[/MASK]", non-zero, no bit of VALUE outside MASK (the
+ * mask is VALUE if not given).
+ *
+ * @param str			string to parse
+ * @param mark			parsed value
+ * @param mask			parsed mask
+ * @return				FALSE if invalid
+ */
+bool tunnel_parse_mark(const char *str, uint32_t *mark, uint32_t *mask);
+
+/**
+ * Get the mask of tunnel-route's mark setting (charon.plugins.tunnel-route.
+ * mark), parsed as tunnel-route does, whether or not tunnel-route is loaded.
+ *
+ * @param settings		settings to read
+ * @param ns			namespace, usually "charon"
+ * @param mask			the mask, the default one if the setting is unset
+ * @return				FALSE if the setting is invalid (mask unchanged)
+ */
+bool tunnel_route_mark_mask(settings_t *settings, const char *ns,
+							uint32_t *mask);
+
+/**
  * Check if a name is usable as an nftables table name: 1 to 64 letters,
  * digits or '_', starting with a letter.
  */

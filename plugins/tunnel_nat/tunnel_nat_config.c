@@ -13,6 +13,8 @@
  */
 
 #include "tunnel_nat_config.h"
+#include "tunnel_nat_claims.h"
+#include "tunnel_nat_partner.h"
 
 #include <tunnel_util.h>
 
@@ -31,14 +33,36 @@
  * Keys a mapping section may hold
  */
 static const char *mapping_keys[] = { "child", "public", "private", "forward",
-									   "pat" };
+									   "pat", "remote", "alias" };
 
 /**
  * Top-level keys of the plugin's section (load is charon's own)
  */
 static const char *plugin_keys[] = { "load", "table", "inbound_interface",
 									  "latency_log", "conntrack",
-									  "ha_takeover_rekey" };
+									  "ha_takeover_rekey", "partner_zones",
+									  "partner_ct_mark", "counters" };
+
+/**
+ * Parse a yes/no value as charon does (yes, true, 1, no, false, 0), FALSE
+ * if it is neither
+ */
+static bool parse_yes_no(const char *value, bool *out)
+{
+	if (strcaseeq(value, "yes") || strcaseeq(value, "true") ||
+		streq(value, "1"))
+	{
+		*out = TRUE;
+		return TRUE;
+	}
+	if (strcaseeq(value, "no") || strcaseeq(value, "false") ||
+		streq(value, "0"))
+	{
+		*out = FALSE;
+		return TRUE;
+	}
+	return FALSE;
+}
 
 /**
  * Log a configuration error, if logging is on
@@ -127,136 +151,23 @@ static bool has_child(tunnel_nat_mapping_t *map, const char *name)
 }
 
 /**
- * A prefix one side of an accepted mapping claims for a child, or one that
- * contains such a prefix (an ancestor), in the index the overlap checks use
- */
-typedef struct {
-	/** child name, owned by a mapping */
-	const char *child;
-	/** hash of the child name */
-	u_int child_hash;
-	/** network address, host bits clear */
-	uint32_t net;
-	/** prefix length */
-	uint8_t len;
-	/** 0 public, 1 private */
-	uint8_t side;
-	/** TRUE for the prefix itself, FALSE for an ancestor */
-	bool exact;
-	/** mapping that claims it (or a prefix below it) */
-	tunnel_nat_mapping_t *map;
-} claim_t;
-
-static u_int claim_hash(const void *key)
-{
-	const claim_t *c = key;
-	uint32_t v[] = { c->net, c->len | (c->side << 8) | (c->exact << 16) };
-
-	return chunk_hash_inc(chunk_create((u_char*)v, sizeof(v)), c->child_hash);
-}
-
-static bool claim_equals(const void *a, const void *b)
-{
-	const claim_t *x = a, *y = b;
-
-	return x->net == y->net && x->len == y->len && x->side == y->side &&
-		   x->exact == y->exact && streq(x->child, y->child);
-}
-
-CALLBACK(claim_destroy, void,
-	claim_t *claim, const void *key)
-{
-	free(claim);
-}
-
-/**
- * The accepted mapping whose prefix on a side overlaps net/len for a child,
- * NULL if none. Prefixes overlap if one contains the other: a lookup per
- * shorter or equal length in use, and one for a longer one below net/len.
- */
-static tunnel_nat_mapping_t *find_claim(hashtable_t *claims, uint64_t lens,
-										const char *child, u_int child_hash,
-										uint8_t side, uint32_t net, uint8_t len)
-{
-	claim_t key = { .child = child, .child_hash = child_hash, .side = side },
-			*found;
-	int l;
-
-	key.exact = TRUE;
-	for (l = 0; l <= len; l++)
-	{
-		if (!(lens & (1ULL << l)))
-		{
-			continue;
-		}
-		key.net = net & tunnel_mask(l);
-		key.len = l;
-		found = claims->get(claims, &key);
-		if (found)
-		{
-			return found->map;
-		}
-	}
-	key.exact = FALSE;
-	key.net = net;
-	key.len = len;
-	found = claims->get(claims, &key);
-	return found ? found->map : NULL;
-}
-
-/**
- * Record the prefix of a side of an accepted mapping, and its ancestors of
- * the lengths in use (where a shorter prefix looks for it)
- */
-static void add_claim(hashtable_t *claims, uint64_t lens, const char *child,
-					  u_int child_hash, uint8_t side, uint32_t net, uint8_t len,
-					  tunnel_nat_mapping_t *map)
-{
-	claim_t *claim;
-	int l;
-
-	for (l = len; l >= 0; l--)
-	{
-		if (l < len && !(lens & (1ULL << l)))
-		{
-			continue;
-		}
-		INIT(claim,
-			.child = child,
-			.child_hash = child_hash,
-			.net = net & tunnel_mask(l),
-			.len = l,
-			.side = side,
-			.exact = l == len,
-			.map = map,
-		);
-		if (claims->get(claims, claim))
-		{	/* the first one recorded stays */
-			free(claim);
-			continue;
-		}
-		claims->put(claims, claim, claim);
-	}
-}
-
-/**
  * Check a new mapping against the ones accepted for the same children, and
  * if it fits, record its prefixes. Linear in the number of mappings over a
  * whole load: a few hash lookups per prefix length in use (lens, a bit per
  * length) for each mapping.
  */
-static bool check_conflicts(hashtable_t *claims, uint64_t lens,
+static bool check_conflicts(tunnel_nat_claims_t *claims,
 							tunnel_nat_mapping_t *map, bool log)
 {
 	tunnel_nat_mapping_t *other;
-	u_int i, hash;
 	char *child;
+	u_int i;
 
 	for (i = 0; i < array_count(map->children); i++)
 	{
 		array_get(map->children, i, &child);
-		hash = chunk_hash(chunk_from_str(child));
-		other = find_claim(claims, lens, child, hash, 0, map->pub, map->prefixlen);
+		other = map->partner_only ? NULL :
+			claims->find(claims, child, 0, map->pub, map->prefixlen);
 		if (other)
 		{
 			CFG_LOG(log, "tunnel-nat: mappings.%s.public overlaps "
@@ -265,8 +176,7 @@ static bool check_conflicts(hashtable_t *claims, uint64_t lens,
 			return FALSE;
 		}
 		other = map->has_private ?
-			find_claim(claims, lens, child, hash, 1, map->priv, map->privlen) :
-			NULL;
+			claims->find(claims, child, 1, map->priv, map->privlen) : NULL;
 		if (other)
 		{
 			CFG_LOG(log, "tunnel-nat: mappings.%s.private overlaps "
@@ -278,12 +188,13 @@ static bool check_conflicts(hashtable_t *claims, uint64_t lens,
 	for (i = 0; i < array_count(map->children); i++)
 	{
 		array_get(map->children, i, &child);
-		hash = chunk_hash(chunk_from_str(child));
-		add_claim(claims, lens, child, hash, 0, map->pub, map->prefixlen, map);
+		if (!map->partner_only)
+		{
+			claims->add(claims, child, 0, map->pub, map->prefixlen, map);
+		}
 		if (map->has_private)
 		{
-			add_claim(claims, lens, child, hash, 1, map->priv, map->privlen,
-					  map);
+			claims->add(claims, child, 1, map->priv, map->privlen, map);
 		}
 	}
 	return TRUE;
@@ -484,8 +395,24 @@ static tunnel_nat_mapping_t *parse_mapping(settings_t *settings,
 		return NULL;
 	}
 
+	if (!tunnel_nat_partner_parse(settings, ns, map, log))
+	{
+		mapping_destroy(map);
+		return NULL;
+	}
 	pub = settings->get_str(settings, "%s.plugins.tunnel-nat.mappings.%s.public",
 							NULL, ns, name);
+	if (!pub && map->has_partner &&
+		!settings->get_str(settings, "%s.plugins.tunnel-nat.mappings.%s.private",
+						   NULL, ns, name) &&
+		!settings->get_str(settings, "%s.plugins.tunnel-nat.mappings.%s.forward",
+						   NULL, ns, name) &&
+		!settings->get_str(settings, "%s.plugins.tunnel-nat.mappings.%s.pat",
+						   NULL, ns, name))
+	{	/* partner side only */
+		map->partner_only = TRUE;
+		return map;
+	}
 	err = tunnel_parse_prefix(pub, &map->pub, &publen);
 	if (err)
 	{
@@ -505,12 +432,7 @@ static tunnel_nat_mapping_t *parse_mapping(settings_t *settings,
 							NULL, ns, name);
 	if (pat)
 	{
-		if (strcaseeq(pat, "yes") || strcaseeq(pat, "true") || streq(pat, "1"))
-		{
-			map->pat = TRUE;
-		}
-		else if (!strcaseeq(pat, "no") && !strcaseeq(pat, "false") &&
-				 !streq(pat, "0"))
+		if (!parse_yes_no(pat, &map->pat))
 		{
 			CFG_LOG(log, "tunnel-nat: mappings.%s.pat = '%s' is invalid: use "
 				 "yes or no; mapping '%s' skipped", name, pat, name);
@@ -594,6 +516,81 @@ CALLBACK(destroy_list, void,
 	array_destroy(list);
 }
 
+/**
+ * Remove a mapping from the per-child index
+ */
+static void unindex_mapping(private_tunnel_nat_config_t *this,
+							tunnel_nat_mapping_t *map)
+{
+	tunnel_nat_mapping_t *other;
+	array_t *list;
+	char *child, *key;
+	u_int i, j;
+
+	for (i = 0; i < array_count(map->children); i++)
+	{
+		array_get(map->children, i, &child);
+		list = this->by_child->remove(this->by_child, child);
+		if (!list)
+		{
+			continue;
+		}
+		for (j = 0; j < array_count(list); j++)
+		{
+			array_get(list, j, &other);
+			if (other == map)
+			{
+				array_remove(list, j, NULL);
+				break;
+			}
+		}
+		if (!array_count(list))
+		{
+			array_destroy(list);
+			continue;
+		}
+		/* the key was owned by some mapping of the list, maybe this one:
+		 * re-key the list by the first remaining mapping's copy */
+		array_get(list, 0, &other);
+		for (j = 0; j < array_count(other->children); j++)
+		{
+			array_get(other->children, j, &key);
+			if (streq(key, child))
+			{
+				this->by_child->put(this->by_child, key, list);
+				break;
+			}
+		}
+	}
+}
+
+METHOD(tunnel_nat_config_t, refuse_partners, u_int,
+	private_tunnel_nat_config_t *this, const char *why, bool log)
+{
+	tunnel_nat_mapping_t *map;
+	char remote[20];
+	u_int i = 0, refused = 0;
+
+	while (i < array_count(this->public.mappings))
+	{
+		array_get(this->public.mappings, i, &map);
+		if (!map->has_partner)
+		{
+			i++;
+			continue;
+		}
+		CFG_LOG(log, "tunnel-nat: mappings.%s.remote = '%s': %s: mapping "
+			 "'%s' skipped", map->name, tunnel_nat_partner_fmt(remote,
+			 sizeof(remote), map->remote, map->partnerlen), why, map->name);
+		unindex_mapping(this, map);
+		array_remove(this->public.mappings, i, NULL);
+		mapping_destroy(map);
+		this->public.errors++;
+		refused++;
+	}
+	return refused;
+}
+
 METHOD(tunnel_nat_config_t, destroy, void,
 	private_tunnel_nat_config_t *this)
 {
@@ -629,6 +626,69 @@ static void index_mapping(private_tunnel_nat_config_t *this,
 	enumerator->destroy(enumerator);
 }
 
+/**
+ * Parse partner_zones and partner_ct_mark, FALSE if one is invalid (logged)
+ */
+static bool parse_partner_keys(private_tunnel_nat_config_t *this,
+							   settings_t *settings, const char *ns, bool log)
+{
+	const char *err;
+	char *value;
+	bool ok = TRUE;
+
+	value = settings->get_str(settings, "%s.plugins.tunnel-nat.partner_zones",
+							  NULL, ns);
+	if (value && (err = tunnel_nat_partner_parse_zones(value,
+							&this->public.zone_first, &this->public.zone_last)))
+	{
+		CFG_LOG(log, "tunnel-nat: partner_zones = '%s' is invalid: %s", value,
+			 err);
+		this->public.errors++;
+		ok = FALSE;
+	}
+	value = settings->get_str(settings, "%s.plugins.tunnel-nat.partner_ct_mark",
+							  NULL, ns);
+	if (value && (err = tunnel_nat_partner_parse_ct_mark(value,
+												&this->public.partner_ct_mark)))
+	{
+		CFG_LOG(log, "tunnel-nat: partner_ct_mark = '%s' is invalid: %s", value,
+			 err);
+		this->public.errors++;
+		ok = FALSE;
+	}
+	return ok;
+}
+
+/**
+ * Whether partner_zones has room for the CHILD_SA config of a partner-side
+ * mapping (one zone per config; zones: names of the configs counted so far)
+ */
+static bool zone_available(private_tunnel_nat_config_t *this, hashtable_t *zones,
+						   tunnel_nat_mapping_t *map, bool log)
+{
+	u_int room = this->public.zone_last - this->public.zone_first + 1;
+	char *child;
+
+	if (!map->has_partner)
+	{
+		return TRUE;
+	}
+	array_get(map->children, 0, &child);
+	if (zones->get(zones, child))
+	{
+		return TRUE;
+	}
+	if (zones->get_count(zones) >= room)
+	{
+		CFG_LOG(log, "tunnel-nat: partner_zones = '%u-%u' has room for %u "
+			 "partner-side CHILD_SA configs, child '%s' of mappings.%s is one "
+			 "more; mapping '%s' skipped", this->public.zone_first,
+			 this->public.zone_last, room, child, map->name, map->name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /*
  * Described in header
  */
@@ -638,8 +698,11 @@ tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
 	private_tunnel_nat_config_t *this;
 	tunnel_nat_mapping_t *map;
 	enumerator_t *enumerator;
-	hashtable_t *claims;
+	tunnel_nat_claims_t *claims;
+	hashtable_t *zones;
 	array_t *parsed;
+	char *child;
+	bool partners_ok;
 	uint64_t lens = 0;
 	char *key, *value, *table, *iface;
 	u_int i;
@@ -670,7 +733,12 @@ tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
 			.table = strdup(table),
 			.inbound_interface = strdupnull(iface),
 			.mappings = array_create(0, 4),
+			.zone_first = TUNNEL_NAT_DEFAULT_ZONE_FIRST,
+			.zone_last = TUNNEL_NAT_DEFAULT_ZONE_LAST,
+			.partner_ct_mark = TUNNEL_NAT_DEFAULT_PARTNER_CT_MARK,
+			.counters = TRUE,
 			.create_mapping_enumerator = _create_mapping_enumerator,
+			.refuse_partners = _refuse_partners,
 			.destroy = _destroy,
 		},
 		.by_child = hashtable_create(hashtable_hash_str, hashtable_equals_str, 8),
@@ -700,6 +768,16 @@ tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
 	}
 	enumerator->destroy(enumerator);
 
+	value = settings->get_str(settings, "%s.plugins.tunnel-nat.counters",
+							  NULL, ns);
+	if (value && !parse_yes_no(value, &this->public.counters))
+	{
+		CFG_LOG(log, "tunnel-nat: counters = '%s' is invalid: use yes or no; "
+			 "counting (yes)", value);
+		this->public.errors++;
+	}
+	partners_ok = parse_partner_keys(this, settings, ns, log);
+
 	/* parse all first: the overlap checks look at the prefix lengths in use */
 	parsed = array_create(0, 0);
 	enumerator = settings->create_section_enumerator(settings,
@@ -712,27 +790,45 @@ tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
 			this->public.errors++;
 			continue;
 		}
-		lens |= 1ULL << map->prefixlen | 1ULL << map->privlen;
+		if (map->has_partner && !partners_ok)
+		{
+			CFG_LOG(log, "tunnel-nat: mappings.%s is partner-side, and "
+				 "partner_zones or partner_ct_mark is invalid (see above); "
+				 "mapping '%s' skipped", key, key);
+			mapping_destroy(map);
+			this->public.errors++;
+			continue;
+		}
+		lens |= tunnel_nat_partner_lens(map);
 		array_insert(parsed, ARRAY_TAIL, map);
 	}
 	enumerator->destroy(enumerator);
 
-	claims = hashtable_create(claim_hash, claim_equals,
-							  max(64, 4 * array_count(parsed)));
+	claims = tunnel_nat_claims_create(lens, 4 * array_count(parsed));
+	zones = hashtable_create(hashtable_hash_str, hashtable_equals_str, 8);
 	for (i = 0; i < array_count(parsed); i++)
 	{
 		array_get(parsed, i, &map);
-		if (!check_conflicts(claims, lens, map, log))
+		if (!tunnel_nat_partner_check(claims, map, log) ||
+			!zone_available(this, zones, map, log) ||
+			!check_conflicts(claims, map, log))
 		{
 			mapping_destroy(map);
 			this->public.errors++;
 			continue;
 		}
+		tunnel_nat_partner_claim(claims, map);
+		if (map->has_partner)
+		{	/* the key is owned by the mapping, which outlives the hashtable */
+			array_get(map->children, 0, &child);
+			zones->put(zones, child, child);
+		}
 		array_insert(this->public.mappings, ARRAY_TAIL, map);
 		index_mapping(this, map);
 	}
 	array_destroy(parsed);
-	claims->destroy_function(claims, claim_destroy);
+	claims->destroy(claims);
+	zones->destroy(zones);
 
 	enumerator = settings->create_key_value_enumerator(settings,
 							"%s.plugins.tunnel-nat.mappings", ns);
@@ -779,6 +875,10 @@ bool tunnel_nat_mapping_elems(tunnel_nat_mapping_t *map, uint32_t local_from,
 	uint32_t hostmask, pub_last, from, to;
 	u_int i;
 
+	if (map->partner_only)
+	{	/* partner side only: nothing on the P side */
+		return TRUE;
+	}
 	hostmask = ~tunnel_mask(map->prefixlen);
 	pub_last = map->pub | hostmask;
 	/* the part of P the negotiated local selector covers */

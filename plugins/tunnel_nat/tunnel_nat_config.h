@@ -32,6 +32,17 @@
  */
 #define TUNNEL_NAT_DEFAULT_TABLE "tunnel_nat"
 
+/**
+ * Default conntrack zones for partner-side CHILD_SA configs (partner_zones)
+ */
+#define TUNNEL_NAT_DEFAULT_ZONE_FIRST 4096
+#define TUNNEL_NAT_DEFAULT_ZONE_LAST 65535
+
+/**
+ * Default ct mark bit of partner-started flows (partner_ct_mark)
+ */
+#define TUNNEL_NAT_DEFAULT_PARTNER_CT_MARK 0x01000000
+
 typedef struct tunnel_nat_mapping_t tunnel_nat_mapping_t;
 typedef struct tunnel_nat_forward_t tunnel_nat_forward_t;
 typedef struct tunnel_nat_config_t tunnel_nat_config_t;
@@ -51,7 +62,7 @@ struct tunnel_nat_forward_t {
 };
 
 /**
- * A mapping of a public prefix P, one of three kinds:
+ * A mapping of a public prefix P (the P side), one of three kinds:
  *
  * - 1:1: a private prefix of the same size, host bits kept, both ways;
  * - many-to-one (pat): a private prefix leaves as the one address P, source
@@ -59,8 +70,10 @@ struct tunnel_nat_forward_t {
  * - port forwards only (no private side): P's forwarded ports go to their
  *   hosts, other ports of P are closed.
  *
- * Port forwards may come with pat. Addresses are IPv4, in host byte order,
- * with the host bits cleared.
+ * Port forwards may come with pat. A mapping may also, or instead, be
+ * partner-side: the partner's prefix (remote) is seen by our hosts as an
+ * alias prefix of the same size, for exactly one CHILD_SA config. Addresses
+ * are IPv4, in host byte order, with the host bits cleared.
  */
 struct tunnel_nat_mapping_t {
 
@@ -108,6 +121,32 @@ struct tunnel_nat_mapping_t {
 	 * Port forwards, tunnel_nat_forward_t
 	 */
 	array_t *forwards;
+
+	/**
+	 * Whether the mapping has no P side (a partner-side mapping without
+	 * public); pub, prefixlen, priv and forwards are then unset
+	 */
+	bool partner_only;
+
+	/**
+	 * Whether the mapping is partner-side (remote and alias)
+	 */
+	bool has_partner;
+
+	/**
+	 * Partner-side: the partner's prefix, as negotiated in remote_ts
+	 */
+	uint32_t remote;
+
+	/**
+	 * Partner-side: our alias prefix for remote
+	 */
+	uint32_t alias;
+
+	/**
+	 * Partner-side: prefix length of remote and alias
+	 */
+	uint8_t partnerlen;
 };
 
 /**
@@ -135,6 +174,40 @@ struct tunnel_nat_config_t {
 	 * Number of settings rejected while parsing (each one logged)
 	 */
 	u_int errors;
+
+	/**
+	 * First and last conntrack zone for partner-side CHILD_SA configs
+	 */
+	uint16_t zone_first, zone_last;
+
+	/**
+	 * The ct mark bit of partner-started flows
+	 */
+	uint32_t partner_ct_mark;
+
+	/**
+	 * Count the packets and bytes of each P side translation (counters)
+	 */
+	bool counters;
+
+	/**
+	 * Mark mask of tunnel-route, 0 if it is not loaded. Not a setting of
+	 * this plugin: 0 after loading, set by the caller (the table's SNAT of
+	 * partners keys on the other bits of the mark).
+	 */
+	uint32_t route_mask;
+
+	/**
+	 * Refuse the partner-side mappings, e.g. because charon's IPsec backend
+	 * cannot carry them. Each one is logged, naming its remote key and
+	 * value and why, removed (P side included) and counted in errors.
+	 *
+	 * @param why		why they are refused, for the log
+	 * @param log		whether to log each refusal
+	 * @return			number of mappings refused
+	 */
+	u_int (*refuse_partners)(tunnel_nat_config_t *this, const char *why,
+							 bool log);
 
 	/**
 	 * Enumerate the mappings of a CHILD_SA config.

@@ -21,20 +21,47 @@
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
 #include <utils/debug.h>
+#include <collections/hashtable.h>
 
 static inline bool in(uint32_t a, uint32_t from, uint32_t to)
 {
 	return from <= a && a <= to;
 }
 
+/**
+ * Whether an entry is stale after an alias's zone (TUNNEL_NAT_AZONE) was
+ * added or removed
+ */
+static bool alias_stale(tunnel_nat_elem_t *elem, bool added, uint16_t zone,
+						uint32_t odst, uint32_t rdst)
+{
+	if (added)
+	{
+		return zone != elem->value && in(odst, elem->dst_from, elem->dst_to);
+	}
+	return zone == elem->value && (in(odst, elem->dst_from, elem->dst_to) ||
+								   in(rdst, elem->dst_from, elem->dst_to));
+}
+
 /*
  * Described in header
  */
-bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added, uint32_t osrc,
-						 uint32_t odst, uint32_t rsrc, uint32_t rdst)
+bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added, uint16_t zone,
+						 uint32_t osrc, uint32_t odst, uint32_t rsrc,
+						 uint32_t rdst)
 {
 	bool translated;
 
+	if (elem->map == TUNNEL_NAT_AZONE)
+	{
+		return alias_stale(elem, added, zone, odst, rdst);
+	}
+	if (tunnel_nat_map_is_partner(elem->map))
+	{	/* the alias's zone stands for the binding's other elements */
+		return FALSE;
+	}
+	/* the P side's translations are not keyed by zone: the entries of
+	 * every zone are looked at */
 	if (!in(osrc, elem->src_from, elem->src_to) ||
 		!in(odst, elem->dst_from, elem->dst_to))
 	{
@@ -65,12 +92,14 @@ bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added, uint32_t osrc,
 typedef struct {
 	array_t *added;
 	array_t *removed;
+	/** uint16_t, zones whose entries are all stale, or NULL */
+	array_t *zones;
 	/** struct nf_conntrack*, clones of stale entries */
 	array_t *stale;
 } ct_ctx_t;
 
-static bool stale_in(array_t *elems, bool added, uint32_t osrc, uint32_t odst,
-					 uint32_t rsrc, uint32_t rdst)
+static bool stale_in(array_t *elems, bool added, uint16_t zone, uint32_t osrc,
+					 uint32_t odst, uint32_t rsrc, uint32_t rdst)
 {
 	tunnel_nat_elem_t *elem;
 	u_int i;
@@ -78,7 +107,23 @@ static bool stale_in(array_t *elems, bool added, uint32_t osrc, uint32_t odst,
 	for (i = 0; i < array_count(elems); i++)
 	{
 		array_get(elems, i, &elem);
-		if (tunnel_nat_ct_stale(elem, added, osrc, odst, rsrc, rdst))
+		if (tunnel_nat_ct_stale(elem, added, zone, osrc, odst, rsrc, rdst))
+		{
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+static bool zone_in(array_t *zones, uint16_t zone)
+{
+	uint16_t z;
+	u_int i;
+
+	for (i = 0; i < array_count(zones); i++)
+	{
+		array_get(zones, i, &z);
+		if (z == zone)
 		{
 			return TRUE;
 		}
@@ -91,6 +136,7 @@ static int dump_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 {
 	ct_ctx_t *ctx = data;
 	uint32_t osrc, odst, rsrc, rdst;
+	uint16_t zone;
 
 	if (nfct_get_attr_u8(ct, ATTR_L3PROTO) != AF_INET)
 	{
@@ -100,8 +146,12 @@ static int dump_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	odst = ntohl(nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_DST));
 	rsrc = ntohl(nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC));
 	rdst = ntohl(nfct_get_attr_u32(ct, ATTR_REPL_IPV4_DST));
-	if (stale_in(ctx->added, TRUE, osrc, odst, rsrc, rdst) ||
-		stale_in(ctx->removed, FALSE, osrc, odst, rsrc, rdst))
+	/* 0 if the entry has no zone, and it has the same in both directions
+	 * on the partner side */
+	zone = nfct_get_attr_u16(ct, ATTR_ZONE);
+	if ((zone && zone_in(ctx->zones, zone)) ||
+		stale_in(ctx->added, TRUE, zone, osrc, odst, rsrc, rdst) ||
+		stale_in(ctx->removed, FALSE, zone, osrc, odst, rsrc, rdst))
 	{
 		array_insert(ctx->stale, ARRAY_TAIL, nfct_clone(ct));
 	}
@@ -132,11 +182,13 @@ static u_int ct_count()
 /*
  * Described in header
  */
-int tunnel_nat_ct_flush(array_t *added, array_t *removed, const char *what)
+int tunnel_nat_ct_flush(array_t *added, array_t *removed, array_t *zones,
+						const char *what)
 {
 	ct_ctx_t ctx = {
 		.added = added,
 		.removed = removed,
+		.zones = zones,
 		.stale = array_create(0, 0),
 	};
 	struct nfct_handle *h;
@@ -144,7 +196,8 @@ int tunnel_nat_ct_flush(array_t *added, array_t *removed, const char *what)
 	uint32_t family = AF_INET;
 	int deleted = 0;
 
-	if ((!array_count(added) && !array_count(removed)) || !ct_count())
+	if ((!array_count(added) && !array_count(removed) &&
+		 !array_count(zones)) || !ct_count())
 	{	/* nothing to look for, or nothing tracked in this namespace: spare
 		 * the walk of the kernel's hash table (shared by all namespaces,
 		 * milliseconds for a quarter million buckets) */
@@ -186,4 +239,131 @@ int tunnel_nat_ct_flush(array_t *added, array_t *removed, const char *what)
 	array_destroy(ctx.stale);
 	nfct_close(h);
 	return deleted;
+}
+
+typedef struct private_tunnel_nat_ct_queue_t private_tunnel_nat_ct_queue_t;
+
+/**
+ * Private data of a tunnel_nat_ct_queue_t object.
+ */
+struct private_tunnel_nat_ct_queue_t {
+
+	/**
+	 * Public interface.
+	 */
+	tunnel_nat_ct_queue_t public;
+
+	/**
+	 * tunnel_nat_elem_t*, elements added (owned)
+	 */
+	array_t *added;
+
+	/**
+	 * tunnel_nat_elem_t*, elements removed, each once (owned, key = value)
+	 */
+	hashtable_t *removed;
+
+	/**
+	 * Number of changes queued
+	 */
+	u_int changes;
+};
+
+static u_int elem_hash(const void *key)
+{
+	return tunnel_nat_elem_hash((tunnel_nat_elem_t*)key);
+}
+
+static bool elem_equals(const void *a, const void *b)
+{
+	return tunnel_nat_elem_equals((tunnel_nat_elem_t*)a, (tunnel_nat_elem_t*)b);
+}
+
+static tunnel_nat_elem_t *elem_clone(tunnel_nat_elem_t *elem)
+{
+	tunnel_nat_elem_t *copy;
+
+	copy = malloc_thing(tunnel_nat_elem_t);
+	*copy = *elem;
+	return copy;
+}
+
+METHOD(tunnel_nat_ct_queue_t, queue, void,
+	private_tunnel_nat_ct_queue_t *this, array_t *add, array_t *del)
+{
+	tunnel_nat_elem_t *elem, *old;
+	u_int i;
+
+	for (i = 0; i < array_count(del); i++)
+	{
+		array_get(del, i, &elem);
+		elem = elem_clone(elem);
+		free(this->removed->put(this->removed, elem, elem));
+	}
+	for (i = 0; i < array_count(add); i++)
+	{
+		array_get(add, i, &elem);
+		old = this->removed->remove(this->removed, elem);
+		if (old)
+		{	/* removed and added again: its flows' entries stay */
+			free(old);
+			continue;
+		}
+		array_insert(this->added, ARRAY_TAIL, elem_clone(elem));
+	}
+	this->changes++;
+}
+
+METHOD(tunnel_nat_ct_queue_t, take, u_int,
+	private_tunnel_nat_ct_queue_t *this, array_t **add, array_t **del)
+{
+	enumerator_t *enumerator;
+	tunnel_nat_elem_t *elem;
+	u_int changes;
+
+	*add = this->added;
+	this->added = array_create(0, 0);
+	*del = array_create(0, this->removed->get_count(this->removed));
+	enumerator = this->removed->create_enumerator(this->removed);
+	while (enumerator->enumerate(enumerator, NULL, &elem))
+	{
+		this->removed->remove_at(this->removed, enumerator);
+		array_insert(*del, ARRAY_TAIL, elem);
+	}
+	enumerator->destroy(enumerator);
+	changes = this->changes;
+	this->changes = 0;
+	return changes;
+}
+
+METHOD(tunnel_nat_ct_queue_t, queue_destroy, void,
+	private_tunnel_nat_ct_queue_t *this)
+{
+	array_t *add, *del;
+
+	take(this, &add, &del);
+	array_destroy_function(add, (void*)free, NULL);
+	array_destroy_function(del, (void*)free, NULL);
+	array_destroy(this->added);
+	this->removed->destroy(this->removed);
+	free(this);
+}
+
+/*
+ * Described in header
+ */
+tunnel_nat_ct_queue_t *tunnel_nat_ct_queue_create()
+{
+	private_tunnel_nat_ct_queue_t *this;
+
+	INIT(this,
+		.public = {
+			.queue = _queue,
+			.take = _take,
+			.destroy = _queue_destroy,
+		},
+		.added = array_create(0, 0),
+		.removed = hashtable_create(elem_hash, elem_equals, 32),
+	);
+	return &this->public;
 }

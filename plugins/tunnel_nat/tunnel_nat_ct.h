@@ -31,16 +31,26 @@
  *   (tracked before the tunnel was up, or translated otherwise)
  * - removed element: the entry carries its translation
  *
+ * Of the partner side, only the alias's zone (TUNNEL_NAT_AZONE) is looked
+ * at, as it names both the zone and the alias block of a binding:
+ *
+ * - added: an entry to the alias block outside its zone (tracked
+ *   untranslated while the partner was down)
+ * - removed: an entry of its zone to or from the alias block (flows the app
+ *   started to the alias, flows the partner started, SNATed to the alias)
+ *
  * @param elem		element added or removed
  * @param added		TRUE if added, FALSE if removed
+ * @param zone		conntrack zone of the entry
  * @param osrc		original source address (host order)
  * @param odst		original destination address
  * @param rsrc		reply source address
  * @param rdst		reply destination address
  * @return			TRUE if the entry is to be deleted
  */
-bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added, uint32_t osrc,
-						 uint32_t odst, uint32_t rsrc, uint32_t rdst);
+bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added, uint16_t zone,
+						 uint32_t osrc, uint32_t odst, uint32_t rsrc,
+						 uint32_t rdst);
 
 /**
  * Delete the conntrack entries made stale by a change, through
@@ -49,10 +59,54 @@ bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added, uint32_t osrc,
  *
  * @param added		tunnel_nat_elem_t, elements added
  * @param removed	tunnel_nat_elem_t, elements removed
+ * @param zones		uint16_t, zones whose entries are all deleted (of
+ *					CHILD_SA configs no longer in the settings), or NULL
  * @param what		what changed, for log messages
  * @return			number of entries deleted, -1 if the table could not be
  *					read (logged)
  */
-int tunnel_nat_ct_flush(array_t *added, array_t *removed, const char *what);
+int tunnel_nat_ct_flush(array_t *added, array_t *removed, array_t *zones,
+						const char *what);
+
+typedef struct tunnel_nat_ct_queue_t tunnel_nat_ct_queue_t;
+
+/**
+ * Changes waiting for the conntrack clean-up, with the net-out of an
+ * element removed and added again before the clean-up (a break-before-make
+ * reauthentication): the pair cancels out, so the flows of the element
+ * keep their entries. An element added and then removed is kept on both
+ * sides (entries with and without its translation may both be stale). Not
+ * thread-safe.
+ */
+struct tunnel_nat_ct_queue_t {
+
+	/**
+	 * Queue a change.
+	 *
+	 * @param add		tunnel_nat_elem_t*, elements added (copied)
+	 * @param del		tunnel_nat_elem_t*, elements removed (copied)
+	 */
+	void (*queue)(tunnel_nat_ct_queue_t *this, array_t *add, array_t *del);
+
+	/**
+	 * Take the queued changes, leaving the queue empty.
+	 *
+	 * @param add		receives the added elements (tunnel_nat_elem_t*,
+	 *					free() them)
+	 * @param del		receives the removed elements (the same)
+	 * @return			number of changes queued
+	 */
+	u_int (*take)(tunnel_nat_ct_queue_t *this, array_t **add, array_t **del);
+
+	/**
+	 * Destroy the queue and the elements in it.
+	 */
+	void (*destroy)(tunnel_nat_ct_queue_t *this);
+};
+
+/**
+ * Create an empty queue.
+ */
+tunnel_nat_ct_queue_t *tunnel_nat_ct_queue_create();
 
 #endif /** TUNNEL_NAT_CT_H_ @}*/

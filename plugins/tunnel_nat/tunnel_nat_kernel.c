@@ -19,7 +19,7 @@
 #include <nft_util.h>
 #include <event_stats.h>
 
-#include <daemon.h>
+#include <utils/debug.h>
 #include <threading/mutex.h>
 #include <threading/condvar.h>
 #include <threading/thread.h>
@@ -47,15 +47,32 @@ struct private_tunnel_nat_kernel_t {
 	bool conntrack;
 
 	/**
-	 * Changes whose conntrack entries are yet to be cleaned up, copies of
-	 * tunnel_nat_elem_t
+	 * Interface decrypted packets arrive on, NULL for meta secpath, as the
+	 * table was created with
 	 */
-	array_t *ct_added, *ct_removed;
+	char *iface;
 
 	/**
-	 * Number of changes collected
+	 * Whether the table has a partner side, and which (its mappings are
+	 * those of the config of the moment, not kept)
 	 */
-	u_int ct_changes;
+	bool has_partner;
+	tunnel_nat_nft_partner_t partner;
+
+	/**
+	 * Whether the table has the counting sets and chain (counters)
+	 */
+	bool counters;
+
+	/**
+	 * Changes whose conntrack entries are yet to be cleaned up
+	 */
+	tunnel_nat_ct_queue_t *ct_queue;
+
+	/**
+	 * Changes were queued since the last walk
+	 */
+	bool ct_pending;
 
 	/**
 	 * The cleaner runs, and its thread
@@ -80,20 +97,6 @@ struct private_tunnel_nat_kernel_t {
  */
 #define CT_INTERVAL_MS 1000
 
-static void copy_elems(array_t *to, array_t *elems)
-{
-	tunnel_nat_elem_t *elem, *copy;
-	u_int i;
-
-	for (i = 0; i < array_count(elems); i++)
-	{
-		array_get(elems, i, &elem);
-		copy = malloc_thing(tunnel_nat_elem_t);
-		*copy = *elem;
-		array_insert(to, ARRAY_TAIL, copy);
-	}
-}
-
 /**
  * The conntrack cleaner: its own thread, as a walk of the conntrack table
  * takes milliseconds (the kernel's table is shared by all network
@@ -109,7 +112,7 @@ static void *ct_cleaner(private_tunnel_nat_kernel_t *this)
 	this->ct_mutex->lock(this->ct_mutex);
 	while (this->ct_running)
 	{
-		if (!this->ct_changes)
+		if (!this->ct_pending)
 		{
 			this->ct_condvar->wait(this->ct_condvar, this->ct_mutex);
 			continue;
@@ -123,16 +126,12 @@ static void *ct_cleaner(private_tunnel_nat_kernel_t *this)
 			this->ct_condvar->timed_wait(this->ct_condvar, this->ct_mutex,
 										 (deadline - now) / 1000000 + 1);
 		}
-		added = this->ct_added;
-		removed = this->ct_removed;
-		changes = this->ct_changes;
-		this->ct_added = array_create(0, 0);
-		this->ct_removed = array_create(0, 0);
-		this->ct_changes = 0;
+		changes = this->ct_queue->take(this->ct_queue, &added, &removed);
+		this->ct_pending = FALSE;
 		this->ct_mutex->unlock(this->ct_mutex);
 
 		start = event_stats_now();
-		deleted = tunnel_nat_ct_flush(added, removed, "tunnel-nat");
+		deleted = tunnel_nat_ct_flush(added, removed, NULL, "tunnel-nat");
 		last = event_stats_now();
 		if (deleted > 0)
 		{
@@ -161,11 +160,70 @@ static void queue_ct(private_tunnel_nat_kernel_t *this, array_t *add,
 		return;
 	}
 	this->ct_mutex->lock(this->ct_mutex);
-	copy_elems(this->ct_added, add);
-	copy_elems(this->ct_removed, del);
-	this->ct_changes++;
+	this->ct_queue->queue(this->ct_queue, add, del);
+	this->ct_pending = TRUE;
 	this->ct_condvar->signal(this->ct_condvar);
 	this->ct_mutex->unlock(this->ct_mutex);
+}
+
+/**
+ * The partner side of the table, for the mappings of a config; NULL if the
+ * table has none
+ */
+static tunnel_nat_nft_partner_t *table_partner(
+						private_tunnel_nat_kernel_t *this,
+						tunnel_nat_config_t *config, tunnel_nat_nft_partner_t *buf)
+{
+	if (!this->has_partner)
+	{
+		return NULL;
+	}
+	*buf = this->partner;
+	buf->mappings = config->mappings;
+	return buf;
+}
+
+/**
+ * The partner side a config needs, NULL for none
+ */
+static tunnel_nat_nft_partner_t *config_partner(tunnel_nat_config_t *config,
+												tunnel_nat_nft_partner_t *buf)
+{
+	return tunnel_nat_nft_partner_init(config, config->route_mask, buf) ? buf
+																		: NULL;
+}
+
+/**
+ * Whether the table must be rebuilt for a config: its partner side is not
+ * the one the config needs (classes of the settings, zones, ct mark bit,
+ * tunnel-route's mark mask)
+ */
+static bool needs_rebuild(private_tunnel_nat_kernel_t *this,
+						  tunnel_nat_config_t *config)
+{
+	tunnel_nat_nft_partner_t want, have;
+
+	return config->counters != this->counters ||
+		   !tunnel_nat_nft_partner_same(config_partner(config, &want),
+										table_partner(this, config, &have));
+}
+
+/**
+ * Add messages deleting and adding elements, after creating the length
+ * classes the added ones need; partner is updated with them
+ */
+static void change_msgs(nl_batch_t *batch, const char *table,
+						tunnel_nat_nft_partner_t *partner, bool counters,
+						array_t *add, array_t *del)
+{
+	/* deletes first, a rekey may replace an element by an overlapping one */
+	tunnel_nat_nft_elems(batch, table, FALSE, del, counters);
+	if (partner)
+	{
+		tunnel_nat_nft_partner_add_classes(batch, table, partner,
+							tunnel_nat_nft_partner_elem_classes(add));
+	}
+	tunnel_nat_nft_elems(batch, table, TRUE, add, counters);
 }
 
 METHOD(tunnel_nat_kernel_t, commit, bool,
@@ -173,13 +231,13 @@ METHOD(tunnel_nat_kernel_t, commit, bool,
 	array_t *add, array_t *del, const char *what, char *error, size_t len)
 {
 	nl_batch_t *batch;
+	tunnel_nat_nft_partner_t buf, *partner;
 	bool ok;
 
+	partner = table_partner(this, config, &buf);
 	batch = nl_batch_create();
 	nft_msg_begin(batch);
-	/* deletes first, a rekey may replace an element by an overlapping one */
-	tunnel_nat_nft_elems(batch, config->table, FALSE, del);
-	tunnel_nat_nft_elems(batch, config->table, TRUE, add);
+	change_msgs(batch, config->table, partner, this->counters, add, del);
 	nft_msg_end(batch);
 	ok = this->socket->send(this->socket, batch, what);
 	if (!ok && error)
@@ -189,6 +247,10 @@ METHOD(tunnel_nat_kernel_t, commit, bool,
 	batch->destroy(batch);
 	if (ok)
 	{
+		if (partner)
+		{	/* the classes created for the added elements stay */
+			this->partner.lazy = partner->lazy;
+		}
 		queue_ct(this, add, del);
 	}
 	return ok;
@@ -213,23 +275,88 @@ static array_t *all_elems(tunnel_nat_state_t *state)
 	return all;
 }
 
+/**
+ * Create the table from scratch with elements, one transaction, with the
+ * partner side the config needs and a lazy class for each other length of
+ * the elements
+ */
+static bool build(private_tunnel_nat_kernel_t *this,
+				  tunnel_nat_config_t *config, const char *iface,
+				  array_t *elems, const char *what, char *error, size_t len)
+{
+	nl_batch_t *batch;
+	tunnel_nat_nft_partner_t buf, *partner;
+	bool ok;
+
+	partner = config_partner(config, &buf);
+	if (partner)
+	{
+		partner->lazy = tunnel_nat_nft_partner_elem_classes(elems) &
+						~partner->classes;
+	}
+	batch = nl_batch_create();
+	nft_msg_begin(batch);
+	tunnel_nat_nft_table(batch, config->table, iface, partner,
+						 config->counters);
+	tunnel_nat_nft_elems(batch, config->table, TRUE, elems, config->counters);
+	nft_msg_end(batch);
+	ok = this->socket->send(this->socket, batch, what);
+	if (!ok && error)
+	{
+		snprintf(error, len, "%s", batch->get_error(batch) ?: "unknown reason");
+	}
+	batch->destroy(batch);
+	if (ok)
+	{
+		this->has_partner = partner != NULL;
+		this->counters = config->counters;
+		if (partner)
+		{
+			this->partner = *partner;
+			this->partner.mappings = NULL;
+		}
+		if (iface != this->iface)
+		{
+			free(this->iface);
+			this->iface = strdupnull(iface);
+		}
+	}
+	return ok;
+}
+
 METHOD(tunnel_nat_kernel_t, resync, bool,
 	private_tunnel_nat_kernel_t *this, tunnel_nat_config_t *config,
 	tunnel_nat_state_t *state, const char *what)
 {
 	nl_batch_t *batch;
+	tunnel_nat_nft_partner_t buf, *partner;
 	array_t *all;
 	bool ok;
 
 	all = all_elems(state);
-
-	batch = nl_batch_create();
-	nft_msg_begin(batch);
-	tunnel_nat_nft_flush(batch, config->table);
-	tunnel_nat_nft_elems(batch, config->table, TRUE, all);
-	nft_msg_end(batch);
-	ok = this->socket->send(this->socket, batch, what);
-	batch->destroy(batch);
+	if (needs_rebuild(this, config))
+	{
+		ok = build(this, config, this->iface, all, what, NULL, 0);
+	}
+	else
+	{
+		partner = table_partner(this, config, &buf);
+		batch = nl_batch_create();
+		nft_msg_begin(batch);
+		tunnel_nat_nft_flush(batch, config->table, this->counters);
+		if (partner)
+		{
+			tunnel_nat_nft_partner_flush(batch, config->table, partner);
+		}
+		change_msgs(batch, config->table, partner, this->counters, all, NULL);
+		nft_msg_end(batch);
+		ok = this->socket->send(this->socket, batch, what);
+		batch->destroy(batch);
+		if (ok && partner)
+		{
+			this->partner.lazy = partner->lazy;
+		}
+	}
 	array_destroy(all);
 	if (ok)
 	{
@@ -239,26 +366,71 @@ METHOD(tunnel_nat_kernel_t, resync, bool,
 	return ok;
 }
 
+METHOD(tunnel_nat_kernel_t, reload, bool,
+	private_tunnel_nat_kernel_t *this, tunnel_nat_config_t *config,
+	tunnel_nat_state_t *state, array_t *add, array_t *del, const char *what,
+	char *error, size_t len)
+{
+	nl_batch_t *batch;
+	tunnel_nat_nft_partner_t buf, *partner;
+	array_t *all;
+	bool ok;
+
+	if (needs_rebuild(this, config))
+	{
+		all = all_elems(state);
+		ok = build(this, config, this->iface, all, what, error, len);
+		array_destroy(all);
+		if (ok)
+		{
+			DBG1(DBG_CFG, "tunnel-nat: rebuilt table ip %s for the reloaded "
+				 "settings (counters, or the partner side's length classes, "
+				 "zones, ct mark or tunnel-route's mark mask changed)",
+				 config->table);
+			queue_ct(this, add, del);
+		}
+		return ok;
+	}
+	partner = table_partner(this, config, &buf);
+	batch = nl_batch_create();
+	nft_msg_begin(batch);
+	if (partner)
+	{	/* the configured aliases may have changed within their classes */
+		tunnel_nat_nft_partner_acfg(batch, config->table, partner);
+	}
+	change_msgs(batch, config->table, partner, this->counters, add, del);
+	nft_msg_end(batch);
+	ok = this->socket->send(this->socket, batch, what);
+	if (!ok && error)
+	{
+		snprintf(error, len, "%s", batch->get_error(batch) ?: "unknown reason");
+	}
+	batch->destroy(batch);
+	if (ok)
+	{
+		if (partner)
+		{
+			this->partner.lazy = partner->lazy;
+		}
+		queue_ct(this, add, del);
+	}
+	return ok;
+}
+
 METHOD(tunnel_nat_kernel_t, restore, bool,
 	private_tunnel_nat_kernel_t *this, tunnel_nat_config_t *config,
 	const char *iface, tunnel_nat_state_t *state, const char *why)
 {
-	nl_batch_t *batch;
 	array_t *all;
-	char what[BUF_LEN];
+	char what[BUF_LEN], error[BUF_LEN] = "";
 	timeval_t start, end;
 	bool ok;
 
 	all = all_elems(state);
 	snprintf(what, sizeof(what), "tunnel-nat: restoring table ip %s",
 			 config->table);
-	batch = nl_batch_create();
-	nft_msg_begin(batch);
-	tunnel_nat_nft_table(batch, config->table, iface);
-	tunnel_nat_nft_elems(batch, config->table, TRUE, all);
-	nft_msg_end(batch);
 	time_monotonic(&start);
-	ok = this->socket->send(this->socket, batch, what);
+	ok = build(this, config, iface, all, what, error, sizeof(error));
 	if (ok)
 	{
 		time_monotonic(&end);
@@ -271,9 +443,8 @@ METHOD(tunnel_nat_kernel_t, restore, bool,
 	{
 		DBG1(DBG_CFG, "tunnel-nat: table ip %s was %s: restoring it with its "
 			 "%u translations failed: %s", config->table, why,
-			 array_count(all), batch->get_error(batch) ?: "unknown reason");
+			 array_count(all), error);
 	}
-	batch->destroy(batch);
 	array_destroy(all);
 	return ok;
 }
@@ -282,19 +453,13 @@ METHOD(tunnel_nat_kernel_t, install, bool,
 	private_tunnel_nat_kernel_t *this, tunnel_nat_config_t *config,
 	const char *iface, bool conntrack)
 {
-	nl_batch_t *batch;
 	char what[BUF_LEN];
 	bool ok;
 
 	this->conntrack = conntrack;
 	snprintf(what, sizeof(what), "tunnel-nat: creating table ip %s",
 			 config->table);
-	batch = nl_batch_create();
-	nft_msg_begin(batch);
-	tunnel_nat_nft_table(batch, config->table, iface);
-	nft_msg_end(batch);
-	ok = this->socket->send(this->socket, batch, what);
-	batch->destroy(batch);
+	ok = build(this, config, iface, NULL, what, NULL, 0);
 	if (ok)
 	{
 		this->ct_mutex->lock(this->ct_mutex);
@@ -303,6 +468,25 @@ METHOD(tunnel_nat_kernel_t, install, bool,
 		this->ct_thread = thread_create((thread_main_t)ct_cleaner, this);
 	}
 	return ok;
+}
+
+METHOD(tunnel_nat_kernel_t, flush_zones, bool,
+	private_tunnel_nat_kernel_t *this, array_t *zones)
+{
+	int deleted;
+
+	if (!this->conntrack || !array_count(zones))
+	{
+		return this->conntrack;
+	}
+	deleted = tunnel_nat_ct_flush(NULL, NULL, zones, "tunnel-nat");
+	if (deleted > 0)
+	{
+		DBG1(DBG_CFG, "tunnel-nat: deleted %d conntrack entries of the "
+			 "%u zones of partners no longer configured", deleted,
+			 array_count(zones));
+	}
+	return deleted >= 0;
 }
 
 METHOD(tunnel_nat_kernel_t, stop_cleaner, void,
@@ -341,8 +525,8 @@ METHOD(tunnel_nat_kernel_t, destroy, void,
 	stop_cleaner(this);
 	this->ct_mutex->destroy(this->ct_mutex);
 	this->ct_condvar->destroy(this->ct_condvar);
-	array_destroy_function(this->ct_added, (void*)free, NULL);
-	array_destroy_function(this->ct_removed, (void*)free, NULL);
+	this->ct_queue->destroy(this->ct_queue);
+	free(this->iface);
 	free(this);
 }
 
@@ -357,17 +541,18 @@ tunnel_nat_kernel_t *tunnel_nat_kernel_create(nl_socket_t *socket)
 		.public = {
 			.install = _install,
 			.stop_cleaner = _stop_cleaner,
+			.flush_zones = _flush_zones,
 			.uninstall = _uninstall,
 			.commit = _commit,
 			.resync = _resync,
+			.reload = _reload,
 			.restore = _restore,
 			.destroy = _destroy,
 		},
 		.socket = socket,
 		.ct_mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.ct_condvar = condvar_create(CONDVAR_TYPE_DEFAULT),
-		.ct_added = array_create(0, 0),
-		.ct_removed = array_create(0, 0),
+		.ct_queue = tunnel_nat_ct_queue_create(),
 	);
 	return &this->public;
 }

@@ -56,6 +56,17 @@ struct tunnel_nat_kernel_t {
 	void (*stop_cleaner)(tunnel_nat_kernel_t *this);
 
 	/**
+	 * Delete all conntrack entries of some zones now (of partner-side
+	 * CHILD_SA configs that left the settings, whose elements are already
+	 * removed from the table).
+	 *
+	 * @param zones		uint16_t, the zones
+	 * @return			TRUE if their entries are gone, FALSE if the
+	 *					conntrack clean-up is off or failed (logged)
+	 */
+	bool (*flush_zones)(tunnel_nat_kernel_t *this, array_t *zones);
+
+	/**
 	 * Delete the table.
 	 *
 	 * @param config	settings
@@ -63,8 +74,9 @@ struct tunnel_nat_kernel_t {
 	void (*uninstall)(tunnel_nat_kernel_t *this, tunnel_nat_config_t *config);
 
 	/**
-	 * Commit a change as one nftables transaction (deletes first), and hand
-	 * its conntrack clean-up to the cleaner.
+	 * Commit a change as one nftables transaction (deletes first, then the
+	 * length classes that added partner-side elements need), and hand its
+	 * conntrack clean-up to the cleaner.
 	 *
 	 * @param config	settings
 	 * @param add		tunnel_nat_elem_t* to add
@@ -79,8 +91,9 @@ struct tunnel_nat_kernel_t {
 				   size_t len);
 
 	/**
-	 * Rewrite the maps to hold exactly the state's elements, one
-	 * transaction.
+	 * Rewrite the maps to hold exactly the state's elements, and the sets
+	 * of configured aliases, one transaction (the table is created again
+	 * if its partner side is not the one config needs).
 	 *
 	 * @param config	settings
 	 * @param state		state to write
@@ -89,6 +102,26 @@ struct tunnel_nat_kernel_t {
 	 */
 	bool (*resync)(tunnel_nat_kernel_t *this, tunnel_nat_config_t *config,
 				   tunnel_nat_state_t *state, const char *what);
+
+	/**
+	 * Apply reloaded settings, one transaction: delete and add the
+	 * elements that changed, and write the configured aliases again; or,
+	 * if the partner side of the table must change (classes of the
+	 * settings, zones, ct mark bit, tunnel-route's mark mask), create the
+	 * table again with all of the new state's elements.
+	 *
+	 * @param config	reloaded settings
+	 * @param state		elements under the reloaded settings
+	 * @param add		tunnel_nat_elem_t* in state that are not installed
+	 * @param del		tunnel_nat_elem_t* installed that are not in state
+	 * @param what		what the change is, for logs
+	 * @param error		receives why it failed, or NULL
+	 * @param len		size of error
+	 * @return			TRUE if applied whole, FALSE if nothing was
+	 */
+	bool (*reload)(tunnel_nat_kernel_t *this, tunnel_nat_config_t *config,
+				   tunnel_nat_state_t *state, array_t *add, array_t *del,
+				   const char *what, char *error, size_t len);
 
 	/**
 	 * Restore the table with all the state's elements after another program

@@ -15,6 +15,8 @@
 #include "tunnel_nat_listener.h"
 #include "tunnel_nat_kernel.h"
 #include "tunnel_nat_sa.h"
+#include "tunnel_nat_zones.h"
+#include "tunnel_nat_backend.h"
 
 #include <tunnel_util.h>
 #include <sw_compat.h>
@@ -26,7 +28,6 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include <daemon.h>
-#include <networking/tun_device.h>
 #include <threading/mutex.h>
 #include <threading/condvar.h>
 #include <threading/thread.h>
@@ -64,6 +65,11 @@ struct private_tunnel_nat_listener_t {
 	 * Interface the DNAT rule matches, NULL for meta secpath
 	 */
 	char *iface;
+
+	/**
+	 * Conntrack zones of the partner-side CHILD_SA configs of config
+	 */
+	tunnel_nat_zones_t *zones;
 
 	/**
 	 * Installed translations and who needs them
@@ -378,11 +384,7 @@ typedef struct {
 
 static u_int pend_hash(const void *key)
 {
-	const tunnel_nat_elem_t *e = key;
-	uint32_t v[] = { e->map, e->src_from, e->src_to, e->dst_from, e->dst_to,
-					 e->nat_from, e->nat_to };
-
-	return chunk_hash(chunk_create((u_char*)v, sizeof(v)));
+	return tunnel_nat_elem_hash((tunnel_nat_elem_t*)key);
 }
 
 static bool pend_equals(const void *a, const void *b)
@@ -432,7 +434,8 @@ static void apply_op(private_tunnel_nat_listener_t *this, op_t *op,
 	if (op->rec)
 	{
 		tunnel_nat_sa_check(this->config, op->rec);
-		elems = tunnel_nat_sa_elems(this->config, op->rec, op->new_id, TRUE);
+		elems = tunnel_nat_zones_elems(this->zones, this->config, op->rec,
+									   op->new_id, TRUE);
 	}
 	switch (op->kind)
 	{
@@ -636,40 +639,24 @@ CALLBACK(monitor_heal, void,
 	state_unlock(this);
 }
 
-/**
- * Find the interface decrypted packets arrive on, NULL for meta secpath
- */
-static char *inbound_iface(private_tunnel_nat_listener_t *this)
-{
-	tun_device_t *tun;
-
-	if (this->config->inbound_interface)
-	{
-		return strdup(this->config->inbound_interface);
-	}
-	tun = lib->get(lib, "kernel-libipsec-tun");
-	if (tun)
-	{
-		return strdupnull(tun->get_name(tun));
-	}
-	return NULL;
-}
-
 METHOD(tunnel_nat_listener_t, start, bool,
 	private_tunnel_nat_listener_t *this)
 {
 	tunnel_nat_config_t *config;
+	tunnel_nat_zones_t *zones;
 	bool ok;
 
-	config = tunnel_nat_config_load(lib->settings, lib->ns, TRUE);
+	config = tunnel_nat_backend_load_config(NULL, &zones);
 	if (!config)
 	{
 		return FALSE;
 	}
 	state_lock(this);
 	this->config = config;
+	DESTROY_IF(this->zones);
+	this->zones = zones;
 	free(this->iface);
-	this->iface = inbound_iface(this);
+	this->iface = tunnel_nat_backend_inbound_iface(this->config);
 	free(this->latency_log);
 	this->latency_log = strdupnull(lib->settings->get_str(lib->settings,
 							"%s.plugins.tunnel-nat.latency_log", NULL, lib->ns));
@@ -705,6 +692,8 @@ METHOD(tunnel_nat_listener_t, start, bool,
 	{
 		this->config = NULL;
 		config->destroy(config);
+		this->zones->destroy(this->zones);
+		this->zones = NULL;
 	}
 	state_unlock(this);
 	return ok;
@@ -741,6 +730,7 @@ METHOD(tunnel_nat_listener_t, reload, bool,
 	private_tunnel_nat_listener_t *this)
 {
 	tunnel_nat_config_t *config;
+	tunnel_nat_zones_t *zones;
 	tunnel_nat_state_t *state;
 	enumerator_t *enumerator;
 	array_t *elems, *add, *del;
@@ -749,18 +739,19 @@ METHOD(tunnel_nat_listener_t, reload, bool,
 	char error[256] = "";
 	bool ok;
 
-	config = tunnel_nat_config_load(lib->settings, lib->ns, TRUE);
-	if (!config)
-	{
-		DBG1(DBG_CFG, "tunnel-nat: reloaded settings rejected, the current "
-			 "mappings stay in force");
-		return FALSE;
-	}
+	/* under the lock: the new zones follow the current ones */
 	state_lock(this);
 	if (!this->config)
 	{
 		state_unlock(this);
-		config->destroy(config);
+		return FALSE;
+	}
+	config = tunnel_nat_backend_load_config(this->zones, &zones);
+	if (!config)
+	{
+		DBG1(DBG_CFG, "tunnel-nat: reloaded settings rejected, the current "
+			 "mappings stay in force");
+		state_unlock(this);
 		return FALSE;
 	}
 	if (config->errors ||
@@ -781,6 +772,7 @@ METHOD(tunnel_nat_listener_t, reload, bool,
 				 "mappings stay in force");
 		}
 		state_unlock(this);
+		zones->destroy(zones);
 		config->destroy(config);
 		return FALSE;
 	}
@@ -790,7 +782,8 @@ METHOD(tunnel_nat_listener_t, reload, bool,
 	enumerator = this->sas->create_enumerator(this->sas);
 	while (enumerator->enumerate(enumerator, &key, &rec))
 	{
-		elems = tunnel_nat_sa_elems(config, rec, (uintptr_t)key, TRUE);
+		elems = tunnel_nat_zones_elems(zones, config, rec, (uintptr_t)key,
+									   TRUE);
 		if (elems)
 		{
 			state->update(state, 0, (uintptr_t)key, elems, commit_nothing,
@@ -803,7 +796,7 @@ METHOD(tunnel_nat_listener_t, reload, bool,
 	/* one transaction for the difference; what stays is not touched */
 	add = state_minus(state, this->state);
 	del = state_minus(this->state, state);
-	ok = this->kernel->commit(this->kernel, this->config, add, del,
+	ok = this->kernel->reload(this->kernel, config, state, add, del,
 							  "tunnel-nat: applying reloaded settings", error,
 							  sizeof(error));
 	if (ok)
@@ -826,10 +819,19 @@ METHOD(tunnel_nat_listener_t, reload, bool,
 		this->state = state;
 		this->config->destroy(this->config);
 		this->config = config;
+		this->zones->destroy(this->zones);
+		this->zones = zones;
+		/* the zones of partners that left are given to others only once
+		 * their entries are gone (tried again at the next reload) */
+		if (this->kernel->flush_zones(this->kernel, zones->get_retired(zones)))
+		{
+			zones->release(zones);
+		}
 	}
 	else
 	{
 		state->destroy(state);
+		zones->destroy(zones);
 		config->destroy(config);
 	}
 	state_unlock(this);
@@ -863,6 +865,8 @@ METHOD(tunnel_nat_listener_t, stop, void,
 		this->config->destroy(this->config);
 		this->config = NULL;
 	}
+	DESTROY_IF(this->zones);
+	this->zones = NULL;
 	if (this->stats)
 	{
 		this->stats->write(this->stats, this->latency_log);
@@ -880,6 +884,7 @@ METHOD(tunnel_nat_listener_t, destroy, void,
 	private_tunnel_nat_listener_t *this)
 {
 	DESTROY_IF(this->config);
+	DESTROY_IF(this->zones);
 	DESTROY_IF(this->stats);
 	this->state->destroy(this->state);
 	this->sas->destroy_function(this->sas, (void*)tunnel_nat_sa_destroy);

@@ -16,16 +16,13 @@
 
 #include <stdio.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nf_nat.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <libnftnl/expr.h>
 
 #include <nft_util.h>
-
-#ifndef NF_NAT_RANGE_NETMAP
-#define NF_NAT_RANGE_NETMAP (1 << 6)
-#endif
 
 /**
  * Chain priorities of nftables' dstnat and srcnat
@@ -73,23 +70,28 @@ const char *tunnel_nat_map_names[] = {
 #define ID_CLOSED 7
 
 /**
+ * The counting chain and the set ids of the counting sets (counters = yes):
+ * one set per map of translations, keyed like it, without data
+ */
+#define CHAIN_COUNT "count"
+#define PRIO_FILTER 0
+#define ID_COUNT(id) (300 + (id))
+
+/**
+ * Name of the counting set of a map
+ */
+static char *count_name(char *buf, size_t len, const char *map)
+{
+	snprintf(buf, len, "%s_count", map);
+	return buf;
+}
+
+/**
  * Whether an element goes to the map of exact pairs
  */
 static bool elem_exact(tunnel_nat_elem_t *elem)
 {
 	return elem->src_from == elem->src_to && elem->dst_from == elem->dst_to;
-}
-
-static void add_nat(struct nftnl_rule *r, uint32_t type)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("nat");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, type);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MAX, NFT_REG32_01);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS, NF_NAT_RANGE_NETMAP);
-	nftnl_rule_add_expr(r, e);
 }
 
 /**
@@ -196,15 +198,99 @@ static void nat_rule(nl_batch_t *batch, const char *table, const char *chain,
 	}
 	nft_expr_saddr_daddr(r);
 	nft_expr_lookup(r, def->name, def->id, TRUE);
-	add_nat(r, map == TUNNEL_NAT_DNAT ? NFT_NAT_DNAT : NFT_NAT_SNAT);
+	nft_expr_nat_prefix(r, map == TUNNEL_NAT_DNAT ? NFT_NAT_DNAT
+											 : NFT_NAT_SNAT);
 	nft_msg_rule(batch, r, comment);
+}
+
+/**
+ * ct status has STATUS (dnat or snat), ct original key in the counting set
+ * of a map => accept (the rest of this chain only)
+ */
+static void count_rule(nl_batch_t *batch, const char *table, uint32_t status,
+					   const char *map, uint32_t id, uint8_t proto)
+{
+	struct nftnl_rule *r;
+	char name[64], comment[128];
+
+	r = nft_rule_alloc(table, CHAIN_COUNT);
+	nft_expr_ct_bits(r, NFT_CT_STATUS, status, status);
+	if (proto)
+	{	/* nft lists the port with the protocol's type, which it takes
+		 * from this compare */
+		nft_expr_ct_orig_load(r, NFT_CT_PROTOCOL, NFT_REG_1);
+		nft_expr_cmp_eq(r, NFT_REG_1, &proto, sizeof(proto));
+		nft_expr_ct_orig_saddr_daddr_proto_dport(r);
+	}
+	else
+	{
+		nft_expr_ct_orig_saddr_daddr(r);
+	}
+	nft_expr_lookup(r, count_name(name, sizeof(name), map), ID_COUNT(id),
+					FALSE);
+	nft_expr_verdict(r, NF_ACCEPT);
+	snprintf(comment, sizeof(comment), "tunnel-nat: count the packets of "
+			 "flows translated by %s%s", map,
+			 proto == IPPROTO_TCP ? ", TCP" : proto == IPPROTO_UDP ? ", UDP" : "");
+	nft_msg_rule(batch, r, comment);
+}
+
+/**
+ * The counting sets and the chain that looks up every forwarded packet of a
+ * translated flow in them, by the addresses (and the protocol and port of a
+ * port forward) of the packet that created the flow: the key of the
+ * translation, for packets in both directions. The NAT chains see only
+ * the first packet of a flow; the forward hook sees all of them.
+ */
+static void count_table(nl_batch_t *batch, const char *table)
+{
+	char name[64];
+	int m, k;
+
+	for (m = 0; m < 2; m++)
+	{
+		for (k = 0; k < 2; k++)
+		{
+			nft_msg_counter_set(batch, table,
+								count_name(name, sizeof(name), maps[m][k].name),
+								ID_COUNT(maps[m][k].id),
+								maps[m][k].interval ? NFT_COUNTER_RANGES
+													: NFT_COUNTER_PAIRS);
+		}
+	}
+	nft_msg_counter_set(batch, table, count_name(name, sizeof(name),
+						tunnel_nat_map_names[TUNNEL_NAT_FWD]), ID_COUNT(ID_FWD),
+						NFT_COUNTER_PORTS);
+	nft_msg_counter_set(batch, table, count_name(name, sizeof(name),
+						tunnel_nat_map_names[TUNNEL_NAT_PAT]), ID_COUNT(ID_PAT),
+						NFT_COUNTER_RANGES);
+	nft_msg_chain(batch, table, CHAIN_COUNT, NF_INET_FORWARD, PRIO_FILTER,
+				  "filter");
+	/* in the order of the NAT chains: a flow is counted where it was
+	 * translated */
+	count_rule(batch, table, IPS_DST_NAT, tunnel_nat_map_names[TUNNEL_NAT_FWD],
+			   ID_FWD, IPPROTO_TCP);
+	count_rule(batch, table, IPS_DST_NAT, tunnel_nat_map_names[TUNNEL_NAT_FWD],
+			   ID_FWD, IPPROTO_UDP);
+	for (m = 0; m < 2; m++)
+	{
+		for (k = 0; k < 2; k++)
+		{
+			count_rule(batch, table, m == TUNNEL_NAT_DNAT ? IPS_DST_NAT
+														  : IPS_SRC_NAT,
+					   maps[m][k].name, maps[m][k].id, 0);
+		}
+	}
+	count_rule(batch, table, IPS_SRC_NAT, tunnel_nat_map_names[TUNNEL_NAT_PAT],
+			   ID_PAT, 0);
 }
 
 /*
  * Described in header
  */
 void tunnel_nat_nft_table(nl_batch_t *batch, const char *table,
-						  const char *iface)
+						  const char *iface, tunnel_nat_nft_partner_t *partner,
+						  bool counters)
 {
 	char comment[128];
 	int m, k;
@@ -224,10 +310,20 @@ void tunnel_nat_nft_table(nl_batch_t *batch, const char *table,
 					   ID_PAT, TRUE, TRUE);
 	nft_msg_concat_set(batch, table, tunnel_nat_map_names[TUNNEL_NAT_CLOSED],
 					   ID_CLOSED, FALSE, TRUE);
+	if (partner)
+	{
+		tunnel_nat_nft_partner_maps(batch, table, partner);
+	}
 	nft_msg_chain(batch, table, TUNNEL_NAT_CHAIN_PRE, NF_INET_PRE_ROUTING,
 				  PRIO_DSTNAT, "nat");
 	nft_msg_chain(batch, table, TUNNEL_NAT_CHAIN_POST, NF_INET_POST_ROUTING,
 				  PRIO_SRCNAT, "nat");
+	if (partner)
+	{	/* the alias DNAT goes before the P side's rules, the partner SNAT
+		 * after them: an app-started flow to an alias gets its P and stops */
+		tunnel_nat_nft_partner_chains(batch, table);
+		tunnel_nat_nft_partner_rules_pre(batch, table, partner);
+	}
 	/* port forwards, then exact pairs, then ranges; a NAT statement ends
 	 * the chain for the packet; what is left for a closed P is dropped */
 	forward_rule(batch, table, iface);
@@ -249,6 +345,14 @@ void tunnel_nat_nft_table(nl_batch_t *batch, const char *table,
 				 &maps[TUNNEL_NAT_SNAT][k], NULL, comment);
 	}
 	pat_rule(batch, table);
+	if (partner)
+	{
+		tunnel_nat_nft_partner_rules_post(batch, table, partner);
+	}
+	if (counters)
+	{
+		count_table(batch, table);
+	}
 }
 
 /*
@@ -262,8 +366,9 @@ void tunnel_nat_nft_delete_table(nl_batch_t *batch, const char *table)
 /*
  * Described in header
  */
-void tunnel_nat_nft_flush(nl_batch_t *batch, const char *table)
+void tunnel_nat_nft_flush(nl_batch_t *batch, const char *table, bool counters)
 {
+	char name[64];
 	int m, k;
 
 	for (m = 0; m < 2; m++)
@@ -271,11 +376,21 @@ void tunnel_nat_nft_flush(nl_batch_t *batch, const char *table)
 		for (k = 0; k < 2; k++)
 		{
 			nft_msg_flush_set(batch, table, maps[m][k].name);
+			if (counters)
+			{
+				nft_msg_flush_set(batch, table, count_name(name, sizeof(name),
+								  maps[m][k].name));
+			}
 		}
 	}
 	for (m = TUNNEL_NAT_FWD; m < TUNNEL_NAT_MAPS; m++)
 	{
 		nft_msg_flush_set(batch, table, tunnel_nat_map_names[m]);
+		if (counters && m != TUNNEL_NAT_CLOSED)
+		{
+			nft_msg_flush_set(batch, table, count_name(name, sizeof(name),
+							  tunnel_nat_map_names[m]));
+		}
 	}
 }
 
@@ -283,11 +398,13 @@ void tunnel_nat_nft_flush(nl_batch_t *batch, const char *table)
  * Put the elements of one map in messages
  */
 static void elems_msgs(nl_batch_t *batch, const char *table, bool add,
-					   tunnel_nat_map_t map, bool interval, array_t *elems)
+					   tunnel_nat_map_t map, bool interval, array_t *elems,
+					   bool counters)
 {
 	tunnel_nat_elem_t *elem;
 	nft_concat_elem_t *out;
-	char (*descs)[160];
+	const char *name;
+	char (*descs)[160], count[64];
 	u_int i, n = 0;
 
 	out = calloc(array_count(elems) ?: 1, sizeof(*out));
@@ -314,9 +431,18 @@ static void elems_msgs(nl_batch_t *batch, const char *table, bool add,
 		};
 		n++;
 	}
-	nft_msg_concat_elems(batch, table, map <= TUNNEL_NAT_SNAT ?
-						 maps[map][interval].name : tunnel_nat_map_names[map],
-						 add, out, n);
+	name = map <= TUNNEL_NAT_SNAT ? maps[map][interval].name
+								  : tunnel_nat_map_names[map];
+	nft_msg_concat_elems(batch, table, name, add, out, n);
+	if (counters && map != TUNNEL_NAT_CLOSED)
+	{	/* the same keys in the counting set */
+		for (i = 0; i < n; i++)
+		{
+			out[i].has_data = FALSE;
+		}
+		nft_msg_concat_elems(batch, table, count_name(count, sizeof(count),
+							 name), add, out, n);
+	}
 	free(descs);
 	free(out);
 }
@@ -325,11 +451,11 @@ static void elems_msgs(nl_batch_t *batch, const char *table, bool add,
  * Put the port forwards in messages
  */
 static void forward_msgs(nl_batch_t *batch, const char *table, bool add,
-						 array_t *elems)
+						 array_t *elems, bool counters)
 {
 	tunnel_nat_elem_t *elem;
 	nft_port_elem_t *out;
-	char (*descs)[160];
+	char (*descs)[160], count[64];
 	u_int i, n = 0;
 
 	out = calloc(array_count(elems) ?: 1, sizeof(*out));
@@ -359,6 +485,15 @@ static void forward_msgs(nl_batch_t *batch, const char *table, bool add,
 	}
 	nft_msg_port_elems(batch, table, tunnel_nat_map_names[TUNNEL_NAT_FWD], add,
 					   out, n);
+	if (counters)
+	{
+		for (i = 0; i < n; i++)
+		{
+			out[i].key_only = TRUE;
+		}
+		nft_msg_port_elems(batch, table, count_name(count, sizeof(count),
+						   tunnel_nat_map_names[TUNNEL_NAT_FWD]), add, out, n);
+	}
 	free(descs);
 	free(out);
 }
@@ -367,13 +502,14 @@ static void forward_msgs(nl_batch_t *batch, const char *table, bool add,
  * Described in header
  */
 void tunnel_nat_nft_elems(nl_batch_t *batch, const char *table, bool add,
-						  array_t *elems)
+						  array_t *elems, bool counters)
 {
-	elems_msgs(batch, table, add, TUNNEL_NAT_DNAT, FALSE, elems);
-	elems_msgs(batch, table, add, TUNNEL_NAT_DNAT, TRUE, elems);
-	elems_msgs(batch, table, add, TUNNEL_NAT_SNAT, FALSE, elems);
-	elems_msgs(batch, table, add, TUNNEL_NAT_SNAT, TRUE, elems);
-	forward_msgs(batch, table, add, elems);
-	elems_msgs(batch, table, add, TUNNEL_NAT_PAT, TRUE, elems);
-	elems_msgs(batch, table, add, TUNNEL_NAT_CLOSED, TRUE, elems);
+	elems_msgs(batch, table, add, TUNNEL_NAT_DNAT, FALSE, elems, counters);
+	elems_msgs(batch, table, add, TUNNEL_NAT_DNAT, TRUE, elems, counters);
+	elems_msgs(batch, table, add, TUNNEL_NAT_SNAT, FALSE, elems, counters);
+	elems_msgs(batch, table, add, TUNNEL_NAT_SNAT, TRUE, elems, counters);
+	forward_msgs(batch, table, add, elems, counters);
+	elems_msgs(batch, table, add, TUNNEL_NAT_PAT, TRUE, elems, counters);
+	elems_msgs(batch, table, add, TUNNEL_NAT_CLOSED, TRUE, elems, FALSE);
+	tunnel_nat_nft_partner_elems(batch, table, add, elems);
 }

@@ -21,6 +21,7 @@
 #define TUNNEL_NAT_NFT_H_
 
 #include "tunnel_nat_state.h"
+#include "tunnel_nat_nft_partner.h"
 
 #include <nl_batch.h>
 
@@ -45,11 +46,23 @@ extern const char *tunnel_nat_map_names[];
  * XFRM (meta secpath exists), or, if iface is given, that arrived on that
  * interface (kernel-libipsec's TUN device).
  *
+ * With partner-side mappings, the table also gets the chains, the maps and
+ * the rules of the partner side, for each length class of the settings;
+ * without, it is the same as without that support.
+ *
+ * With counters, every map of translations but the partner side's (which
+ * count by themselves) gets a counting set with its keys, and a filter
+ * chain at the forward hook looks up each packet of a translated flow in
+ * them, by the original direction's tuple of its conntrack entry.
+ *
  * @param table		table name
  * @param iface		interface decrypted packets arrive on, NULL for secpath
+ * @param partner	partner side, NULL for none
+ * @param counters	TRUE for the counting sets and chain
  */
 void tunnel_nat_nft_table(nl_batch_t *batch, const char *table,
-						  const char *iface);
+						  const char *iface, tunnel_nat_nft_partner_t *partner,
+						  bool counters);
 
 /**
  * Add a message deleting the table.
@@ -57,18 +70,24 @@ void tunnel_nat_nft_table(nl_batch_t *batch, const char *table,
 void tunnel_nat_nft_delete_table(nl_batch_t *batch, const char *table);
 
 /**
- * Add messages that remove every element of both maps.
+ * Add messages that remove every element of the P side's maps (and of their
+ * counting sets, if the table has them).
+ *
+ * @param counters	TRUE if the table has counting sets
  */
-void tunnel_nat_nft_flush(nl_batch_t *batch, const char *table);
+void tunnel_nat_nft_flush(nl_batch_t *batch, const char *table, bool counters);
 
 /**
- * Add messages that add or delete elements.
+ * Add messages that add or delete elements, the P side's and the partner
+ * side's (whose maps of a length class must exist).
  *
  * @param table		table name
  * @param add		TRUE to add the elements, FALSE to delete them
  * @param elems		tunnel_nat_elem_t*
+ * @param counters	TRUE if the table has counting sets: the P side's
+ *					elements go to them too
  */
 void tunnel_nat_nft_elems(nl_batch_t *batch, const char *table, bool add,
-						  array_t *elems);
+						  array_t *elems, bool counters);
 
 #endif /** TUNNEL_NAT_NFT_H_ @}*/

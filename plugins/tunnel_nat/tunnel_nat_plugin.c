@@ -85,8 +85,11 @@ METHOD(plugin_t, get_features, int,
 	static plugin_feature_t f[] = {
 		PLUGIN_CALLBACK((plugin_feature_callback_t)plugin_cb, NULL),
 			PLUGIN_PROVIDE(CUSTOM, "tunnel-nat"),
-				/* so kernel-libipsec's TUN device is there to match on */
+				/* so kernel-libipsec's TUN device is there to match on, and
+				 * the IPsec backend known (partner-side mappings need XFRM) */
 				PLUGIN_SDEPEND(CUSTOM, "kernel-ipsec"),
+				/* so that its mark mask is known if it is loaded */
+				PLUGIN_SDEPEND(CUSTOM, "tunnel-route"),
 	};
 	*features = f;
 	return countof(f);

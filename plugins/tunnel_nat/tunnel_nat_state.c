@@ -13,6 +13,7 @@
  */
 
 #include "tunnel_nat_state.h"
+#include "tunnel_nat_index.h"
 
 #include <stdio.h>
 #include <netinet/in.h>
@@ -59,53 +60,10 @@ struct private_tunnel_nat_state_t {
 	hashtable_t *records;
 
 	/**
-	 * Entries by key (without the translated prefix), elem_key_t* => array_t of
-	 * entry_t*, so that a conflict with an exact pair is found at once
+	 * The entries by the parts of their keys that decide an overlap
 	 */
-	hashtable_t *by_key;
-
-	/**
-	 * entry_t* whose keys are ranges (not exact address pairs)
-	 */
-	array_t *ranges;
+	tunnel_nat_index_t *index;
 };
-
-/**
- * Key of an element: map and address ranges
- */
-typedef struct {
-	uint32_t map, src_from, src_to, dst_from, dst_to, proto_port;
-} elem_key_t;
-
-static u_int key_hash(const void *key)
-{
-	return chunk_hash(chunk_create((u_char*)key, sizeof(elem_key_t)));
-}
-
-static bool key_equals(const void *a, const void *b)
-{
-	return memeq(a, b, sizeof(elem_key_t));
-}
-
-/**
- * Entries of a key
- */
-typedef struct {
-	elem_key_t key;
-	/** entry_t* */
-	array_t *list;
-} by_key_t;
-
-static bool is_exact(tunnel_nat_elem_t *e)
-{
-	return e->src_from == e->src_to && e->dst_from == e->dst_to;
-}
-
-static elem_key_t key_of(tunnel_nat_elem_t *e)
-{
-	return (elem_key_t){ e->map, e->src_from, e->src_to, e->dst_from, e->dst_to,
-						 (uint32_t)e->proto << 16 | e->port };
-}
 
 /*
  * Described in header
@@ -117,17 +75,25 @@ bool tunnel_nat_elem_equals(tunnel_nat_elem_t *a, tunnel_nat_elem_t *b)
 		   a->dst_from == b->dst_from && a->dst_to == b->dst_to &&
 		   a->nat_from == b->nat_from && a->nat_to == b->nat_to &&
 		   a->proto == b->proto && a->port == b->port &&
-		   a->nat_port == b->nat_port;
+		   a->nat_port == b->nat_port && a->bind == b->bind &&
+		   a->value == b->value && a->len == b->len;
+}
+
+/*
+ * Described in header
+ */
+u_int tunnel_nat_elem_hash(tunnel_nat_elem_t *e)
+{
+	uint32_t v[] = { e->map, e->src_from, e->src_to, e->dst_from, e->dst_to,
+					 e->nat_from, e->nat_to, (uint32_t)e->proto << 16 | e->port,
+					 (uint32_t)e->len << 16 | e->nat_port, e->bind, e->value };
+
+	return chunk_hash(chunk_create((u_char*)v, sizeof(v)));
 }
 
 static u_int elem_hash(const void *key)
 {
-	const tunnel_nat_elem_t *e = key;
-	uint32_t v[] = { e->map, e->src_from, e->src_to, e->dst_from, e->dst_to,
-					 e->nat_from, e->nat_to, (uint32_t)e->proto << 16 | e->port,
-					 e->nat_port };
-
-	return chunk_hash(chunk_create((u_char*)v, sizeof(v)));
+	return tunnel_nat_elem_hash((tunnel_nat_elem_t*)key);
 }
 
 static bool elem_equals(const void *a, const void *b)
@@ -146,6 +112,12 @@ char *tunnel_nat_elem_str(tunnel_nat_elem_t *e, char *buf, size_t len)
 		[TUNNEL_NAT_FWD] = "forward",
 		[TUNNEL_NAT_PAT] = "SNAT many-to-one",
 		[TUNNEL_NAT_CLOSED] = "closed",
+		[TUNNEL_NAT_PZONE] = "partner zone",
+		[TUNNEL_NAT_PMARK] = "partner mark",
+		[TUNNEL_NAT_AZONE] = "alias zone",
+		[TUNNEL_NAT_AMARK] = "alias mark",
+		[TUNNEL_NAT_ADNAT] = "alias DNAT",
+		[TUNNEL_NAT_PSNAT] = "partner SNAT",
 	};
 	char src[40], dst[40], nat[40];
 	const char *name = e->map < countof(names) ? names[e->map] : "?";
@@ -153,6 +125,31 @@ char *tunnel_nat_elem_str(tunnel_nat_elem_t *e, char *buf, size_t len)
 	tunnel_range_str(src, sizeof(src), e->src_from, e->src_to);
 	tunnel_range_str(dst, sizeof(dst), e->dst_from, e->dst_to);
 	tunnel_range_str(nat, sizeof(nat), e->nat_from, e->nat_to);
+	switch (e->map)
+	{
+		case TUNNEL_NAT_PZONE:
+			snprintf(buf, len, "%s reqid %u => %u", name, e->bind, e->value);
+			return buf;
+		case TUNNEL_NAT_PMARK:
+			snprintf(buf, len, "%s reqid %u => 0x%08x", name, e->bind,
+					 e->value);
+			return buf;
+		case TUNNEL_NAT_AZONE:
+			snprintf(buf, len, "%s %s => %u", name, dst, e->value);
+			return buf;
+		case TUNNEL_NAT_AMARK:
+			snprintf(buf, len, "%s %s => 0x%08x", name, dst, e->value);
+			return buf;
+		case TUNNEL_NAT_ADNAT:
+			snprintf(buf, len, "%s %s => %s", name, dst, nat);
+			return buf;
+		case TUNNEL_NAT_PSNAT:
+			snprintf(buf, len, "%s 0x%08x . %s => %s", name, e->bind, src,
+					 nat);
+			return buf;
+		default:
+			break;
+	}
 	if (e->map == TUNNEL_NAT_FWD)
 	{
 		snprintf(buf, len, "%s %s . %s . %s . %u => %s . %u", name, src, dst,
@@ -176,128 +173,41 @@ char *tunnel_nat_elem_str(tunnel_nat_elem_t *e, char *buf, size_t len)
 static bool keys_overlap(tunnel_nat_elem_t *a, tunnel_nat_elem_t *b)
 {
 	return a->map == b->map && a->proto == b->proto && a->port == b->port &&
+		   a->bind == b->bind &&
 		   a->src_from <= b->src_to && b->src_from <= a->src_to &&
 		   a->dst_from <= b->dst_to && b->dst_from <= a->dst_to;
 }
 
 /**
- * Add an entry to the indexes
- */
-static void index_add(private_tunnel_nat_state_t *this, entry_t *entry)
-{
-	elem_key_t key = key_of(&entry->elem);
-	by_key_t *bk;
-
-	bk = this->by_key->get(this->by_key, &key);
-	if (!bk)
-	{
-		INIT(bk,
-			.key = key,
-			.list = array_create(0, 1),
-		);
-		this->by_key->put(this->by_key, &bk->key, bk);
-	}
-	array_insert(bk->list, ARRAY_TAIL, entry);
-	if (!is_exact(&entry->elem))
-	{
-		array_insert(this->ranges, ARRAY_TAIL, entry);
-	}
-}
-
-static void array_remove_ptr(array_t *list, void *ptr)
-{
-	void *cur;
-	int i;
-
-	for (i = 0; i < array_count(list); i++)
-	{
-		array_get(list, i, &cur);
-		if (cur == ptr)
-		{
-			array_remove(list, i, NULL);
-			return;
-		}
-	}
-}
-
-/**
- * Remove an entry from the entries and the indexes
+ * Remove an entry from the entries and the index
  */
 static void entry_remove(private_tunnel_nat_state_t *this, entry_t *entry)
 {
-	elem_key_t key = key_of(&entry->elem);
-	by_key_t *bk;
-
 	this->entries->remove(this->entries, entry);
-	bk = this->by_key->get(this->by_key, &key);
-	if (bk)
-	{
-		array_remove_ptr(bk->list, entry);
-		if (!array_count(bk->list))
-		{
-			this->by_key->remove(this->by_key, &key);
-			array_destroy(bk->list);
-			free(bk);
-		}
-	}
-	if (!is_exact(&entry->elem))
-	{
-		array_remove_ptr(this->ranges, entry);
-	}
+	this->index->remove(this->index, &entry->elem);
 }
 
-static bool active_overlap(entry_t *entry, tunnel_nat_elem_t *elem)
+/**
+ * Whether an entry stays installed and its key overlaps an element's
+ */
+CALLBACK(active_overlap, bool,
+	tunnel_nat_elem_t *elem, tunnel_nat_elem_t *candidate)
 {
+	entry_t *entry = (entry_t*)candidate;
+
 	return (int)entry->refs + entry->delta > 0 &&
 		   keys_overlap(&entry->elem, elem);
 }
 
 /**
- * Find an element that stays installed and overlaps a new one: for an exact
- * pair, those with the same key and the ranges; a range is checked against
- * all elements
+ * Find an element that stays installed and overlaps a new one, among the
+ * index's candidates
  */
 static entry_t *find_overlap(private_tunnel_nat_state_t *this,
 							 tunnel_nat_elem_t *elem)
 {
-	enumerator_t *enumerator;
-	entry_t *entry, *found = NULL;
-	elem_key_t key = key_of(elem);
-	by_key_t *bk;
-	u_int i;
-
-	if (!is_exact(elem))
-	{
-		enumerator = this->entries->create_enumerator(this->entries);
-		while (enumerator->enumerate(enumerator, NULL, &entry))
-		{
-			if (active_overlap(entry, elem))
-			{
-				found = entry;
-				break;
-			}
-		}
-		enumerator->destroy(enumerator);
-		return found;
-	}
-	bk = this->by_key->get(this->by_key, &key);
-	for (i = 0; bk && i < array_count(bk->list); i++)
-	{
-		array_get(bk->list, i, &entry);
-		if (active_overlap(entry, elem))
-		{
-			return entry;
-		}
-	}
-	for (i = 0; i < array_count(this->ranges); i++)
-	{
-		array_get(this->ranges, i, &entry);
-		if (active_overlap(entry, elem))
-		{
-			return entry;
-		}
-	}
-	return NULL;
+	return (entry_t*)this->index->find(this->index, elem, active_overlap,
+									   elem);
 }
 
 static void touch(array_t *touched, entry_t *entry, int delta)
@@ -341,6 +251,47 @@ static bool record_has(array_t *record, entry_t *entry)
 	return found;
 }
 
+/**
+ * Check that none of the partner-side elements of a CHILD_SA conflicts with
+ * an element that stays installed: they go in all or nothing. Each conflict
+ * is logged.
+ */
+static bool partner_fits(private_tunnel_nat_state_t *this, array_t *elems)
+{
+	enumerator_t *enumerator;
+	tunnel_nat_elem_t *elem;
+	entry_t *other;
+	char buf[128], obuf[128];
+	const char *comment = NULL;
+
+	enumerator = array_create_enumerator(elems);
+	while (enumerator->enumerate(enumerator, &elem))
+	{
+		if (!tunnel_nat_map_is_partner(elem->map) ||
+			this->entries->get(this->entries, elem))
+		{
+			continue;
+		}
+		other = find_overlap(this, elem);
+		if (other)
+		{
+			DBG1(DBG_CHD, "tunnel-nat: %s (%s) conflicts with installed "
+				 "%s (%s)",
+				 tunnel_nat_elem_str(elem, buf, sizeof(buf)), elem->comment,
+				 tunnel_nat_elem_str(&other->elem, obuf, sizeof(obuf)),
+				 other->elem.comment);
+			comment = elem->comment;
+		}
+	}
+	enumerator->destroy(enumerator);
+	if (comment)
+	{
+		DBG1(DBG_CHD, "tunnel-nat: no partner-side element of %s installed "
+			 "(all or nothing)", comment);
+	}
+	return !comment;
+}
+
 METHOD(tunnel_nat_state_t, update, bool,
 	private_tunnel_nat_state_t *this, uint32_t old_id, uint32_t new_id,
 	array_t *elems, tunnel_nat_commit_t commit, void *user)
@@ -350,7 +301,7 @@ METHOD(tunnel_nat_state_t, update, bool,
 	tunnel_nat_elem_t *elem;
 	entry_t *entry, *other;
 	char buf[128], obuf[128];
-	bool ok = TRUE;
+	bool ok = TRUE, partner_ok;
 
 	if (old_id)
 	{
@@ -370,9 +321,14 @@ METHOD(tunnel_nat_state_t, update, bool,
 
 	if (new_id && elems)
 	{
+		partner_ok = partner_fits(this, elems);
 		enumerator = array_create_enumerator(elems);
 		while (enumerator->enumerate(enumerator, &elem))
 		{
+			if (!partner_ok && tunnel_nat_map_is_partner(elem->map))
+			{
+				continue;
+			}
 			entry = this->entries->get(this->entries, elem);
 			if (entry)
 			{
@@ -397,7 +353,7 @@ METHOD(tunnel_nat_state_t, update, bool,
 				.elem = *elem,
 			);
 			this->entries->put(this->entries, entry, entry);
-			index_add(this, entry);
+			this->index->add(this->index, &entry->elem);
 			touch(touched, entry, 1);
 			array_insert(new_rec, ARRAY_TAIL, entry);
 			array_insert(add, ARRAY_TAIL, &entry->elem);
@@ -568,20 +524,12 @@ CALLBACK(destroy_entry, void,
 	free(entry);
 }
 
-CALLBACK(destroy_key, void,
-	by_key_t *bk, const void *key)
-{
-	array_destroy(bk->list);
-	free(bk);
-}
-
 METHOD(tunnel_nat_state_t, destroy, void,
 	private_tunnel_nat_state_t *this)
 {
 	this->records->destroy_function(this->records, destroy_record);
 	this->entries->destroy_function(this->entries, destroy_entry);
-	this->by_key->destroy_function(this->by_key, destroy_key);
-	array_destroy(this->ranges);
+	this->index->destroy(this->index);
 	free(this);
 }
 
@@ -605,8 +553,7 @@ tunnel_nat_state_t *tunnel_nat_state_create()
 		},
 		.entries = hashtable_create(elem_hash, elem_equals, 32),
 		.records = hashtable_create(tunnel_id_hash, tunnel_id_equals, 32),
-		.by_key = hashtable_create(key_hash, key_equals, 32),
-		.ranges = array_create(0, 0),
+		.index = tunnel_nat_index_create(),
 	);
 	return &this->public;
 }

@@ -44,12 +44,40 @@ enum tunnel_nat_map_t {
 	/** ip saddr . ip daddr: new flows dropped (a public address reachable
 	 *  only on its forwarded ports) */
 	TUNNEL_NAT_CLOSED = 4,
+	/** partner side: ipsec in reqid (bind) => ct zone (value) */
+	TUNNEL_NAT_PZONE = 5,
+	/** partner side: ipsec in reqid (bind) => meta mark (value, the SA's
+	 *  mark_in) */
+	TUNNEL_NAT_PMARK = 6,
+	/** partner side: alias block (dst, len) => ct zone (value) */
+	TUNNEL_NAT_AZONE = 7,
+	/** partner side: alias block (dst, len) => meta mark (value, the SA's
+	 *  mark_out) */
+	TUNNEL_NAT_AMARK = 8,
+	/** partner side: alias block (dst, len) => remote block (nat) */
+	TUNNEL_NAT_ADNAT = 9,
+	/** partner side: the SA's mark_in (bind) . remote block (src, len) =>
+	 *  alias block (nat) */
+	TUNNEL_NAT_PSNAT = 10,
 };
 
 /**
- * Number of kinds of tunnel_nat_map_t
+ * Number of kinds of tunnel_nat_map_t of the P side (public prefixes)
  */
 #define TUNNEL_NAT_MAPS 5
+
+/**
+ * Number of kinds of tunnel_nat_map_t, P side and partner side
+ */
+#define TUNNEL_NAT_KINDS 11
+
+/**
+ * Check if a kind of element belongs to the partner side (twice NAT).
+ */
+static inline bool tunnel_nat_map_is_partner(tunnel_nat_map_t map)
+{
+	return map >= TUNNEL_NAT_PZONE && map < TUNNEL_NAT_KINDS;
+}
 
 /**
  * Maximum length of an element comment, including the terminator.
@@ -60,6 +88,11 @@ enum tunnel_nat_map_t {
  * One element of a translation map: an interval key of two address ranges,
  * and the prefix the matching address is translated into (host bits are
  * kept, NF_NAT_RANGE_NETMAP). Addresses in host byte order.
+ *
+ * Partner-side elements use the fields their kind names: bind (a reqid or a
+ * mark, part of the key), the key's block in src or dst with its prefix
+ * length len (the length class of its map), and the data in value (a zone
+ * or a mark) or nat (a block of the same length). The unused fields are 0.
  */
 struct tunnel_nat_elem_t {
 	/** map the element belongs to */
@@ -74,6 +107,12 @@ struct tunnel_nat_elem_t {
 	 *  port it is translated to; 0 for the other maps */
 	uint8_t proto;
 	uint16_t port, nat_port;
+	/** partner side: reqid (PZONE, PMARK) or mark_in (PSNAT) of the key */
+	uint32_t bind;
+	/** partner side: ct zone (PZONE, AZONE) or meta mark (PMARK, AMARK) */
+	uint32_t value;
+	/** partner side: prefix length of the blocks (AZONE to PSNAT) */
+	uint8_t len;
 	/** comment shown by nft, not part of the identity */
 	char comment[TUNNEL_NAT_COMMENT_LEN];
 };
@@ -105,8 +144,10 @@ struct tunnel_nat_state_t {
 	 * - rekey: update(this, old, new, elems, ...)
 	 *
 	 * Elements that overlap (but are not equal to) an element that stays
-	 * installed are refused and logged. The change is committed as one call
-	 * to commit(); if that fails, the state is left as it was.
+	 * installed are refused and logged. The partner-side elements go in all
+	 * or nothing: if one of them is refused, none is installed (the P side
+	 * still is). The change is committed as one call to commit(); if that
+	 * fails, the state is left as it was.
 	 *
 	 * @param old_id	unique id of the CHILD_SA that goes away, 0 for none
 	 * @param new_id	unique id of the CHILD_SA to own elems, 0 for none
@@ -184,5 +225,10 @@ char *tunnel_nat_elem_str(tunnel_nat_elem_t *elem, char *buf, size_t len);
  * Check if two elements are the same translation (comments aside).
  */
 bool tunnel_nat_elem_equals(tunnel_nat_elem_t *a, tunnel_nat_elem_t *b);
+
+/**
+ * Hash an element, consistent with tunnel_nat_elem_equals().
+ */
+u_int tunnel_nat_elem_hash(tunnel_nat_elem_t *elem);
 
 #endif /** TUNNEL_NAT_STATE_H_ @}*/

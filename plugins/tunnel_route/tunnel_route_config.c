@@ -55,29 +55,6 @@ struct private_tunnel_route_config_t {
 };
 
 /**
- * Parse an unsigned number (decimal or 0x hex) within limits
- */
-static bool parse_u32(const char *str, uint64_t min, uint64_t max,
-					  uint32_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!str || !*str || *str == '-')
-	{
-		return FALSE;
-	}
-	errno = 0;
-	v = strtoull(str, &end, 0);
-	if (errno || *end || v < min || v > max)
-	{
-		return FALSE;
-	}
-	*out = v;
-	return TRUE;
-}
-
-/**
  * Add a source range to a child, merging nothing: duplicates are harmless
  */
 static void add_source(private_tunnel_route_config_t *this, const char *child,
@@ -191,38 +168,6 @@ static void load_own_sources(private_tunnel_route_config_t *this,
 	enumerator->destroy(enumerator);
 }
 
-/**
- * Parse "VALUE[/MASK]"
- */
-static bool parse_mark(const char *str, uint32_t *mark, uint32_t *mask)
-{
-	char buf[64], *slash;
-
-	if (!str || strlen(str) >= sizeof(buf))
-	{
-		return FALSE;
-	}
-	strcpy(buf, str);
-	slash = strchr(buf, '/');
-	if (slash)
-	{
-		*slash = '\0';
-		if (!parse_u32(slash + 1, 1, 0xffffffff, mask))
-		{
-			return FALSE;
-		}
-	}
-	if (!parse_u32(buf, 1, 0xffffffff, mark))
-	{
-		return FALSE;
-	}
-	if (!slash)
-	{	/* only our bits */
-		*mask = *mark;
-	}
-	return (*mark & ~*mask) == 0;
-}
-
 METHOD(tunnel_route_config_t, get_sources, array_t*,
 	private_tunnel_route_config_t *this, const char *child)
 {
@@ -325,7 +270,7 @@ tunnel_route_config_t *tunnel_route_config_load(settings_t *settings,
 
 	str = settings->get_str(settings, "%s.plugins.tunnel-route.table", NULL, ns);
 	table = TUNNEL_ROUTE_DEFAULT_TABLE;
-	if (str && !parse_u32(str, 1, 0xffffffff, &table))
+	if (str && !tunnel_parse_u32(str, 1, 0xffffffff, &table))
 	{
 		DBG1(DBG_CFG, "tunnel-route: table = '%s' is invalid: give a routing "
 			 "table id from 1 to 4294967295", str);
@@ -343,7 +288,7 @@ tunnel_route_config_t *tunnel_route_config_load(settings_t *settings,
 	str = settings->get_str(settings, "%s.plugins.tunnel-route.priority", NULL, ns);
 	prio = TUNNEL_ROUTE_DEFAULT_PRIORITY;
 	sw_prio = settings->get_int(settings, "%s.routing_table_prio", 220, ns);
-	if ((str && !parse_u32(str, 1, 32765, &prio)) || prio == sw_prio)
+	if ((str && !tunnel_parse_u32(str, 1, 32765, &prio)) || prio == sw_prio)
 	{
 		DBG1(DBG_CFG, "tunnel-route: priority = '%s' is invalid: give a rule "
 			 "priority from 1 to 32765 other than strongSwan's own "
@@ -353,7 +298,7 @@ tunnel_route_config_t *tunnel_route_config_load(settings_t *settings,
 	str = settings->get_str(settings, "%s.plugins.tunnel-route.mark", NULL, ns);
 	mark = TUNNEL_ROUTE_DEFAULT_MARK;
 	mask = TUNNEL_ROUTE_DEFAULT_MASK;
-	if (str && !parse_mark(str, &mark, &mask))
+	if (str && !tunnel_parse_mark(str, &mark, &mask))
 	{
 		DBG1(DBG_CFG, "tunnel-route: mark = '%s' is invalid: give VALUE or "
 			 "VALUE/MASK, non-zero, with no bit of VALUE outside MASK", str);
@@ -363,7 +308,7 @@ tunnel_route_config_t *tunnel_route_config_load(settings_t *settings,
 							NULL, ns);
 	bypass = TUNNEL_ROUTE_DEFAULT_BYPASS_MARK;
 	bmask = mask;
-	if ((str && !parse_mark(str, &bypass, &bmask)) || (bypass & ~mask) ||
+	if ((str && !tunnel_parse_mark(str, &bypass, &bmask)) || (bypass & ~mask) ||
 		bypass == mark)
 	{
 		DBG1(DBG_CFG, "tunnel-route: bypass_mark = '%s' is invalid: give a "
@@ -373,7 +318,7 @@ tunnel_route_config_t *tunnel_route_config_load(settings_t *settings,
 	}
 	str = settings->get_str(settings, "%s.plugins.tunnel-route.protocol", NULL, ns);
 	proto = TUNNEL_ROUTE_DEFAULT_PROTOCOL;
-	if (str && !parse_u32(str, 5, 255, &proto))
+	if (str && !tunnel_parse_u32(str, 5, 255, &proto))
 	{
 		DBG1(DBG_CFG, "tunnel-route: protocol = '%s' is invalid: give a "
 			 "routing protocol number from 5 to 255 (0 to 4 are the "

@@ -23,6 +23,7 @@
 #include <library.h>
 #include <settings/settings.h>
 #include <collections/array.h>
+#include <tunnel_util.h>
 
 typedef struct tunnel_route_config_t tunnel_route_config_t;
 typedef struct tunnel_route_range_t tunnel_route_range_t;
@@ -32,8 +33,6 @@ typedef struct tunnel_route_range_t tunnel_route_range_t;
  */
 #define TUNNEL_ROUTE_DEFAULT_TABLE 4242
 #define TUNNEL_ROUTE_DEFAULT_PRIORITY 210
-#define TUNNEL_ROUTE_DEFAULT_MARK 0x4000000
-#define TUNNEL_ROUTE_DEFAULT_MASK 0xc000000
 #define TUNNEL_ROUTE_DEFAULT_BYPASS_MARK 0x8000000
 #define TUNNEL_ROUTE_DEFAULT_PROTOCOL 242
 #define TUNNEL_ROUTE_DEFAULT_NFT_TABLE "tunnel_route"

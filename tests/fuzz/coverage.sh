@@ -19,8 +19,8 @@ source "$TOP/tests/fuzz/harness.sh"
 if [ $# = 0 ]; then
 	set -- "$TOP/tests/fuzz/corpus" "$TOP/tests/fuzz/regressions"
 fi
-# the validators' files (not the state, which they only use)
-SOURCES=$(echo "$HARNESS_SOURCES" | grep -v tunnel_nat_state.c)
+# the validators' files (not the state and its index, which they only use)
+SOURCES=$(echo "$HARNESS_SOURCES" | grep -v -e tunnel_nat_state.c -e tunnel_nat_index.c)
 rm -rf "$OUT"
 mkdir -p "$OUT"
 

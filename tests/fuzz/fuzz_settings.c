@@ -294,6 +294,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nat)
 	{
 		use_mappings(nat);
+		/* as the plugin does right after loading with kernel-libipsec */
+		if (nat->refuse_partners(nat, "partner-side mappings need kernel "
+								 "XFRM (kernel-netlink)", TRUE))
+		{
+			use_mappings(nat);
+		}
 		nat->destroy(nat);
 	}
 	else if (verbose)

@@ -10,7 +10,10 @@ SS=$(sed -n 's/^STRONGSWAN_CPPFLAGS = //p' "$SW_OBJ/Makefile")
 PREFIX=$SW_PREFIX
 # the validators, and what they use
 HARNESS_SOURCES="$TOP/plugins/tunnel_nat/tunnel_nat_config.c
+$TOP/plugins/tunnel_nat/tunnel_nat_claims.c
+$TOP/plugins/tunnel_nat/tunnel_nat_partner.c
 $TOP/plugins/tunnel_nat/tunnel_nat_state.c
+$TOP/plugins/tunnel_nat/tunnel_nat_index.c
 $TOP/plugins/tunnel_route/tunnel_route_config.c
 $TOP/plugins/common/tunnel_util.c"
 

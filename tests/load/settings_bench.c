@@ -9,8 +9,11 @@
  *
  * SHAPE: "spread" (each mapping names its own CHILD_SA config, as with one
  * partner per mapping), "shared" (all mappings name one CHILD_SA config, the
- * worst case for the overlap checks) or "kinds" (each names its own
- * CHILD_SA config, and is many-to-one with two port forwards).
+ * worst case for the overlap checks), "kinds" (each names its own
+ * CHILD_SA config, and is many-to-one with two port forwards) or "partner"
+ * (each names its own CHILD_SA config and is partner-side: the same remote
+ * 10.9.0.0/24 for all, an alias /24 of its own in 100.64.0.0/10, and the P
+ * side 192.0.2.100 to 10.1.0.10).
  * Prints one line: "N SHAPE accepted parse_ms load_ms reload_ms", each time
  * the median of RUNS; load is both plugins' config loads (and the set of
  * sources of tunnel-route's start-up guard), reload the same
@@ -68,6 +71,17 @@ static char *make_text(int n, const char *shape)
 		else
 		{
 			snprintf(child, sizeof(child), "p%d", i);
+		}
+		if (streq(shape, "partner"))
+		{	/* identical partner networks, one alias /24 each */
+			uint32_t alias = 0x64400000 + ((uint32_t)i << 8);
+
+			pos += sprintf(pos, "    m%d {\n     child = %s\n"
+					"     remote = 10.9.0.0/24\n     alias = %u.%u.%u.0/24\n"
+					"     public = 192.0.2.100\n     private = 10.1.0.10\n"
+					"    }\n", i, child, alias >> 24, (alias >> 16) & 0xff,
+					(alias >> 8) & 0xff);
+			continue;
 		}
 		if (streq(shape, "kinds"))
 		{	/* each partner's LAN leaves as its P, two ports forwarded */

@@ -7,8 +7,9 @@
 #   tests/load/settings_bench.sh [N...]    (default: 1000 3000 10000 30000)
 #
 # Environment: RUNS (default 5) repetitions, medians reported; SHAPES
-# (default "spread shared kinds": a mapping per child, all on one child,
-# many-to-one with port forwards per child). Prints a table; "N passed, N failed" counts the
+# (default "spread shared kinds partner": a mapping per child, all on one child,
+# many-to-one with port forwards per child, partner-side per child with the
+# same remote and an alias /24 each). Prints a table; "N passed, N failed" counts the
 # sizes whose mappings were all accepted and whose load + reload took less
 # than LIMIT_MS (default 1000) at N <= 10,000.
 #
@@ -20,7 +21,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 SW_TOP=$TOP . "$TOP/scripts/sw-env.sh"
 SIZES=${*:-1000 3000 10000 30000}
 RUNS=${RUNS:-5}
-SHAPES=${SHAPES:-spread shared kinds}
+SHAPES=${SHAPES:-spread shared kinds partner}
 LIMIT_MS=${LIMIT_MS:-1000}
 OUT=${OUT:-$TOP/build/bench}
 mkdir -p "$OUT"
@@ -30,7 +31,10 @@ SS=$(sed -n 's/^STRONGSWAN_CPPFLAGS = //p' "$SW_OBJ/Makefile")
 cc -O2 $SS -I"$TOP/plugins/common" -I"$TOP/plugins/tunnel_nat" \
 	-I"$TOP/plugins/tunnel_route" "$TOP/tests/load/settings_bench.c" \
 	"$TOP/plugins/tunnel_nat/tunnel_nat_config.c" \
+	"$TOP/plugins/tunnel_nat/tunnel_nat_claims.c" \
+	"$TOP/plugins/tunnel_nat/tunnel_nat_partner.c" \
 	"$TOP/plugins/tunnel_nat/tunnel_nat_state.c" \
+	"$TOP/plugins/tunnel_nat/tunnel_nat_index.c" \
 	"$TOP/plugins/tunnel_route/tunnel_route_config.c" \
 	"$TOP/plugins/tunnel_route/tunnel_route_ranges.c" \
 	"$TOP/plugins/common/tunnel_util.c" \

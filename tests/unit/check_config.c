@@ -210,6 +210,49 @@ START_TEST(test_config_table)
 }
 END_TEST
 
+/**
+ * The counters key: its value, whether counting, errors, what is logged
+ */
+static struct {
+	char *conf;
+	bool counters;
+	u_int errors;
+	char *logged;
+} counters_tests[] = {
+	{ "", TRUE, 0, NULL },
+	{ "counters = yes", TRUE, 0, NULL },
+	{ "counters = no", FALSE, 0, NULL },
+	{ "counters = false", FALSE, 0, NULL },
+	{ "counters = 0", FALSE, 0, NULL },
+	{ "counters = maybe", TRUE, 1,
+	  "tunnel-nat: counters = 'maybe' is invalid: use yes or no; counting (yes)" },
+	{ "counters = \"\"", TRUE, 1, "counters = '' is invalid: use yes or no" },
+};
+
+START_TEST(test_config_counters)
+{
+	tunnel_nat_config_t *config;
+	settings_t *settings;
+	char *text;
+
+	test_log_reset();
+	ck_assert(asprintf(&text, "%s%s%s", PRE, counters_tests[_i].conf, POST) > 0);
+	settings = settings_create_string(text);
+	ck_assert(settings);
+	config = tunnel_nat_config_load(settings, "charon", TRUE);
+	ck_assert(config);
+	ck_assert(config->counters == counters_tests[_i].counters);
+	ck_assert_uint_eq(config->errors, counters_tests[_i].errors);
+	if (counters_tests[_i].logged)
+	{
+		ck_assert_logged(counters_tests[_i].logged);
+	}
+	config->destroy(config);
+	settings->destroy(settings);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_config_by_child)
 {
 	tunnel_nat_config_t *config;
@@ -329,6 +372,7 @@ Suite *make_config_suite(void)
 
 	tc = tcase_create("port forwards and many-to-one: elements");
 	tcase_add_test(tc, test_config_forward_pat_elems);
+	tcase_add_loop_test(tc, test_config_counters, 0, countof(counters_tests));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("mappings by child");

@@ -51,39 +51,214 @@ static tunnel_nat_elem_t closed = {
 START_TEST(test_ct_pat)
 {
 	/* added: a flow of the LAN to C tracked untranslated goes */
-	ck_assert(tunnel_nat_ct_stale(&pat, TRUE, HOST, C, C, HOST));
+	ck_assert(tunnel_nat_ct_stale(&pat, TRUE, 0, HOST, C, C, HOST));
 	/* one already translated stays */
-	ck_assert(!tunnel_nat_ct_stale(&pat, TRUE, HOST, C, C, P));
+	ck_assert(!tunnel_nat_ct_stale(&pat, TRUE, 0, HOST, C, C, P));
 	/* removed: a translated flow goes, an untranslated one stays */
-	ck_assert(tunnel_nat_ct_stale(&pat, FALSE, HOST, C, C, P));
-	ck_assert(!tunnel_nat_ct_stale(&pat, FALSE, HOST, C, C, HOST));
+	ck_assert(tunnel_nat_ct_stale(&pat, FALSE, 0, HOST, C, C, P));
+	ck_assert(!tunnel_nat_ct_stale(&pat, FALSE, 0, HOST, C, C, HOST));
 	/* other flows are not touched */
-	ck_assert(!tunnel_nat_ct_stale(&pat, TRUE, 0x0a020001, C, C, 0x0a020001));
-	ck_assert(!tunnel_nat_ct_stale(&pat, FALSE, HOST, 0xc6336414, 0xc6336414, P));
+	ck_assert(!tunnel_nat_ct_stale(&pat, TRUE, 0, 0x0a020001, C, C, 0x0a020001));
+	ck_assert(!tunnel_nat_ct_stale(&pat, FALSE, 0, HOST, 0xc6336414, 0xc6336414, P));
 }
 END_TEST
 
 START_TEST(test_ct_forward)
 {
 	/* added: C's flow to P tracked untranslated goes */
-	ck_assert(tunnel_nat_ct_stale(&fwd, TRUE, C, P, P, C));
+	ck_assert(tunnel_nat_ct_stale(&fwd, TRUE, 0, C, P, P, C));
 	/* one forwarded already stays */
-	ck_assert(!tunnel_nat_ct_stale(&fwd, TRUE, C, P, APP, C));
+	ck_assert(!tunnel_nat_ct_stale(&fwd, TRUE, 0, C, P, APP, C));
 	/* removed: the forwarded flow goes */
-	ck_assert(tunnel_nat_ct_stale(&fwd, FALSE, C, P, APP, C));
-	ck_assert(!tunnel_nat_ct_stale(&fwd, FALSE, C, P, P, C));
+	ck_assert(tunnel_nat_ct_stale(&fwd, FALSE, 0, C, P, APP, C));
+	ck_assert(!tunnel_nat_ct_stale(&fwd, FALSE, 0, C, P, P, C));
 }
 END_TEST
 
 START_TEST(test_ct_closed)
 {
 	/* closed: C's untranslated flows to P go, forwarded ones stay */
-	ck_assert(tunnel_nat_ct_stale(&closed, TRUE, C, P, P, C));
-	ck_assert(!tunnel_nat_ct_stale(&closed, TRUE, C, P, APP, C));
+	ck_assert(tunnel_nat_ct_stale(&closed, TRUE, 0, C, P, P, C));
+	ck_assert(!tunnel_nat_ct_stale(&closed, TRUE, 0, C, P, APP, C));
 	/* opened again: nothing to delete for it */
-	ck_assert(!tunnel_nat_ct_stale(&closed, FALSE, C, P, P, C));
+	ck_assert(!tunnel_nat_ct_stale(&closed, FALSE, 0, C, P, P, C));
 	/* another partner's flows are not touched */
-	ck_assert(!tunnel_nat_ct_stale(&closed, TRUE, 0xc6336414, P, P, 0xc6336414));
+	ck_assert(!tunnel_nat_ct_stale(&closed, TRUE, 0, 0xc6336414, P, P, 0xc6336414));
+}
+END_TEST
+
+#define ALIAS 0x64400100		/* 100.64.1.0/24, partner A's alias */
+#define REMOTE 0x0a090000		/* 10.9.0.0/24, A's (and B's) prefix */
+#define ZONE_A 4096
+#define ZONE_B 4097
+
+/* A's alias block in A's zone */
+static tunnel_nat_elem_t azone = {
+	.map = TUNNEL_NAT_AZONE,
+	.dst_from = ALIAS, .dst_to = ALIAS | 0xff,
+	.len = 24, .value = ZONE_A,
+};
+
+START_TEST(test_ct_alias_down)
+{
+	/* the app's flow to A's alias: 10.1.0.10 -> 100.64.1.5, replies from
+	 * 10.9.0.5 to P */
+	ck_assert(tunnel_nat_ct_stale(&azone, FALSE, ZONE_A, APP, ALIAS | 5,
+								  REMOTE | 5, P));
+	/* A's flow to P, SNATed to the alias: replies to 100.64.1.5 */
+	ck_assert(tunnel_nat_ct_stale(&azone, FALSE, ZONE_A, REMOTE | 5, P,
+								  APP, ALIAS | 5));
+	/* the identical flows of B, in B's zone, are not A's */
+	ck_assert(!tunnel_nat_ct_stale(&azone, FALSE, ZONE_B, REMOTE | 5, P,
+								   APP, 0x64400205));
+	ck_assert(!tunnel_nat_ct_stale(&azone, FALSE, ZONE_B, REMOTE | 5, P,
+								   APP, ALIAS | 5));
+	/* A's zone, nothing of the alias (cannot happen, but not A's alias) */
+	ck_assert(!tunnel_nat_ct_stale(&azone, FALSE, ZONE_A, REMOTE | 5, P,
+								   APP, 0x64400205));
+	/* zone 0: flows that never were A's */
+	ck_assert(!tunnel_nat_ct_stale(&azone, FALSE, 0, APP, ALIAS | 5,
+								   ALIAS | 5, APP));
+}
+END_TEST
+
+START_TEST(test_ct_alias_up)
+{
+	/* to the alias, tracked untranslated in zone 0 while A was down */
+	ck_assert(tunnel_nat_ct_stale(&azone, TRUE, 0, APP, ALIAS | 5,
+								  ALIAS | 5, APP));
+	/* already in A's zone: translated, kept */
+	ck_assert(!tunnel_nat_ct_stale(&azone, TRUE, ZONE_A, APP, ALIAS | 5,
+								   REMOTE | 5, P));
+	/* A's own flows (replies to the alias) are not looked at when added */
+	ck_assert(!tunnel_nat_ct_stale(&azone, TRUE, ZONE_A, REMOTE | 5, P,
+								   APP, ALIAS | 5));
+	/* zone 0, elsewhere */
+	ck_assert(!tunnel_nat_ct_stale(&azone, TRUE, 0, APP, 0x64400205,
+								   0x64400205, APP));
+}
+END_TEST
+
+START_TEST(test_ct_partner_others)
+{
+	tunnel_nat_elem_t elem = {
+		.src_from = 0, .src_to = 0xffffffff,
+		.dst_from = 0, .dst_to = 0xffffffff,
+		.nat_from = 0, .nat_to = 0xffffffff,
+		.value = ZONE_A,
+	};
+	tunnel_nat_map_t map;
+
+	/* the other kinds of the partner side make nothing stale, whatever
+	 * their fields hold: the alias's zone stands for them */
+	for (map = TUNNEL_NAT_PZONE; map < TUNNEL_NAT_KINDS; map++)
+	{
+		if (map == TUNNEL_NAT_AZONE)
+		{
+			continue;
+		}
+		elem.map = map;
+		ck_assert(!tunnel_nat_ct_stale(&elem, TRUE, ZONE_A, REMOTE | 5, P,
+									   APP, ALIAS | 5));
+		ck_assert(!tunnel_nat_ct_stale(&elem, FALSE, ZONE_A, REMOTE | 5, P,
+									   APP, ALIAS | 5));
+	}
+	/* a P side element with the same fields would */
+	elem.map = TUNNEL_NAT_DNAT;
+	ck_assert(tunnel_nat_ct_stale(&elem, FALSE, ZONE_A, REMOTE | 5, P,
+								  APP, ALIAS | 5));
+}
+END_TEST
+
+/**
+ * Queue one change of single elements, each may be NULL
+ */
+static void queue_one(tunnel_nat_ct_queue_t *queue, tunnel_nat_elem_t *add,
+					  tunnel_nat_elem_t *del)
+{
+	array_t *a, *d;
+
+	a = array_create(0, 0);
+	d = array_create(0, 0);
+	if (add)
+	{
+		array_insert(a, ARRAY_TAIL, add);
+	}
+	if (del)
+	{
+		array_insert(d, ARRAY_TAIL, del);
+	}
+	queue->queue(queue, a, d);
+	array_destroy(a);
+	array_destroy(d);
+}
+
+/**
+ * Take the queue's changes, check their counts, and whether the first of
+ * each (if any) equals an element
+ */
+static void check_taken(tunnel_nat_ct_queue_t *queue, u_int changes,
+						u_int added, tunnel_nat_elem_t *first_added,
+						u_int removed, tunnel_nat_elem_t *first_removed)
+{
+	tunnel_nat_elem_t *elem;
+	array_t *a, *d;
+
+	ck_assert_uint_eq(queue->take(queue, &a, &d), changes);
+	ck_assert_uint_eq(array_count(a), added);
+	ck_assert_uint_eq(array_count(d), removed);
+	if (first_added)
+	{
+		ck_assert(array_get(a, 0, &elem));
+		ck_assert(tunnel_nat_elem_equals(elem, first_added));
+	}
+	if (first_removed)
+	{
+		ck_assert(array_get(d, 0, &elem));
+		ck_assert(tunnel_nat_elem_equals(elem, first_removed));
+	}
+	array_destroy_function(a, (void*)free, NULL);
+	array_destroy_function(d, (void*)free, NULL);
+}
+
+START_TEST(test_ct_queue_net_out)
+{
+	tunnel_nat_ct_queue_t *queue;
+	tunnel_nat_elem_t other = azone;
+
+	other.dst_from = 0x64400200;
+	other.dst_to = 0x644002ff;
+	other.value = ZONE_B;
+
+	queue = tunnel_nat_ct_queue_create();
+	/* removed, then added again in the window (BBM reauthentication):
+	 * cancels out, the other change stays */
+	queue_one(queue, NULL, &azone);
+	queue_one(queue, &other, NULL);
+	queue_one(queue, &azone, NULL);
+	check_taken(queue, 3, 1, &other, 0, NULL);
+
+	/* added again with another zone: not the same element, both stay */
+	other = azone;
+	other.value = ZONE_B;
+	queue_one(queue, NULL, &azone);
+	queue_one(queue, &other, NULL);
+	check_taken(queue, 2, 1, &other, 1, &azone);
+
+	/* added, then removed: both stay */
+	queue_one(queue, &azone, NULL);
+	queue_one(queue, NULL, &azone);
+	check_taken(queue, 2, 1, &azone, 1, &azone);
+
+	/* removed twice (from two changes): once */
+	queue_one(queue, NULL, &pat);
+	queue_one(queue, NULL, &pat);
+	check_taken(queue, 2, 0, NULL, 1, &pat);
+
+	/* an empty queue; destroy frees what it holds */
+	check_taken(queue, 0, 0, NULL, 0, NULL);
+	queue_one(queue, &fwd, &closed);
+	queue->destroy(queue);
 }
 END_TEST
 
@@ -96,6 +271,13 @@ Suite *make_ct_suite(void)
 	tcase_add_test(tc, test_ct_pat);
 	tcase_add_test(tc, test_ct_forward);
 	tcase_add_test(tc, test_ct_closed);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("partner side, zones");
+	tcase_add_test(tc, test_ct_alias_down);
+	tcase_add_test(tc, test_ct_alias_up);
+	tcase_add_test(tc, test_ct_partner_others);
+	tcase_add_test(tc, test_ct_queue_net_out);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -13,6 +13,7 @@
  */
 
 #include "test_suites.h"
+#include "nft_msgs.h"
 
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
@@ -30,61 +31,11 @@
 #include <tunnel_nat_nft.h>
 #include <nft_util.h>
 
-/**
- * The messages of a batch, in order
- */
-static struct nlmsghdr *msgs[1024];
-static int nmsgs;
-
-static void split(nl_batch_t *batch)
-{
-	chunk_t data = batch->get_data(batch);
-	struct nlmsghdr *nlh;
-	int len = data.len;
-
-	nmsgs = 0;
-	for (nlh = (struct nlmsghdr*)data.ptr; mnl_nlmsg_ok(nlh, len);
-		 nlh = mnl_nlmsg_next(nlh, &len))
-	{
-		ck_assert_int_lt(nmsgs, countof(msgs));
-		msgs[nmsgs++] = nlh;
-	}
-	/* nothing left over, every message accounted and numbered in order */
-	ck_assert_int_eq(len, 0);
-	ck_assert_uint_eq(nmsgs, batch->get_count(batch));
-}
-
-static uint16_t nft_type(struct nlmsghdr *nlh)
-{
-	ck_assert_uint_eq(nlh->nlmsg_type >> 8, NFNL_SUBSYS_NFTABLES);
-	return nlh->nlmsg_type & 0xff;
-}
-
-static void check_seq_and_acks(void)
-{
-	int i;
-
-	for (i = 0; i < nmsgs; i++)
-	{
-		ck_assert_uint_eq(msgs[i]->nlmsg_seq, i);
-		if (i == 0 || i == nmsgs - 1)
-		{	/* batch begin and end: no ack */
-			ck_assert(!(msgs[i]->nlmsg_flags & NLM_F_ACK));
-		}
-		else
-		{
-			ck_assert(msgs[i]->nlmsg_flags & NLM_F_ACK);
-		}
-	}
-	ck_assert_uint_eq(msgs[0]->nlmsg_type, NFNL_MSG_BATCH_BEGIN);
-	ck_assert_uint_eq(msgs[nmsgs - 1]->nlmsg_type, NFNL_MSG_BATCH_END);
-}
-
 static void check_table(struct nlmsghdr *nlh, uint16_t type, uint16_t flags)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 
-	ck_assert_uint_eq(nft_type(nlh), type);
+	ck_assert_uint_eq(nft_msgs_type(nlh), type);
 	ck_assert_uint_eq(nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL), flags);
 	ck_assert_int_eq(nftnl_table_nlmsg_parse(nlh, t), 0);
 	ck_assert_str_eq(nftnl_table_get_str(t, NFTNL_TABLE_NAME), "tn_test");
@@ -109,7 +60,7 @@ static void check_map(struct nlmsghdr *nlh, const char *name, bool ranges)
 	const void *udata;
 	uint32_t len, interval = 0;
 
-	ck_assert_uint_eq(nft_type(nlh), NFT_MSG_NEWSET);
+	ck_assert_uint_eq(nft_msgs_type(nlh), NFT_MSG_NEWSET);
 	ck_assert_int_eq(nftnl_set_nlmsg_parse(nlh, s), 0);
 	ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_TABLE), "tn_test");
 	ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_NAME), name);
@@ -136,7 +87,7 @@ static void check_chain(struct nlmsghdr *nlh, const char *name, uint32_t hook,
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 
-	ck_assert_uint_eq(nft_type(nlh), NFT_MSG_NEWCHAIN);
+	ck_assert_uint_eq(nft_msgs_type(nlh), NFT_MSG_NEWCHAIN);
 	ck_assert_int_eq(nftnl_chain_nlmsg_parse(nlh, c), 0);
 	ck_assert_str_eq(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), name);
 	ck_assert_str_eq(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE), "nat");
@@ -162,7 +113,7 @@ static void check_rule(struct nlmsghdr *nlh, const char *chain,
 	uint32_t len;
 	int n = 0, i = 0;
 
-	ck_assert_uint_eq(nft_type(nlh), NFT_MSG_NEWRULE);
+	ck_assert_uint_eq(nft_msgs_type(nlh), NFT_MSG_NEWRULE);
 	ck_assert_int_eq(nftnl_rule_nlmsg_parse(nlh, r), 0);
 	ck_assert_str_eq(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), chain);
 	it = nftnl_expr_iter_create(r);
@@ -228,7 +179,7 @@ static void check_set_name(struct nlmsghdr *nlh, const char *name,
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 
-	ck_assert_uint_eq(nft_type(nlh), NFT_MSG_NEWSET);
+	ck_assert_uint_eq(nft_msgs_type(nlh), NFT_MSG_NEWSET);
 	ck_assert_int_eq(nftnl_set_nlmsg_parse(nlh, s), 0);
 	ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_NAME), name);
 	ck_assert_uint_eq(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), flags);
@@ -253,7 +204,7 @@ static void check_rule_lookup(struct nlmsghdr *nlh, const char *chain,
 	const char *name;
 	bool lookup = FALSE, end = FALSE;
 
-	ck_assert_uint_eq(nft_type(nlh), NFT_MSG_NEWRULE);
+	ck_assert_uint_eq(nft_msgs_type(nlh), NFT_MSG_NEWRULE);
 	ck_assert_int_eq(nftnl_rule_nlmsg_parse(nlh, r), 0);
 	ck_assert_str_eq(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), chain);
 	it = nftnl_expr_iter_create(r);
@@ -290,34 +241,34 @@ static void check_whole_table(const char *iface)
 	nl_batch_t *batch = nl_batch_create();
 
 	nft_msg_begin(batch);
-	tunnel_nat_nft_table(batch, "tn_test", iface);
+	tunnel_nat_nft_table(batch, "tn_test", iface, NULL, FALSE);
 	nft_msg_end(batch);
-	split(batch);
-	ck_assert_int_eq(nmsgs, 21);
-	check_seq_and_acks();
+	nft_msgs_split(batch);
+	ck_assert_int_eq(nft_nmsgs, 21);
+	nft_msgs_check_seq_and_acks();
 	/* replace in one transaction: add (no error if it exists), delete, create */
-	check_table(msgs[1], NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	check_table(msgs[2], NFT_MSG_DELTABLE, 0);
-	check_table(msgs[3], NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
-	check_map(msgs[4], "dnat4", FALSE);
-	check_map(msgs[5], "dnat4_ranges", TRUE);
-	check_map(msgs[6], "snat4", FALSE);
-	check_map(msgs[7], "snat4_ranges", TRUE);
-	check_set_name(msgs[8], "forward4", NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT, 16, 8);
-	check_set_name(msgs[9], "pat4", NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT, 8, 8);
-	check_set_name(msgs[10], "closed4", NFT_SET_INTERVAL | NFT_SET_CONCAT, 8, 0);
-	check_chain(msgs[11], "prerouting", NF_INET_PRE_ROUTING, -100);
-	check_chain(msgs[12], "postrouting", NF_INET_POST_ROUTING, 100);
+	check_table(nft_msgs[1], NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	check_table(nft_msgs[2], NFT_MSG_DELTABLE, 0);
+	check_table(nft_msgs[3], NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
+	check_map(nft_msgs[4], "dnat4", FALSE);
+	check_map(nft_msgs[5], "dnat4_ranges", TRUE);
+	check_map(nft_msgs[6], "snat4", FALSE);
+	check_map(nft_msgs[7], "snat4_ranges", TRUE);
+	check_set_name(nft_msgs[8], "forward4", NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT, 16, 8);
+	check_set_name(nft_msgs[9], "pat4", NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT, 8, 8);
+	check_set_name(nft_msgs[10], "closed4", NFT_SET_INTERVAL | NFT_SET_CONCAT, 8, 0);
+	check_chain(nft_msgs[11], "prerouting", NF_INET_PRE_ROUTING, -100);
+	check_chain(nft_msgs[12], "postrouting", NF_INET_POST_ROUTING, 100);
 	/* a fixed number of rules per chain, whatever the number of tunnels:
 	 * port forwards, exact pairs, ranges, the closed addresses; SNAT of
 	 * exact pairs, ranges, many-to-one */
-	check_rule_lookup(msgs[13], "prerouting", "forward4", NFT_NAT_DNAT);
-	check_rule(msgs[14], "prerouting", "in", iface, NFT_NAT_DNAT, "dnat4");
-	check_rule(msgs[15], "prerouting", "in", iface, NFT_NAT_DNAT, "dnat4_ranges");
-	check_rule_lookup(msgs[16], "prerouting", "closed4", -1);
-	check_rule(msgs[17], "postrouting", NULL, NULL, NFT_NAT_SNAT, "snat4");
-	check_rule(msgs[18], "postrouting", NULL, NULL, NFT_NAT_SNAT, "snat4_ranges");
-	check_rule_lookup(msgs[19], "postrouting", "pat4", NFT_NAT_SNAT);
+	check_rule_lookup(nft_msgs[13], "prerouting", "forward4", NFT_NAT_DNAT);
+	check_rule(nft_msgs[14], "prerouting", "in", iface, NFT_NAT_DNAT, "dnat4");
+	check_rule(nft_msgs[15], "prerouting", "in", iface, NFT_NAT_DNAT, "dnat4_ranges");
+	check_rule_lookup(nft_msgs[16], "prerouting", "closed4", -1);
+	check_rule(nft_msgs[17], "postrouting", NULL, NULL, NFT_NAT_SNAT, "snat4");
+	check_rule(nft_msgs[18], "postrouting", NULL, NULL, NFT_NAT_SNAT, "snat4_ranges");
+	check_rule_lookup(nft_msgs[19], "postrouting", "pat4", NFT_NAT_SNAT);
 	ck_assert_str_eq(batch->describe(batch, 2), "delete stale table ip tn_test");
 	batch->destroy(batch);
 }
@@ -334,6 +285,104 @@ START_TEST(test_table_iface)
 }
 END_TEST
 
+static int counter_cb(struct nftnl_expr *e, void *data)
+{
+	int *n = data;
+
+	ck_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter");
+	(*n)++;
+	return 0;
+}
+
+/**
+ * Check a counting set: name, kind, key length, no data, a counter
+ */
+static void check_count_set(struct nlmsghdr *nlh, const char *name,
+							uint32_t flags, uint32_t klen)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	int n = 0;
+
+	check_set_name(nlh, name, flags, klen, 0);
+	ck_assert_int_eq(nftnl_set_nlmsg_parse(nlh, s), 0);
+	ck_assert(!nftnl_set_is_set(s, NFTNL_SET_DATA_LEN));
+	ck_assert_int_eq(nftnl_set_expr_foreach(s, counter_cb, &n), 0);
+	ck_assert_int_eq(n, 1);
+	nftnl_set_free(s);
+}
+
+START_TEST(test_table_counters)
+{
+	nl_batch_t *batch = nl_batch_create();
+	struct nftnl_chain *c;
+	char buf[512];
+	/* ct status & X == X, then the original tuple as the NAT chains read
+	 * the packet, a lookup in the counting set, accept */
+	const char *rules[] = {
+		"count: ct status>1 | bitwise 1&0x20^0x0 | cmp eq 1 0x20 | "
+		"ct original protocol>1 | cmp eq 1 0x6 | ct original ip saddr>1 | "
+		"ct original ip daddr>9 | ct original protocol>10 | "
+		"ct original proto-dst>11 | lookup forward4_count 1 | "
+		"verdict accept",
+		"count: ct status>1 | bitwise 1&0x20^0x0 | cmp eq 1 0x20 | "
+		"ct original protocol>1 | cmp eq 1 0x11 | ct original ip saddr>1 | "
+		"ct original ip daddr>9 | ct original protocol>10 | "
+		"ct original proto-dst>11 | lookup forward4_count 1 | "
+		"verdict accept",
+		"count: ct status>1 | bitwise 1&0x20^0x0 | cmp eq 1 0x20 | "
+		"ct original ip saddr>1 | ct original ip daddr>9 | "
+		"lookup dnat4_count 1 | verdict accept",
+		"count: ct status>1 | bitwise 1&0x20^0x0 | cmp eq 1 0x20 | "
+		"ct original ip saddr>1 | ct original ip daddr>9 | "
+		"lookup dnat4_ranges_count 1 | verdict accept",
+		"count: ct status>1 | bitwise 1&0x10^0x0 | cmp eq 1 0x10 | "
+		"ct original ip saddr>1 | ct original ip daddr>9 | "
+		"lookup snat4_count 1 | verdict accept",
+		"count: ct status>1 | bitwise 1&0x10^0x0 | cmp eq 1 0x10 | "
+		"ct original ip saddr>1 | ct original ip daddr>9 | "
+		"lookup snat4_ranges_count 1 | verdict accept",
+		"count: ct status>1 | bitwise 1&0x10^0x0 | cmp eq 1 0x10 | "
+		"ct original ip saddr>1 | ct original ip daddr>9 | "
+		"lookup pat4_count 1 | verdict accept",
+	};
+	int i;
+
+	nft_msg_begin(batch);
+	tunnel_nat_nft_table(batch, "tn_test", NULL, NULL, TRUE);
+	nft_msg_end(batch);
+	nft_msgs_split(batch);
+	nft_msgs_check_seq_and_acks();
+	/* the table without counters (19 messages), then 6 counting sets, the
+	 * chain and 7 rules, the same number at any number of tunnels */
+	ck_assert_int_eq(nft_nmsgs, 35);
+	check_rule_lookup(nft_msgs[19], "postrouting", "pat4", NFT_NAT_SNAT);
+	check_count_set(nft_msgs[20], "dnat4_count", 0, 8);
+	check_count_set(nft_msgs[21], "dnat4_ranges_count",
+					NFT_SET_INTERVAL | NFT_SET_CONCAT, 8);
+	check_count_set(nft_msgs[22], "snat4_count", 0, 8);
+	check_count_set(nft_msgs[23], "snat4_ranges_count",
+					NFT_SET_INTERVAL | NFT_SET_CONCAT, 8);
+	check_count_set(nft_msgs[24], "forward4_count",
+					NFT_SET_INTERVAL | NFT_SET_CONCAT, 16);
+	check_count_set(nft_msgs[25], "pat4_count",
+					NFT_SET_INTERVAL | NFT_SET_CONCAT, 8);
+	c = nftnl_chain_alloc();
+	ck_assert_uint_eq(nft_msgs_type(nft_msgs[26]), NFT_MSG_NEWCHAIN);
+	ck_assert_int_eq(nftnl_chain_nlmsg_parse(nft_msgs[26], c), 0);
+	ck_assert_str_eq(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), "count");
+	ck_assert_str_eq(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE), "filter");
+	ck_assert_uint_eq(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM), NF_INET_FORWARD);
+	ck_assert_int_eq(nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO), 0);
+	nftnl_chain_free(c);
+	for (i = 0; i < countof(rules); i++)
+	{
+		ck_assert_str_eq(nft_msgs_rule_str(nft_msgs[27 + i], buf, sizeof(buf)),
+						 rules[i]);
+	}
+	batch->destroy(batch);
+}
+END_TEST
+
 START_TEST(test_delete_table)
 {
 	nl_batch_t *batch = nl_batch_create();
@@ -341,10 +390,10 @@ START_TEST(test_delete_table)
 	nft_msg_begin(batch);
 	tunnel_nat_nft_delete_table(batch, "tn_test");
 	nft_msg_end(batch);
-	split(batch);
-	ck_assert_int_eq(nmsgs, 3);
-	check_seq_and_acks();
-	check_table(msgs[1], NFT_MSG_DELTABLE, 0);
+	nft_msgs_split(batch);
+	ck_assert_int_eq(nft_nmsgs, 3);
+	nft_msgs_check_seq_and_acks();
+	check_table(nft_msgs[1], NFT_MSG_DELTABLE, 0);
 	batch->destroy(batch);
 }
 END_TEST
@@ -375,32 +424,10 @@ static int comment_cb(const struct nftnl_udata *attr, void *data)
 }
 
 /**
- * libnftnl's builder numbers the nested elements of a list 1, 2, 3..., which
- * the kernel accepts (it ignores the type), but its parser wants every one to
- * be NFTA_LIST_ELEM: renumber them so multi-element messages parse.
- */
-static void renumber_list(struct nlmsghdr *nlh)
-{
-	struct nlattr *attr, *elem;
-
-	mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg))
-	{
-		if (mnl_attr_get_type(attr) == NFTA_SET_ELEM_LIST_ELEMENTS)
-		{
-			mnl_attr_for_each_nested(elem, attr)
-			{
-				elem->nla_type = (elem->nla_type & ~NLA_TYPE_MASK) |
-								 NFTA_LIST_ELEM;
-			}
-		}
-	}
-}
-
-/**
  * Parse an element message, check its elements against e[first...]
  */
-static int check_elems(struct nlmsghdr *nlh, bool add, const char *map,
-					   tunnel_nat_elem_t **e, int first)
+static int check_elems_data(struct nlmsghdr *nlh, bool add, const char *map,
+							tunnel_nat_elem_t **e, int first, bool has_data)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_set_elems_iter *it;
@@ -411,8 +438,8 @@ static int check_elems(struct nlmsghdr *nlh, bool add, const char *map,
 	uint32_t len;
 	int i = first;
 
-	ck_assert_uint_eq(nft_type(nlh), add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
-	renumber_list(nlh);
+	ck_assert_uint_eq(nft_msgs_type(nlh), add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
+	nft_msgs_renumber_list(nlh);
 	ck_assert_int_eq(nftnl_set_elems_nlmsg_parse(nlh, s), 0);
 	ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_NAME), map);
 	ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_TABLE), "tn_test");
@@ -434,12 +461,19 @@ static int check_elems(struct nlmsghdr *nlh, bool add, const char *map,
 			ck_assert_uint_eq(ntohl(key[0]), e[i]->src_to);
 			ck_assert_uint_eq(ntohl(key[1]), e[i]->dst_to);
 		}
-		if (add)
+		if (add && !has_data)
+		{	/* a counting set: the key and the comment */
+			ck_assert(!nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_DATA));
+		}
+		if (add && has_data)
 		{
 			data = nftnl_set_elem_get(el, NFTNL_SET_ELEM_DATA, &len);
 			ck_assert_uint_eq(len, 8);
 			ck_assert_uint_eq(ntohl(data[0]), e[i]->nat_from);
 			ck_assert_uint_eq(ntohl(data[1]), e[i]->nat_to);
+		}
+		if (add)
+		{
 			udata = nftnl_set_elem_get(el, NFTNL_SET_ELEM_USERDATA, &len);
 			ck_assert(udata);
 			comment = NULL;
@@ -457,6 +491,12 @@ static int check_elems(struct nlmsghdr *nlh, bool add, const char *map,
 	return i - first;
 }
 
+static int check_elems(struct nlmsghdr *nlh, bool add, const char *map,
+					   tunnel_nat_elem_t **e, int first)
+{
+	return check_elems_data(nlh, add, map, e, first, TRUE);
+}
+
 START_TEST(test_elems_few)
 {
 	nl_batch_t *batch = nl_batch_create();
@@ -472,15 +512,15 @@ START_TEST(test_elems_few)
 	array_insert(list, ARRAY_TAIL, e[2]);
 
 	nft_msg_begin(batch);
-	tunnel_nat_nft_elems(batch, "tn_test", add, list);
+	tunnel_nat_nft_elems(batch, "tn_test", add, list, FALSE);
 	nft_msg_end(batch);
-	split(batch);
-	check_seq_and_acks();
+	nft_msgs_split(batch);
+	nft_msgs_check_seq_and_acks();
 	/* one message per element, DNAT first, so errors name the element */
-	ck_assert_int_eq(nmsgs, 5);
-	ck_assert_int_eq(check_elems(msgs[1], add, "dnat4_ranges", e, 1), 1);
-	ck_assert_int_eq(check_elems(msgs[2], add, "dnat4_ranges", e, 2), 1);
-	ck_assert_int_eq(check_elems(msgs[3], add, "snat4_ranges", e, 0), 1);
+	ck_assert_int_eq(nft_nmsgs, 5);
+	ck_assert_int_eq(check_elems(nft_msgs[1], add, "dnat4_ranges", e, 1), 1);
+	ck_assert_int_eq(check_elems(nft_msgs[2], add, "dnat4_ranges", e, 2), 1);
+	ck_assert_int_eq(check_elems(nft_msgs[3], add, "snat4_ranges", e, 0), 1);
 	ck_assert(strstr(batch->describe(batch, 1), "DNAT 198.51.100.2-198.51.100.255 . 192.0.2.100/30 => 10.1.0.0/30 (child c2)"));
 	batch->destroy(batch);
 	array_destroy_function(list, (void*)free, NULL);
@@ -506,14 +546,51 @@ START_TEST(test_elems_exact)
 	array_insert(list, ARRAY_TAIL, e[2]);
 
 	nft_msg_begin(batch);
-	tunnel_nat_nft_elems(batch, "tn_test", TRUE, list);
+	tunnel_nat_nft_elems(batch, "tn_test", TRUE, list, FALSE);
 	nft_msg_end(batch);
-	split(batch);
-	check_seq_and_acks();
-	ck_assert_int_eq(nmsgs, 5);
-	ck_assert_int_eq(check_elems(msgs[1], TRUE, "dnat4", e, 0), 1);
-	ck_assert_int_eq(check_elems(msgs[2], TRUE, "dnat4_ranges", e, 1), 1);
-	ck_assert_int_eq(check_elems(msgs[3], TRUE, "snat4", e, 2), 1);
+	nft_msgs_split(batch);
+	nft_msgs_check_seq_and_acks();
+	ck_assert_int_eq(nft_nmsgs, 5);
+	ck_assert_int_eq(check_elems(nft_msgs[1], TRUE, "dnat4", e, 0), 1);
+	ck_assert_int_eq(check_elems(nft_msgs[2], TRUE, "dnat4_ranges", e, 1), 1);
+	ck_assert_int_eq(check_elems(nft_msgs[3], TRUE, "snat4", e, 2), 1);
+	batch->destroy(batch);
+	array_destroy_function(list, (void*)free, NULL);
+}
+END_TEST
+
+START_TEST(test_elems_counters)
+{
+	nl_batch_t *batch = nl_batch_create();
+	tunnel_nat_elem_t *e[3];
+	array_t *list = array_create(0, 0);
+	bool add = _i;
+
+	/* each map's message is followed by one with the same keys for its
+	 * counting set; the closed addresses have none */
+	e[0] = new_elem(TUNNEL_NAT_DNAT, 1);
+	e[0]->src_to = e[0]->src_from;
+	e[0]->dst_to = e[0]->dst_from;
+	e[1] = new_elem(TUNNEL_NAT_SNAT, 2);
+	e[2] = new_elem(TUNNEL_NAT_CLOSED, 3);
+	array_insert(list, ARRAY_TAIL, e[0]);
+	array_insert(list, ARRAY_TAIL, e[1]);
+	array_insert(list, ARRAY_TAIL, e[2]);
+
+	nft_msg_begin(batch);
+	tunnel_nat_nft_elems(batch, "tn_test", add, list, TRUE);
+	nft_msg_end(batch);
+	nft_msgs_split(batch);
+	nft_msgs_check_seq_and_acks();
+	ck_assert_int_eq(nft_nmsgs, 7);
+	ck_assert_int_eq(check_elems(nft_msgs[1], add, "dnat4", e, 0), 1);
+	ck_assert_int_eq(check_elems_data(nft_msgs[2], add, "dnat4_count", e, 0,
+									  FALSE), 1);
+	ck_assert_int_eq(check_elems(nft_msgs[3], add, "snat4_ranges", e, 1), 1);
+	ck_assert_int_eq(check_elems_data(nft_msgs[4], add, "snat4_ranges_count",
+									  e, 1, FALSE), 1);
+	ck_assert_int_eq(check_elems_data(nft_msgs[5], add, "closed4", e, 2,
+									  FALSE), 1);
 	batch->destroy(batch);
 	array_destroy_function(list, (void*)free, NULL);
 }
@@ -533,15 +610,15 @@ START_TEST(test_elems_many)
 		array_insert(list, ARRAY_TAIL, e[i]);
 	}
 	nft_msg_begin(batch);
-	tunnel_nat_nft_elems(batch, "tn_test", TRUE, list);
+	tunnel_nat_nft_elems(batch, "tn_test", TRUE, list, FALSE);
 	nft_msg_end(batch);
-	split(batch);
-	check_seq_and_acks();
+	nft_msgs_split(batch);
+	nft_msgs_check_seq_and_acks();
 	/* 256 + 256 + 88 */
-	ck_assert_int_eq(nmsgs, 5);
+	ck_assert_int_eq(nft_nmsgs, 5);
 	for (i = 1; i < 4; i++)
 	{
-		seen += check_elems(msgs[i], TRUE, "dnat4_ranges", e, seen);
+		seen += check_elems(nft_msgs[i], TRUE, "dnat4_ranges", e, seen);
 	}
 	ck_assert_int_eq(seen, 600);
 	ck_assert_str_eq(batch->describe(batch, 3), "add 88 elements to map ip tn_test dnat4_ranges");
@@ -556,21 +633,28 @@ START_TEST(test_flush)
 	struct nftnl_set *s;
 	int i;
 
-	nft_msg_begin(batch);
-	tunnel_nat_nft_flush(batch, "tn_test");
-	nft_msg_end(batch);
-	split(batch);
-	check_seq_and_acks();
 	const char *names[] = { "", "dnat4", "dnat4_ranges", "snat4",
 							"snat4_ranges", "forward4", "pat4", "closed4" };
+	const char *counting[] = { "", "dnat4", "dnat4_count", "dnat4_ranges",
+							"dnat4_ranges_count", "snat4", "snat4_count",
+							"snat4_ranges", "snat4_ranges_count", "forward4",
+							"forward4_count", "pat4", "pat4_count", "closed4" };
+	bool counters = _i;
+	int n = counters ? countof(counting) : countof(names);
 
-	ck_assert_int_eq(nmsgs, 9);
-	for (i = 1; i <= 7; i++)
+	nft_msg_begin(batch);
+	tunnel_nat_nft_flush(batch, "tn_test", counters);
+	nft_msg_end(batch);
+	nft_msgs_split(batch);
+	nft_msgs_check_seq_and_acks();
+	ck_assert_int_eq(nft_nmsgs, n + 1);
+	for (i = 1; i < n; i++)
 	{
-		ck_assert_uint_eq(nft_type(msgs[i]), NFT_MSG_DELSETELEM);
+		ck_assert_uint_eq(nft_msgs_type(nft_msgs[i]), NFT_MSG_DELSETELEM);
 		s = nftnl_set_alloc();
-		ck_assert_int_eq(nftnl_set_elems_nlmsg_parse(msgs[i], s), 0);
-		ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_NAME), names[i]);
+		ck_assert_int_eq(nftnl_set_elems_nlmsg_parse(nft_msgs[i], s), 0);
+		ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_NAME),
+						 counters ? counting[i] : names[i]);
 		/* no elements: the kernel removes them all */
 		ck_assert(nftnl_set_elems_iter_next(nftnl_set_elems_iter_create(s)) == NULL);
 		nftnl_set_free(s);
@@ -587,14 +671,16 @@ Suite *make_nft_suite(void)
 	tc = tcase_create("table");
 	tcase_add_test(tc, test_table_secpath);
 	tcase_add_test(tc, test_table_iface);
+	tcase_add_test(tc, test_table_counters);
 	tcase_add_test(tc, test_delete_table);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("elements");
 	tcase_add_loop_test(tc, test_elems_few, 0, 2);
 	tcase_add_test(tc, test_elems_exact);
+	tcase_add_loop_test(tc, test_elems_counters, 0, 2);
 	tcase_add_test(tc, test_elems_many);
-	tcase_add_test(tc, test_flush);
+	tcase_add_loop_test(tc, test_flush, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -241,6 +241,51 @@ START_TEST(test_reference_outlives_reload)
 }
 END_TEST
 
+/**
+ * tunnel-route's mark as tunnel-nat reads it: the mask (-1 if invalid)
+ */
+static struct {
+	const char *mark;
+	int64_t mask;
+} mark_mask_tests[] = {
+	{ NULL, TUNNEL_ROUTE_DEFAULT_MASK },
+	{ "0x10/0x30", 0x30 },
+	{ "0x4", 0x4 },
+	{ "0x10/0x0f", -1 },
+	{ "fw", -1 },
+	{ "0", -1 },
+};
+
+START_TEST(test_mark_mask)
+{
+	settings_t *settings;
+	uint32_t mask = 0x1234;
+	char text[128];
+
+	if (mark_mask_tests[_i].mark)
+	{
+		snprintf(text, sizeof(text), "charon { plugins { tunnel-route { "
+				 "mark = %s } } }", mark_mask_tests[_i].mark);
+	}
+	else
+	{
+		snprintf(text, sizeof(text), "charon { }");
+	}
+	settings = settings_create_string(text);
+	if (mark_mask_tests[_i].mask < 0)
+	{
+		ck_assert(!tunnel_route_mark_mask(settings, "charon", &mask));
+		ck_assert_uint_eq(mask, 0x1234);
+	}
+	else
+	{
+		ck_assert(tunnel_route_mark_mask(settings, "charon", &mask));
+		ck_assert_uint_eq(mask, mark_mask_tests[_i].mask);
+	}
+	settings->destroy(settings);
+}
+END_TEST
+
 Suite *make_route_config_suite(void)
 {
 	Suite *s = suite_create("route config");
@@ -258,6 +303,10 @@ Suite *make_route_config_suite(void)
 
 	tc = tcase_create("references");
 	tcase_add_test(tc, test_reference_outlives_reload);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("mark mask for tunnel-nat");
+	tcase_add_loop_test(tc, test_mark_mask, 0, countof(mark_mask_tests));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -498,6 +498,355 @@ START_TEST(test_many_sharing)
 }
 END_TEST
 
+/**
+ * A partner-side binding of a CHILD_SA: what its six elements are built of
+ */
+typedef struct {
+	uint32_t reqid, mark_in, mark_out, zone, remote, alias;
+	uint8_t len;
+	char *comment;
+} binding_t;
+
+/**
+ * Partner A: reqid 5, marks 0x11/0x12, zone 4096, 10.9.0.0/24 as
+ * 100.64.1.0/24
+ */
+static binding_t acme = {
+	5, 0x11, 0x12, 4096, 0x0a090000, 0x64400100, 24, "acme acme-net{3}",
+};
+
+/**
+ * Partner B: the same remote, reqid 6, marks 0x21/0x22, zone 4097,
+ * as 100.64.2.0/24
+ */
+static binding_t globex = {
+	6, 0x21, 0x22, 4097, 0x0a090000, 0x64400200, 24, "globex globex-net{9}",
+};
+
+static tunnel_nat_elem_t partner_elem(binding_t *b, tunnel_nat_map_t map)
+{
+	uint32_t last = ~(0xffffffffU << (32 - b->len));
+	tunnel_nat_elem_t e = {
+		.map = map,
+	};
+
+	switch (map)
+	{
+		case TUNNEL_NAT_PZONE:
+		case TUNNEL_NAT_PMARK:
+			e.bind = b->reqid;
+			e.value = map == TUNNEL_NAT_PZONE ? b->zone : b->mark_in;
+			break;
+		case TUNNEL_NAT_AZONE:
+		case TUNNEL_NAT_AMARK:
+		case TUNNEL_NAT_ADNAT:
+			e.dst_from = b->alias;
+			e.dst_to = b->alias | last;
+			e.len = b->len;
+			if (map == TUNNEL_NAT_ADNAT)
+			{
+				e.nat_from = b->remote;
+				e.nat_to = b->remote | last;
+			}
+			else
+			{
+				e.value = map == TUNNEL_NAT_AZONE ? b->zone : b->mark_out;
+			}
+			break;
+		case TUNNEL_NAT_PSNAT:
+			e.bind = b->mark_in;
+			e.src_from = b->remote;
+			e.src_to = b->remote | last;
+			e.nat_from = b->alias;
+			e.nat_to = b->alias | last;
+			e.len = b->len;
+			break;
+		default:
+			ck_abort();
+	}
+	snprintf(e.comment, sizeof(e.comment), "%s", b->comment);
+	return e;
+}
+
+/**
+ * The six partner-side elements of a binding, plus P-side elements n...
+ * (terminated by a negative n)
+ */
+static array_t *binding_elems(binding_t *b, int n, ...)
+{
+	tunnel_nat_elem_t *e;
+	array_t *list = array_create(0, 0);
+	tunnel_nat_map_t map;
+	va_list args;
+
+	for (map = TUNNEL_NAT_PZONE; map < TUNNEL_NAT_KINDS; map++)
+	{
+		e = malloc(sizeof(*e));
+		*e = partner_elem(b, map);
+		array_insert(list, ARRAY_TAIL, e);
+	}
+	va_start(args, n);
+	while (n >= 0)
+	{
+		e = malloc(sizeof(*e));
+		*e = elem(n);
+		array_insert(list, ARRAY_TAIL, e);
+		n = va_arg(args, int);
+	}
+	va_end(args);
+	return list;
+}
+
+static bool partner_installed(binding_t *b, tunnel_nat_map_t map)
+{
+	tunnel_nat_elem_t e = partner_elem(b, map);
+	return kernel_find(&e) >= 0;
+}
+
+static u_int partner_refs(binding_t *b, tunnel_nat_map_t map)
+{
+	tunnel_nat_elem_t e = partner_elem(b, map);
+	return state->get_refs(state, &e);
+}
+
+START_TEST(test_partner_str)
+{
+	struct {
+		tunnel_nat_map_t map;
+		char *str;
+	} tests[] = {
+		{ TUNNEL_NAT_PZONE, "partner zone reqid 5 => 4096" },
+		{ TUNNEL_NAT_PMARK, "partner mark reqid 5 => 0x00000011" },
+		{ TUNNEL_NAT_AZONE, "alias zone 100.64.1.0/24 => 4096" },
+		{ TUNNEL_NAT_AMARK, "alias mark 100.64.1.0/24 => 0x00000012" },
+		{ TUNNEL_NAT_ADNAT, "alias DNAT 100.64.1.0/24 => 10.9.0.0/24" },
+		{ TUNNEL_NAT_PSNAT,
+		  "partner SNAT 0x00000011 . 10.9.0.0/24 => 100.64.1.0/24" },
+	};
+	tunnel_nat_elem_t e;
+	char buf[128];
+	u_int i;
+
+	for (i = 0; i < countof(tests); i++)
+	{
+		e = partner_elem(&acme, tests[i].map);
+		ck_assert_str_eq(tunnel_nat_elem_str(&e, buf, sizeof(buf)),
+						 tests[i].str);
+		ck_assert(tunnel_nat_map_is_partner(tests[i].map));
+	}
+	ck_assert(!tunnel_nat_map_is_partner(TUNNEL_NAT_DNAT));
+	ck_assert(!tunnel_nat_map_is_partner(TUNNEL_NAT_CLOSED));
+}
+END_TEST
+
+START_TEST(test_partner_equals)
+{
+	tunnel_nat_elem_t a, b;
+	tunnel_nat_map_t map;
+
+	for (map = TUNNEL_NAT_PZONE; map < TUNNEL_NAT_KINDS; map++)
+	{
+		a = partner_elem(&acme, map);
+		b = partner_elem(&acme, map);
+		snprintf(b.comment, sizeof(b.comment), "another comment");
+		ck_assert(tunnel_nat_elem_equals(&a, &b));
+		ck_assert_uint_eq(tunnel_nat_elem_hash(&a), tunnel_nat_elem_hash(&b));
+		b = partner_elem(&globex, map);
+		ck_assert(!tunnel_nat_elem_equals(&a, &b));
+	}
+	/* each new field is part of the identity */
+	a = partner_elem(&acme, TUNNEL_NAT_PZONE);
+	b = a;
+	b.bind++;
+	ck_assert(!tunnel_nat_elem_equals(&a, &b));
+	b = a;
+	b.value++;
+	ck_assert(!tunnel_nat_elem_equals(&a, &b));
+	a = partner_elem(&acme, TUNNEL_NAT_AZONE);
+	b = a;
+	b.len = 25;
+	ck_assert(!tunnel_nat_elem_equals(&a, &b));
+	/* the same fields under another kind */
+	b = a;
+	b.map = TUNNEL_NAT_AMARK;
+	ck_assert(!tunnel_nat_elem_equals(&a, &b));
+}
+END_TEST
+
+START_TEST(test_partner_rekey)
+{
+	/* a rekey keeps reqid and marks: identical elements, no commit */
+	ck_assert(up(3, binding_elems(&acme, 1, -1)));
+	ck_assert_uint_eq(kernel.commits, 1);
+	ck_assert_uint_eq(array_count(kernel.installed), 7);
+	ck_assert(rekey(3, 4, binding_elems(&acme, 1, -1)));
+	ck_assert_uint_eq(kernel.commits, 1);
+	ck_assert_uint_eq(partner_refs(&acme, TUNNEL_NAT_PZONE), 1);
+	ck_assert(down(4));
+	ck_assert_uint_eq(kernel.commits, 2);
+	ck_assert_uint_eq(array_count(kernel.installed), 0);
+}
+END_TEST
+
+START_TEST(test_partner_make_before_break)
+{
+	tunnel_nat_map_t map;
+
+	ck_assert(up(3, binding_elems(&acme, -1)));
+	ck_assert(up(4, binding_elems(&acme, -1)));
+	ck_assert_uint_eq(kernel.commits, 1);
+	for (map = TUNNEL_NAT_PZONE; map < TUNNEL_NAT_KINDS; map++)
+	{
+		ck_assert_uint_eq(partner_refs(&acme, map), 2);
+	}
+	ck_assert(down(3));
+	ck_assert_uint_eq(kernel.commits, 1);
+	ck_assert_uint_eq(partner_refs(&acme, TUNNEL_NAT_PZONE), 1);
+	ck_assert(down(4));
+	ck_assert_uint_eq(kernel.commits, 2);
+	ck_assert_uint_eq(array_count(kernel.installed), 0);
+}
+END_TEST
+
+START_TEST(test_partner_new_marks)
+{
+	binding_t renewed = acme;
+
+	/* break-before-make reauthentication with %unique: same reqid and
+	 * zone, new marks; only the elements holding a mark change */
+	renewed.mark_in = 0x31;
+	renewed.mark_out = 0x32;
+	ck_assert(up(3, binding_elems(&acme, -1)));
+	ck_assert(rekey(3, 4, binding_elems(&renewed, -1)));
+	ck_assert_uint_eq(kernel.commits, 2);
+	ck_assert_uint_eq(array_count(kernel.installed), 6);
+	ck_assert(partner_installed(&renewed, TUNNEL_NAT_PMARK));
+	ck_assert(partner_installed(&renewed, TUNNEL_NAT_AMARK));
+	ck_assert(partner_installed(&renewed, TUNNEL_NAT_PSNAT));
+	ck_assert(!partner_installed(&acme, TUNNEL_NAT_PMARK));
+	ck_assert(!partner_installed(&acme, TUNNEL_NAT_AMARK));
+	ck_assert(!partner_installed(&acme, TUNNEL_NAT_PSNAT));
+	/* untouched, so their counters continue */
+	ck_assert_uint_eq(partner_refs(&acme, TUNNEL_NAT_PZONE), 1);
+	ck_assert_uint_eq(partner_refs(&acme, TUNNEL_NAT_AZONE), 1);
+	ck_assert_uint_eq(partner_refs(&acme, TUNNEL_NAT_ADNAT), 1);
+	ck_assert_str_eq(test_log(), "");
+}
+END_TEST
+
+START_TEST(test_partner_two_partners)
+{
+	/* the same remote prefix through two partners: disjoint keys */
+	ck_assert(up(3, binding_elems(&acme, 1, -1)));
+	ck_assert(up(9, binding_elems(&globex, 1, -1)));
+	ck_assert_uint_eq(kernel.commits, 2);
+	ck_assert_uint_eq(array_count(kernel.installed), 13);
+	ck_assert_uint_eq(refs(1), 2);
+	ck_assert_str_eq(test_log(), "");
+	ck_assert(down(3));
+	ck_assert_uint_eq(array_count(kernel.installed), 7);
+	ck_assert(partner_installed(&globex, TUNNEL_NAT_PSNAT));
+}
+END_TEST
+
+START_TEST(test_partner_reqid_conflict)
+{
+	binding_t other = globex;
+	tunnel_nat_map_t map;
+
+	/* a static reqid shared by two partner configs */
+	other.reqid = acme.reqid;
+	ck_assert(up(3, binding_elems(&acme, -1)));
+	ck_assert(up(9, binding_elems(&other, 2, -1)));
+	ck_assert_logged("tunnel-nat: partner zone reqid 5 => 4097 (globex "
+					 "globex-net{9}) conflicts with installed partner zone "
+					 "reqid 5 => 4096 (acme acme-net{3})");
+	ck_assert_logged("tunnel-nat: no partner-side element of globex "
+					 "globex-net{9} installed (all or nothing)");
+	/* none of B's partner side, not even its disjoint alias; its P side */
+	for (map = TUNNEL_NAT_PZONE; map < TUNNEL_NAT_KINDS; map++)
+	{
+		ck_assert(!partner_installed(&other, map));
+		ck_assert(partner_installed(&acme, map));
+	}
+	ck_assert(installed(2));
+	ck_assert_uint_eq(array_count(kernel.installed), 7);
+	/* B's record holds only its P side */
+	ck_assert(down(9));
+	ck_assert_uint_eq(array_count(kernel.installed), 6);
+}
+END_TEST
+
+START_TEST(test_partner_alias_conflict)
+{
+	binding_t second = acme, inner = globex;
+	tunnel_nat_map_t map;
+
+	/* a second peer using acme's config: another reqid and marks, the same
+	 * alias (the alias zone element is equal, the mark one is not) */
+	second.reqid = 7;
+	second.mark_in = 0x41;
+	second.mark_out = 0x42;
+	second.comment = "acme acme-net{5}";
+	ck_assert(up(3, binding_elems(&acme, -1)));
+	ck_assert(up(5, binding_elems(&second, -1)));
+	ck_assert_logged("tunnel-nat: alias mark 100.64.1.0/24 => 0x00000042 "
+					 "(acme acme-net{5}) conflicts with installed alias mark "
+					 "100.64.1.0/24 => 0x00000012 (acme acme-net{3})");
+	ck_assert_logged("no partner-side element of acme acme-net{5} installed");
+	ck_assert_uint_eq(kernel.commits, 1);
+	ck_assert_uint_eq(partner_refs(&acme, TUNNEL_NAT_AZONE), 1);
+	ck_assert(!partner_installed(&second, TUNNEL_NAT_PZONE));
+
+	/* a block of another length inside an installed alias block */
+	test_log_reset();
+	inner.alias = 0x64400105;
+	inner.remote = 0x0a090005;
+	inner.len = 32;
+	ck_assert(up(9, binding_elems(&inner, -1)));
+	ck_assert_logged("alias zone 100.64.1.5 => 4097 (globex globex-net{9}) "
+					 "conflicts with installed alias zone 100.64.1.0/24 => 4096");
+	for (map = TUNNEL_NAT_PZONE; map < TUNNEL_NAT_KINDS; map++)
+	{
+		ck_assert(!partner_installed(&inner, map));
+	}
+	ck_assert_uint_eq(array_count(kernel.installed), 6);
+
+	/* once acme is down, the second peer fits */
+	ck_assert(down(3));
+	ck_assert(up(5, binding_elems(&second, -1)));
+	ck_assert_uint_eq(array_count(kernel.installed), 6);
+	ck_assert(partner_installed(&second, TUNNEL_NAT_AMARK));
+}
+END_TEST
+
+START_TEST(test_partner_many)
+{
+	binding_t b = acme;
+	char comment[32];
+	u_int i;
+
+	/* the load lab's shape: one config, each CHILD_SA a /32 of the pool
+	 * with its own reqid and marks, all in one zone */
+	for (i = 1; i <= 200; i++)
+	{
+		b.reqid = i;
+		b.mark_in = 0x1000 + 2 * i;
+		b.mark_out = 0x1001 + 2 * i;
+		b.remote = 0x0a400000 + i;
+		b.alias = 0x64400000 + i;
+		b.len = 32;
+		snprintf(comment, sizeof(comment), "lt load-test{%u}", i);
+		b.comment = comment;
+		ck_assert(up(i, binding_elems(&b, -1)));
+	}
+	ck_assert_str_eq(test_log(), "");
+	ck_assert_uint_eq(kernel.commits, 200);
+	ck_assert_uint_eq(state->get_count(state), 1200);
+	ck_assert_uint_eq(array_count(kernel.installed), 1200);
+}
+END_TEST
+
 Suite *make_state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -521,6 +870,19 @@ Suite *make_state_suite(void)
 	tcase_add_test(tc, test_up_again_replaces);
 	tcase_add_test(tc, test_forget);
 	tcase_add_test(tc, test_many_sharing);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("partner-side elements");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_partner_str);
+	tcase_add_test(tc, test_partner_equals);
+	tcase_add_test(tc, test_partner_rekey);
+	tcase_add_test(tc, test_partner_make_before_break);
+	tcase_add_test(tc, test_partner_new_marks);
+	tcase_add_test(tc, test_partner_two_partners);
+	tcase_add_test(tc, test_partner_reqid_conflict);
+	tcase_add_test(tc, test_partner_alias_conflict);
+	tcase_add_test(tc, test_partner_many);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -83,9 +83,15 @@ int main(void)
 	dbg = capture_dbg;
 
 	runner = srunner_create(make_config_suite());
+	srunner_add_suite(runner, make_partner_suite());
 	srunner_add_suite(runner, make_mapping_suite());
+	srunner_add_suite(runner, make_sa_suite());
 	srunner_add_suite(runner, make_state_suite());
 	srunner_add_suite(runner, make_nft_suite());
+	srunner_add_suite(runner, make_nft_partner_suite());
+	srunner_add_suite(runner, make_nat_kernel_suite());
+	srunner_add_suite(runner, make_zones_suite());
+	srunner_add_suite(runner, make_index_suite());
 	srunner_add_suite(runner, make_route_config_suite());
 	srunner_add_suite(runner, make_route_state_suite());
 	srunner_add_suite(runner, make_rtnl_suite());

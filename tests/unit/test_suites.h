@@ -19,9 +19,15 @@
 #include <library.h>
 
 Suite *make_config_suite(void);
+Suite *make_partner_suite(void);
 Suite *make_mapping_suite(void);
+Suite *make_sa_suite(void);
 Suite *make_state_suite(void);
 Suite *make_nft_suite(void);
+Suite *make_nft_partner_suite(void);
+Suite *make_nat_kernel_suite(void);
+Suite *make_zones_suite(void);
+Suite *make_index_suite(void);
 Suite *make_route_config_suite(void);
 Suite *make_route_state_suite(void);
 Suite *make_rtnl_suite(void);
