@@ -19,6 +19,10 @@
 #             an internet router through which C is reachable too
 #   LAB_XFRMI set to 1 for route-based tunnels: XFRM interfaces on the
 #             gateway and swanctl.d/gateway-route-based (xfrm backend only)
+#   LAB_TWICE set to 1 for partner-side mappings (twice NAT, xfrm backend
+#             only): ch, ch2 and a third partner ch3 all hold 10.9.0.5 and
+#             10.9.0.6, swanctl.d/gateway-twice-nat and partner-acme,
+#             partner-globex, partner-initech
 #
 # Copyright (C) 2026 The tunnel-nat authors
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -33,6 +37,7 @@ SWANCTL=${SWANCTL:-$PREFIX/sbin/swanctl}
 CONFDIR=$TOP/swanctl.d
 GW_CONF=gateway
 [ "${LAB_XFRMI:-0}" = 1 ] && GW_CONF=gateway-route-based
+[ "${LAB_TWICE:-0}" = 1 ] && GW_CONF=gateway-twice-nat
 
 LAB_ID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tnlab.XXXXXX")
@@ -51,6 +56,10 @@ GW_WAN2=192.0.2.17; CH2_WAN=192.0.2.18
 GW_NET=192.0.2.33; INET_NET=192.0.2.34
 GW_LAN=10.1.0.1
 INET_CH=198.51.100.65; CH_INET=198.51.100.66
+GW_WAN3=192.0.2.49; CH3_WAN=192.0.2.50
+# twice NAT: the partners' identical network, a host there, their aliases
+PNET=10.9.0.0/24; PHOST=10.9.0.5
+ALIAS_A=100.64.1; ALIAS_B=100.64.2; ALIAS_C=100.64.3
 
 PLUGINS="random nonce openssl pem x509 pubkey pkcs1 sha1 sha2 hmac kdf aes gmp
 kernel-netlink socket-default vici updown"
@@ -118,6 +127,22 @@ lab_up()
 	if [ "$BACKEND" = libipsec ]; then
 		# kernel-libipsec needs a local address in local_ts
 		ip -n "$(ns gw)" addr add $P/32 dev lo
+	fi
+
+	if [ "${LAB_TWICE:-0}" = 1 ]; then
+		# three partners with the same network; the gateway's route to it
+		# points at acme's link, as a default route to the internet
+		# would: a packet that leaves without a bundle is seen in clear
+		# there
+		lab_add_ns ch3
+		lab_link gw wan2 $GW_WAN3/28 ch3 eth0 $CH3_WAN/28
+		ip -n "$(ns ch3)" route add default via $GW_WAN3
+		nsx gw sysctl -qw net.ipv4.conf.wan2.rp_filter=0
+		for r in ch ch2 ch3; do
+			ip -n "$(ns $r)" addr add $PHOST/32 dev lo
+			ip -n "$(ns $r)" addr add 10.9.0.6/32 dev lo
+		done
+		ip -n "$(ns gw)" route add $PNET via $CH_WAN
 	fi
 
 	if [ "${LAB_XFRMI:-0}" = 1 ]; then
@@ -212,6 +237,9 @@ charon_conf()
 	# the plugins' settings: copies a test may edit before --reload-settings
 	if [ "$role" = gw ]; then
 		cp "$CONFDIR/gateway/tunnel-nat.conf" "$CONFDIR/gateway/tunnel-route.conf" "$dir/"
+		# a gateway configuration with its own mappings
+		[ -f "$CONFDIR/$GW_CONF/tunnel-nat.conf" ] &&
+			cp "$CONFDIR/$GW_CONF/tunnel-nat.conf" "$dir/"
 	fi
 	if [ "$role" = gw ]; then
 		plugins="$plugins tunnel-nat"
@@ -701,7 +729,7 @@ dump_state()
 {
 	local role
 	log "---- state dump ----"
-	for role in gw ch ch2; do
+	for role in gw ch ch2 ch3; do
 		[ -n "${CHARON_PID[$role]:-}" ] || continue
 		log "== $role: swanctl --list-sas"
 		swan "$role" --list-sas 2>&1 | sed 's/^/  /'
@@ -713,7 +741,7 @@ dump_state()
 		nsx "$role" ip rule 2>&1 | sed 's/^/  /'
 		nsx "$role" ip route show table all 2>&1 | grep -v "^local\|^broadcast\|fe80\|ff00" | sed 's/^/  /'
 	done
-	for role in gw ch ch2; do
+	for role in gw ch ch2 ch3; do
 		[ -f "$WORK/$role/charon.log" ] || continue
 		log "== $role: charon log (last 60 lines)"
 		tail -n 60 "$WORK/$role/charon.log" | sed 's/^/  /'

@@ -9,6 +9,8 @@
 #   3. NAT traversal: the gateway behind a masquerading NAT router
 #   4. the HA pair (tests/integration/test_ha.sh): two gateway nodes with
 #      the ha plugin, keepalived and conntrackd
+#   5. twice NAT (tests/integration/test_twice_nat.sh): partner-side
+#      mappings, three partners with the same network, %unique marks
 #
 # Closes with one "N passed, N failed" line over all of them.
 #
@@ -56,6 +58,8 @@ scenario "route-based (XFRM interfaces): tunnel-route" \
 scenario "NAT traversal" bash tests/integration/test_nat_traversal.sh
 # the HA pair (ha plugin, keepalived, conntrackd) with kernel SAs
 scenario "HA pair: takeover, failback, restarts" bash tests/integration/test_ha.sh
+scenario "twice NAT: partners with the same network" \
+	bash tests/integration/test_twice_nat.sh
 
 printf "time per scenario (kernel %s):\n$times" "$(uname -r)"
 echo "$passed passed, $failed failed"
