@@ -115,6 +115,10 @@ run_suite "$d" "benchmark smoke run, N=100 (correctness only)" 600 \
 # load + reload under a second (tests/load/settings_bench.sh)
 run_suite "$d" "settings at scale, 1,000 and 10,000 mappings" 600 \
 	env RUNS=1 tests/load/settings_bench.sh 1000 10000
+# tunnel-nat's state: 1,000 and 10,000 CHILD_SAs up and down, /32, /24 and
+# /16 elements, all accepted (tests/load/state_bench.sh; times reported)
+run_suite "$d" "state at scale, 1,000 and 10,000 CHILD_SAs" 600 \
+	env RUNS=1 tests/load/state_bench.sh 1000 10000
 # self-healing at 20,000 tunnels (the restore failed above ~11,000 before
 # the buffers were sized to each batch; make heal-scale runs 50,000)
 run_suite "$d" "self-healing at 20,000 tunnels" 1200 \

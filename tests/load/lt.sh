@@ -24,6 +24,20 @@ LT_GW=192.0.2.1
 LT_MAPPINGS="lt { child = load-test
 public = $P
 private = $APP }"
+# the same with a partner-side mapping over the pool (twice NAT): each
+# CHILD_SA's /32 virtual IP gets its own /32 alias block in 100.64.0.0/16
+# (10.64.a.b -> 100.64.a.b), and its own reqid, marks and partner elements
+# (pzone4, pmark4, azone4, amark4, adnat4, psnat4); the P side as above.
+# Partner-side mappings need mark_in/mark_out on the child: LT_CHILD_EXTRA
+LT_ALIAS=100.64.0.0/16
+LT_MAPPINGS_TWICE="lt { child = load-test
+remote = $LT_POOL
+alias = $LT_ALIAS
+public = $P
+private = $APP }"
+LT_CHILD_TWICE="mark_in = %unique/0x00ffffff
+				mark_out = %unique/0x00ffffff"
+LT_CHILD_EXTRA=""
 LT_GW_EXTRA=""
 # the IKE proposal: no real key exchange (MODP_NULL, load-tester's), so the
 # lab measures the plugins, not Diffie-Hellman. strongSwan 6.x refuses to
@@ -185,6 +199,7 @@ connections {
 				local_ts = $P/32
 				esp_proposals = aes128-sha256
 				$( [ -n "${LT_UPDOWN:-}" ] && echo "updown = $LT_UPDOWN" )
+				${LT_CHILD_EXTRA:-}
 			}
 		}
 	}
@@ -288,5 +303,60 @@ lt_state()
 		log "    FIB rules with proto 242: $rules, expected 2"
 		bad=1
 	fi
+	if [ "${LT_TWICE:-0}" = 1 ]; then
+		lt_partner_state || bad=1
+	fi
+	return $bad
+}
+
+# jq: the elements of a map of nft's JSON as "KEY : DATA", concatenations
+# joined by " . ", numbers in decimal
+LT_JQ_ELEMS=$LT_JQ'def txt: if type == "number" then tostring
+	elif type == "object" and .concat then (.concat | map(txt) | join(" . "))
+	else addr end;
+	.nftables[] | select(.map) | .map.elem // [] | .[] |
+	"\((.[0] | .elem.val // .) | txt) : \(.[1] | txt)"'
+
+# lt_partner_state: compare tunnel-nat's partner-side elements (twice NAT,
+# LT_MAPPINGS_TWICE: a /32 alias block per CHILD_SA) with the live
+# CHILD_SAs, element by element: pzone4 and pmark4 (reqid : zone, reqid :
+# mark_in), azone4_l32, amark4_l32, adnat4_l32 (alias : zone, mark_out,
+# remote) and psnat4_l32 (mark_in . remote : alias). Every CHILD_SA of the
+# one config has the same zone: the zone the plugin logged for it
+lt_partner_state()
+{
+	local d=$WORK/state bad=0 zone m
+	zone=$(sed -n 's/.*tunnel-nat: partner load-test: conntrack zone \([0-9]*\).*/\1/p' \
+		"$WORK/gw/charon.log" | tail -n 1)
+	# reqid, mark_in, mark_out (hex) and the remote TS of each INSTALLED
+	# CHILD_SA; the aliases are the remote TS in 100.64.0.0/16
+	swan gw --list-sas --raw 2>/dev/null |
+		grep -o 'reqid=[0-9]* state=INSTALLED[^}]*remote-ts=\[[^]]*\]' |
+		sed 's/^reqid=\([0-9]*\) .* mark-in=\([0-9a-f]*\) .* mark-out=\([0-9a-f]*\) .*remote-ts=\[\([^]/]*\).*/\1 \2 \3 \4/' |
+		awk -v zone="$zone" -v d="$d" '
+		function hex(s,   i, v) { v = 0; for (i = 1; i <= length(s); i++)
+			v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return v }
+		{ a = $4; sub(/^10\.64\./, "100.64.", a)
+		  print $1 " : " zone > (d "/x_pzone4"); print $1 " : " hex($2) > (d "/x_pmark4")
+		  print a " : " zone > (d "/x_azone4_l32"); print a " : " hex($3) > (d "/x_amark4_l32")
+		  print a " : " $4 "/32" > (d "/x_adnat4_l32")
+		  print hex($2) " . " $4 " : " a "/32" > (d "/x_psnat4_l32") }'
+	for m in pzone4 pmark4 azone4_l32 amark4_l32 adnat4_l32 psnat4_l32; do
+		[ -f "$d/x_$m" ] || : > "$d/x_$m"
+		sort -o "$d/x_$m" "$d/x_$m"
+		if ! nsx gw nft -j list map ip tunnel_nat $m > "$d/$m.json" 2>&1; then
+			log "    $m: cannot list it: $(head -c 200 "$d/$m.json")"
+			bad=1
+			continue
+		fi
+		jq -r "$LT_JQ_ELEMS" < "$d/$m.json" | sort > "$d/$m"
+		if ! cmp -s "$d/x_$m" "$d/$m"; then
+			log "    $m: $(wc -l < "$d/$m") elements, expected $(wc -l < "$d/x_$m");" \
+				"missing: $(comm -23 "$d/x_$m" "$d/$m" | head -3 | tr '\n' ' ')" \
+				"extra: $(comm -13 "$d/x_$m" "$d/$m" | head -3 | tr '\n' ' ')"
+			bad=1
+		fi
+	done
+	rm -f "$d"/x_*
 	return $bad
 }
