@@ -89,6 +89,21 @@ fresh()
 		[ -z "$(find "$1/.complete" -mtime +"${ROOTS_MAX_AGE:-7}")" ]
 }
 
+# need_debootstrap: install debootstrap if it is missing (run.sh calls it
+# before it makes the roots of several releases at once: two apt-get at a
+# time, the second fails on dpkg's lock)
+need_debootstrap()
+{
+	command -v debootstrap > /dev/null && return 0
+	mkdir -p "$ROOTS"
+	rlog "installing debootstrap"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		debootstrap > "$ROOTS/apt-debootstrap.log" 2>&1 || {
+		tail -n 5 "$ROOTS/apt-debootstrap.log" >&2
+		return 1
+	}
+}
+
 root_base()
 {
 	local suite=$1 dir t0=$SECONDS
@@ -100,14 +115,7 @@ root_base()
 	mkdir -p "$ROOTS"
 	# roots of this release made from other inputs are stale
 	rm -rf "$ROOTS/$suite"-base-* "$ROOTS/$suite"-build-*
-	if ! command -v debootstrap > /dev/null; then
-		rlog "installing debootstrap"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-			debootstrap > "$ROOTS/apt-debootstrap.log" 2>&1 || {
-			tail -n 5 "$ROOTS/apt-debootstrap.log" >&2
-			return 1
-		}
-	fi
+	need_debootstrap || return 1
 	rlog "debootstrap $suite into $dir"
 	debootstrap --variant=minbase --include="$ROOT_PACKAGES" "$suite" "$dir.tmp" \
 		"$MIRROR" > "$ROOTS/$suite-debootstrap.log" 2>&1 || {

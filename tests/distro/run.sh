@@ -275,6 +275,7 @@ run_suite()
 
 # the roots of all releases at once (mostly downloads): reused when cached
 T0=$SECONDS
+need_debootstrap || notok "debootstrap could not be installed"
 for s in $SUITES; do
 	root_build "$s" > /dev/null &
 done
