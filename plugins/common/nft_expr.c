@@ -13,6 +13,7 @@
  */
 
 #include "nft_expr.h"
+#include "tunnel_util.h"
 
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
@@ -48,12 +49,7 @@ void nft_expr_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
 void nft_expr_cmp_eq(struct nftnl_rule *r, uint32_t sreg, const void *data,
 					 uint32_t len)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-	nftnl_rule_add_expr(r, e);
+	nft_expr_cmp(r, sreg, NFT_CMP_EQ, data, len);
 }
 
 void nft_expr_payload4(struct nftnl_rule *r, uint32_t offset, uint32_t dreg)
@@ -77,16 +73,8 @@ void nft_expr_saddr_daddr(struct nftnl_rule *r)
 void nft_expr_lookup(struct nftnl_rule *r, const char *set, uint32_t id,
 					 bool map)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
-	if (map)
-	{
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_1);
-	}
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
-	nftnl_rule_add_expr(r, e);
+	nft_expr_lookup_reg(r, set, id, NFT_REG_1,
+						map ? NFT_REG_1 : NFT_REG_VERDICT);
 }
 
 void nft_expr_bitwise(struct nftnl_rule *r, uint32_t reg, uint32_t mask,
@@ -259,7 +247,7 @@ void nft_expr_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask,
 
 void nft_expr_daddr_masked(struct nftnl_rule *r, uint8_t len, uint32_t dreg)
 {
-	uint32_t mask = len ? htonl(0xffffffff << (32 - len)) : 0;
+	uint32_t mask = htonl(tunnel_mask(len));
 
 	/* offset of daddr in struct iphdr */
 	nft_expr_payload4(r, 16, dreg);

@@ -527,8 +527,9 @@ static const char *port_desc(void *elems, u_int i)
 void nft_msg_port_elems(nl_batch_t *batch, const char *table, const char *set,
 						bool add, nft_port_elem_t *elems, u_int count)
 {
-	elems_msgs(batch, table, set, add, elems, count, port_alloc, "map",
-			   port_desc);
+	/* key-only elements go to a counting set */
+	elems_msgs(batch, table, set, add, elems, count, port_alloc,
+			   count && elems[0].key_only ? "set" : "map", port_desc);
 }
 
 /**
