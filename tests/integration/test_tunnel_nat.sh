@@ -497,7 +497,7 @@ test_reload_under_traffic()
 test_invalid_mapping_beside_valid()
 {
 	charon_kill gw TERM
-	nft_table_exists gw && fail "table left after a clean shutdown" && return 1
+	nft_table_exists gw && { fail "table left after a clean shutdown"; return 1; }
 	charon_conf gw "
 	plugins {
 		tunnel-nat {
@@ -564,7 +564,6 @@ test_two_partners_same_public()
 	ensure_up
 }
 
-# set_elems ROLE SET: number of elements in a set or map of the plugin's table
 # elem_packets SET KEY: the packets counted by the element KEY ("A . B") of a
 # counting set on the gateway
 elem_packets()
@@ -642,6 +641,7 @@ test_counters()
 	[ $ok = 0 ]
 }
 
+# set_elems ROLE SET: number of elements in a set or map of the plugin's table
 set_elems()
 {
 	nsx "$1" nft -j list table ip tunnel_nat 2>/dev/null |

@@ -336,6 +336,8 @@ test_terminate_one()
 	swan gw --terminate --ike acme > /dev/null 2>&1
 	wait_eval 10 '! child_installed gw acme-net' || fail "acme-net still installed" || return 1
 	wait "$ping"
+	grep -q ' 30 received' "$WORK/ping-t4" ||
+		fail "globex's ping did not get its 30 answers: $(tail -n 2 "$WORK/ping-t4" | tr '\n' ' ')" || return 1
 	loss=$(ping_loss "$WORK/ping-t4")
 	[ "$loss" = 0 ] || fail "globex lost $loss of 30 pings while acme went down" || return 1
 	out=$(tcp_ask ch2 $PHOST $P 7000 "after")
@@ -362,7 +364,7 @@ test_child_without_marks()
 	# initech's child without mark_in/mark_out
 	awk '/initech-net \{/ { n = 1 } n && /mark_(in|out) =/ { next } { print }' \
 		"$CONFDIR/gateway-twice-nat/swanctl.conf" > "$conf"
-	grep -A6 'initech-net {' "$conf" | grep -q mark_ && fail "the marks are still in $conf" && return 1
+	grep -A6 'initech-net {' "$conf" | grep -q mark_ && { fail "the marks are still in $conf"; return 1; }
 	swan gw --load-conns --file "$conf" > "$WORK/gw/swanctl-nomarks.log" 2>&1 ||
 		fail "loading initech without marks failed: $(tail -n 3 "$WORK/gw/swanctl-nomarks.log")" || return 1
 	before=$(grep -c "initech-net.*needs mark_in and mark_out" "$WORK/gw/charon.log")
@@ -373,7 +375,7 @@ test_child_without_marks()
 	log "    $(grep "initech-net.*needs mark_in" "$WORK/gw/charon.log" | tail -n 1 | sed 's/^ *[0-9:]* [0-9]*\[CHD\] //')"
 	[ -z "$(pzone_of initech-net)" ] || fail "initech-net got a pzone4 element: $(pzone_of initech-net)" || return 1
 	map_elems azone4_l24 | grep -qF "$ALIAS_C.0" &&
-		fail "initech's alias got an azone4 element: $(map_elems azone4_l24 | grep -F "$ALIAS_C.0")" && return 1
+		{ fail "initech's alias got an azone4 element: $(map_elems azone4_l24 | grep -F "$ALIAS_C.0")"; return 1; }
 	alias_closed nomarks $ALIAS_C "initech has no marks" || return 1
 	kill -0 "${CHARON_PID[gw]}" 2>/dev/null || fail "the gateway's charon is gone" || return 1
 	# acme still reaches the app under its alias
@@ -394,7 +396,8 @@ test_rekey_keeps_translations()
 	swan gw --rekey --child acme-net > /dev/null 2>&1
 	wait_for 10 installed_other_than gw acme-net "$id" ||
 		fail "no new acme-net CHILD_SA: $(child_ids gw acme-net)" || return 1
-	wait_for 5 only_new_installed gw acme-net "$id"
+	wait_for 5 only_new_installed gw acme-net "$id" ||
+		fail "the old acme-net CHILD_SA is still installed: $(child_ids gw acme-net)" || return 1
 	out=$(tcp_ask ch $PHOST $P 7000 "after rekey")
 	[ "$out" = "app $ALIAS_A.5 after rekey" ] || fail "acme after the rekey: '$out'" || return 1
 	out=$(tcp_ask app $APP $ALIAS_A.5 7001 "after rekey")
