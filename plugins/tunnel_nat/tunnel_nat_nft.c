@@ -242,7 +242,8 @@ static void count_rule(nl_batch_t *batch, const char *table, uint32_t status,
  * translation, for packets in both directions. The NAT chains see only
  * the first packet of a flow; the forward hook sees all of them.
  */
-static void count_table(nl_batch_t *batch, const char *table)
+static void count_table(nl_batch_t *batch, const char *table,
+						tunnel_nat_nft_partner_t *partner)
 {
 	char name[64];
 	int m, k;
@@ -266,6 +267,10 @@ static void count_table(nl_batch_t *batch, const char *table)
 						NFT_COUNTER_RANGES);
 	nft_msg_chain(batch, table, CHAIN_COUNT, NF_INET_FORWARD, PRIO_FILTER,
 				  "filter");
+	if (partner)
+	{
+		tunnel_nat_nft_partner_count_rule(batch, table, CHAIN_COUNT, partner);
+	}
 	/* in the order of the NAT chains: a flow is counted where it was
 	 * translated */
 	count_rule(batch, table, IPS_DST_NAT, tunnel_nat_map_names[TUNNEL_NAT_FWD],
@@ -351,7 +356,7 @@ void tunnel_nat_nft_table(nl_batch_t *batch, const char *table,
 	}
 	if (counters)
 	{
-		count_table(batch, table);
+		count_table(batch, table, partner);
 	}
 }
 

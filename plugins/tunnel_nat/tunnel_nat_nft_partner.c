@@ -263,19 +263,22 @@ static void set_from_map(struct nftnl_rule *r, const char *map, uint32_t id,
 }
 
 /**
- * ct zone set ipsec in reqid map @pzone4 / meta mark set ... @pmark4
+ * ct zone set ipsec in reqid map @pzone4 meta mark set ipsec in reqid map
+ * @pmark4: one rule, so that a packet of an SA that is not a partner's (a
+ * miss in pzone4 ends the rule) costs one lookup, not two; the two maps get
+ * their elements in the same transaction
  */
-static void reqid_rule(nl_batch_t *batch, const char *table, bool zone)
+static void reqid_rule(nl_batch_t *batch, const char *table)
 {
 	struct nftnl_rule *r;
 
 	r = nft_rule_alloc(table, TUNNEL_NAT_CHAIN_RAW_PRE);
 	nft_expr_xfrm_reqid(r, NFT_REG_1);
-	set_from_map(r, zone ? "pzone4" : "pmark4", zone ? ID_PZONE : ID_PMARK,
-				 zone);
-	nft_msg_rule(batch, r, zone ? "tunnel-nat: the partner's zone, by the "
-				 "SA that decrypted the packet" : "tunnel-nat: the SA's "
-				 "mark_in, for the inbound policy check");
+	set_from_map(r, "pzone4", ID_PZONE, TRUE);
+	nft_expr_xfrm_reqid(r, NFT_REG_1);
+	set_from_map(r, "pmark4", ID_PMARK, FALSE);
+	nft_msg_rule(batch, r, "tunnel-nat: the partner's zone and the SA's "
+				 "mark_in, by the SA that decrypted the packet");
 }
 
 /**
@@ -292,21 +295,29 @@ static void secpath_return_rule(nl_batch_t *batch, const char *table)
 }
 
 /**
- * ct zone set / meta mark set ip daddr & mask map @azone4_lL / @amark4_lL
+ * ct zone set ip daddr & mask map @azone4_lL
+ * meta mark set ip daddr & mask map @amark4_lL
+ *
+ * One rule: a packet to no alias of the class (most packets) ends it at the
+ * miss in azone4 and costs one lookup, not two; an alias block's zone and
+ * mark come and go in the same transaction. The key is loaded again for
+ * the second lookup, as nft writes such a rule, so that nft lists it.
  */
 static void alias_rule(nl_batch_t *batch, const char *table, const char *chain,
-					   uint8_t len, bool zone)
+					   uint8_t len)
 {
 	struct nftnl_rule *r;
 	char name[NAME_LEN];
-	int k = zone ? CLASS_AZONE : CLASS_AMARK;
 
 	r = nft_rule_alloc(table, chain);
 	nft_expr_daddr_masked(r, len, NFT_REG_1);
-	set_from_map(r, class_name(name, k, len), ID_CLASS(len, k), zone);
-	nft_msg_rule(batch, r, zone ? "tunnel-nat: the partner's zone, by its "
-				 "alias" : "tunnel-nat: the SA's mark_out, by the alias, for "
-				 "the outbound policy");
+	set_from_map(r, class_name(name, CLASS_AZONE, len),
+				 ID_CLASS(len, CLASS_AZONE), TRUE);
+	nft_expr_daddr_masked(r, len, NFT_REG_1);
+	set_from_map(r, class_name(name, CLASS_AMARK, len),
+				 ID_CLASS(len, CLASS_AMARK), FALSE);
+	nft_msg_rule(batch, r, "tunnel-nat: the partner's zone and the SA's "
+				 "mark_out, by the alias");
 }
 
 /**
@@ -358,18 +369,15 @@ void tunnel_nat_nft_partner_rules_pre(nl_batch_t *batch, const char *table,
 	uint64_t all = partner->classes | partner->lazy;
 	int len;
 
-	reqid_rule(batch, table, TRUE);
-	reqid_rule(batch, table, FALSE);
+	reqid_rule(batch, table);
 	secpath_return_rule(batch, table);
 	for_each_class(all, len)
 	{
-		alias_rule(batch, table, TUNNEL_NAT_CHAIN_RAW_PRE, len, TRUE);
-		alias_rule(batch, table, TUNNEL_NAT_CHAIN_RAW_PRE, len, FALSE);
+		alias_rule(batch, table, TUNNEL_NAT_CHAIN_RAW_PRE, len);
 	}
 	for_each_class(all, len)
 	{
-		alias_rule(batch, table, TUNNEL_NAT_CHAIN_RAW_OUT, len, TRUE);
-		alias_rule(batch, table, TUNNEL_NAT_CHAIN_RAW_OUT, len, FALSE);
+		alias_rule(batch, table, TUNNEL_NAT_CHAIN_RAW_OUT, len);
 	}
 	mark_partner_flows_rule(batch, table, partner);
 	for_each_class(all, len)
@@ -661,6 +669,23 @@ static void partner_msgs(nl_batch_t *batch, const char *table, bool add,
 /*
  * Described in header
  */
+void tunnel_nat_nft_partner_count_rule(nl_batch_t *batch, const char *table,
+									   const char *chain,
+									   tunnel_nat_nft_partner_t *partner)
+{
+	struct nftnl_rule *r;
+
+	r = nft_rule_alloc(table, chain);
+	nft_expr_ct_zone_range(r, partner->zone_first, partner->zone_last);
+	nft_expr_ct_bits(r, NFT_CT_MARK, partner->ct_mark, 0);
+	nft_expr_verdict(r, NFT_RETURN);
+	nft_msg_rule(batch, r, "tunnel-nat: flows our hosts started to an alias "
+				 "are counted in azone4");
+}
+
+/*
+ * Described in header
+ */
 void tunnel_nat_nft_partner_elems(nl_batch_t *batch, const char *table,
 								  bool add, array_t *elems)
 {
@@ -737,10 +762,8 @@ void tunnel_nat_nft_partner_add_classes(nl_batch_t *batch, const char *table,
 	for_each_class(classes, len)
 	{
 		class_maps(batch, table, len, partner);
-		alias_rule(batch, table, TUNNEL_NAT_CHAIN_RAW_PRE, len, TRUE);
-		alias_rule(batch, table, TUNNEL_NAT_CHAIN_RAW_PRE, len, FALSE);
-		alias_rule(batch, table, TUNNEL_NAT_CHAIN_RAW_OUT, len, TRUE);
-		alias_rule(batch, table, TUNNEL_NAT_CHAIN_RAW_OUT, len, FALSE);
+		alias_rule(batch, table, TUNNEL_NAT_CHAIN_RAW_PRE, len);
+		alias_rule(batch, table, TUNNEL_NAT_CHAIN_RAW_OUT, len);
 		/* before the P side's rules, as when the table is created; classes
 		 * hold disjoint blocks, so their order does not matter */
 		alias_dnat_rule(batch, table, TUNNEL_NAT_CHAIN_PRE, len, TRUE);

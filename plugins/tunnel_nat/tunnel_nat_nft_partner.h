@@ -121,6 +121,20 @@ void tunnel_nat_nft_partner_rules_post(nl_batch_t *batch, const char *table,
 									   tunnel_nat_nft_partner_t *partner);
 
 /**
+ * Add the first rule of the counting chain: flows our hosts started to an
+ * alias (in a partner zone, without the ct mark bit of partner-started
+ * flows) leave it. They are counted per alias block in azone4, and their
+ * original tuple (a host of ours and an alias) is no key of the P side's
+ * counting sets, whose lookups they would only miss.
+ *
+ * @param table		table name
+ * @param chain		name of the counting chain
+ */
+void tunnel_nat_nft_partner_count_rule(nl_batch_t *batch, const char *table,
+									   const char *chain,
+									   tunnel_nat_nft_partner_t *partner);
+
+/**
  * Add messages that add or delete the partner-side elements of a list (the
  * others are skipped).
  *

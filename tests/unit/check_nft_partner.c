@@ -124,8 +124,10 @@ static int expected_rules(const char **exp)
 	const char *chain;
 	int n = 0, i, c;
 
-	exp[n++] = "raw_pre: xfrm reqid in 0>1 | lookup pzone4 1>1 | ct set zone<1";
-	exp[n++] = "raw_pre: xfrm reqid in 0>1 | lookup pmark4 1>1 | meta set mark<1";
+	/* zone and mark in one rule: a miss in the zone map ends it */
+	exp[n++] = "raw_pre: xfrm reqid in 0>1 | lookup pzone4 1>1 | "
+			   "ct set zone<1 | xfrm reqid in 0>1 | lookup pmark4 1>1 | "
+			   "meta set mark<1";
 	exp[n++] = "raw_pre: meta secpath>1 | cmp eq 1 0x1 | verdict return";
 	for (c = 0; c < 2; c++)
 	{
@@ -133,11 +135,10 @@ static int expected_rules(const char **exp)
 		for (i = 0; i < 2; i++)
 		{
 			exp[n++] = fmt("%s: payload nh@16>1 | bitwise 1&0x%x^0x0 | "
-						   "lookup azone4_l%u 1>1 | ct set zone<1", chain,
-						   masks[i], lens[i]);
-			exp[n++] = fmt("%s: payload nh@16>1 | bitwise 1&0x%x^0x0 | "
+						   "lookup azone4_l%u 1>1 | ct set zone<1 | "
+						   "payload nh@16>1 | bitwise 1&0x%x^0x0 | "
 						   "lookup amark4_l%u 1>1 | meta set mark<1", chain,
-						   masks[i], lens[i]);
+						   masks[i], lens[i], masks[i], lens[i]);
 		}
 	}
 	exp[n++] = fmt("mangle_pre: ct state>1 | bitwise 1&0x8^0x0 | "
@@ -488,7 +489,7 @@ START_TEST(test_table_partner)
 	nft_msg_end(batch);
 	nft_msgs_split(batch);
 	nft_msgs_check_seq_and_acks();
-	ck_assert_int_eq(nft_nmsgs, 73);
+	ck_assert_int_eq(nft_nmsgs, 68);
 
 	/* the P side's table first (begin, 3 table messages, 7 maps), then the
 	 * maps keyed by reqid, then per class its five objects and the element
@@ -520,11 +521,11 @@ START_TEST(test_table_partner)
 	check_chain(nft_msgs[35], "guard_post", "filter", NF_INET_POST_ROUTING,
 				200);
 
-	/* 4 fixed rules, 7 per class, 3 guard rules, 1 fail-closed per class,
+	/* 3 fixed rules, 5 per class, 3 guard rules, 1 fail-closed per class,
 	 * 2 returns and 2 real-address guards per class; the P side's 7
 	 * unchanged between them */
 	n = expected_rules(exp);
-	ck_assert_int_eq(n, 7 + 4 + 2 * 7 + 3 + 2 * 1 + 2 + 2 * 2);
+	ck_assert_int_eq(n, 7 + 3 + 2 * 5 + 3 + 2 * 1 + 2 + 2 * 2);
 	for (i = 36; i < nft_nmsgs - 1; i++)
 	{
 		ck_assert_int_lt(rules, n);
@@ -535,6 +536,50 @@ START_TEST(test_table_partner)
 	ck_assert_int_eq(rules, n);
 	ck_assert_str_eq(batch->describe(batch, 18),
 					 "add element 100.65.0.0/16 to set ip tn_test acfg4_l16");
+	free_strs();
+	batch->destroy(batch);
+	config->destroy(config);
+}
+END_TEST
+
+START_TEST(test_table_partner_counters)
+{
+	tunnel_nat_nft_partner_t partner;
+	tunnel_nat_config_t *config;
+	nl_batch_t *batch;
+	char buf[1024];
+	int i, count = 0;
+
+	config = load(PARTNERS);
+	ck_assert(tunnel_nat_nft_partner_init(config, ROUTE_MASK, &partner));
+	batch = nl_batch_create();
+	nft_msg_begin(batch);
+	tunnel_nat_nft_table(batch, "tn_test", NULL, &partner, TRUE);
+	nft_msg_end(batch);
+	nft_msgs_split(batch);
+	nft_msgs_check_seq_and_acks();
+	for (i = 1; i < nft_nmsgs - 1; i++)
+	{
+		if (nft_msgs_type(nft_msgs[i]) != NFT_MSG_NEWRULE ||
+			strncmp(nft_msgs_rule_str(nft_msgs[i], buf, sizeof(buf)),
+					"count: ", 7))
+		{
+			continue;
+		}
+		if (count++ == 0)
+		{	/* first, flows our hosts started to an alias (a partner zone
+			 * without the bit of partner-started flows) leave the chain */
+			ck_assert_str_eq(buf, fmt("count: ct zone>1 | hton 1>1 2/2 | "
+				"cmp gte 1 0x%x | cmp lte 1 0x%x | ct mark>1 | "
+				"bitwise 1&0x10^0x0 | cmp eq 1 0x0 | verdict return",
+				htons(100), htons(199)));
+		}
+		else
+		{	/* then the P side's counting rules, as without partners */
+			ck_assert(strstr(buf, "_count 1 | verdict accept"));
+		}
+	}
+	ck_assert_int_eq(count, 1 + 7);
 	free_strs();
 	batch->destroy(batch);
 	config->destroy(config);
@@ -787,17 +832,15 @@ START_TEST(test_add_classes)
 	ck_assert_uint_eq(partner.classes, (1ULL << 24) | (1ULL << 16));
 	nft_msgs_split(batch);
 	nft_msgs_check_seq_and_acks();
-	/* its four maps, no set of configured aliases, seven rules */
-	ck_assert_int_eq(nft_nmsgs, 2 + 4 + 7);
+	/* its four maps, no set of configured aliases, five rules */
+	ck_assert_int_eq(nft_nmsgs, 2 + 4 + 5);
 	ck_assert_str_eq(describe_all(batch, desc, sizeof(desc)),
 		"add map ip tn_test azone4_l32\n"
 		"add map ip tn_test amark4_l32\n"
 		"add map ip tn_test adnat4_l32\n"
 		"add map ip tn_test psnat4_l32\n"
-		"add rule ip tn_test raw_pre (tunnel-nat: the partner's zone, by its alias)\n"
-		"add rule ip tn_test raw_pre (tunnel-nat: the SA's mark_out, by the alias, for the outbound policy)\n"
-		"add rule ip tn_test raw_out (tunnel-nat: the partner's zone, by its alias)\n"
-		"add rule ip tn_test raw_out (tunnel-nat: the SA's mark_out, by the alias, for the outbound policy)\n"
+		"add rule ip tn_test raw_pre (tunnel-nat: the partner's zone and the SA's mark_out, by the alias)\n"
+		"add rule ip tn_test raw_out (tunnel-nat: the partner's zone and the SA's mark_out, by the alias)\n"
 		"insert rule ip tn_test prerouting (tunnel-nat: DNAT of an alias to its partner's prefix)\n"
 		"add rule ip tn_test output_nat (tunnel-nat: DNAT of an alias to its partner's prefix)\n"
 		"add rule ip tn_test postrouting (tunnel-nat: SNAT of a partner's prefix to its alias, on flows it started)\n");
@@ -817,15 +860,17 @@ START_TEST(test_add_classes)
 	}
 	ck_assert_str_eq(nft_msgs_rule_str(nft_msgs[5], buf, sizeof(buf)),
 		fmt("raw_pre: payload nh@16>1 | bitwise 1&0x%x^0x0 | "
-			"lookup azone4_l32 1>1 | ct set zone<1", m32));
+			"lookup azone4_l32 1>1 | ct set zone<1 | payload nh@16>1 | "
+			"bitwise 1&0x%x^0x0 | lookup amark4_l32 1>1 | meta set mark<1",
+			m32, m32));
 	/* the alias DNAT goes first in prerouting, before the P side's rules;
 	 * the others are appended */
-	ck_assert(!(nft_msgs[9]->nlmsg_flags & NLM_F_APPEND));
+	ck_assert(!(nft_msgs[7]->nlmsg_flags & NLM_F_APPEND));
 	for (i = 5; i < nft_nmsgs - 1; i++)
 	{
-		ck_assert(i == 9 || (nft_msgs[i]->nlmsg_flags & NLM_F_APPEND));
+		ck_assert(i == 7 || (nft_msgs[i]->nlmsg_flags & NLM_F_APPEND));
 	}
-	ck_assert_str_eq(nft_msgs_rule_str(nft_msgs[11], buf, sizeof(buf)),
+	ck_assert_str_eq(nft_msgs_rule_str(nft_msgs[9], buf, sizeof(buf)),
 		fmt("postrouting: ct mark>1 | bitwise 1&0x10^0x0 | cmp eq 1 0x10 | "
 			"meta mark>1 | bitwise 1&0xffffff^0x0 | payload nh@12>9 | "
 			"bitwise 9&0x%x^0x0 | lookup psnat4_l32 1>1 | "
@@ -861,10 +906,10 @@ START_TEST(test_table_lazy)
 	tunnel_nat_nft_table(batch, "tn_test", NULL, &partner, FALSE);
 	nft_msg_end(batch);
 	nft_msgs_split(batch);
-	/* 73 with the two classes of the settings; the lazy one adds its four
-	 * maps and seven rules, but no set of configured aliases and no
+	/* 68 with the two classes of the settings; the lazy one adds its four
+	 * maps and five rules, but no set of configured aliases and no
 	 * fail-closed rule */
-	ck_assert_int_eq(nft_nmsgs, 73 + 4 + 7);
+	ck_assert_int_eq(nft_nmsgs, 68 + 4 + 5);
 	describe_all(batch, desc, sizeof(desc));
 	ck_assert(strstr(desc, "add map ip tn_test psnat4_l32\n"));
 	ck_assert(!strstr(desc, "acfg4_l32"));
@@ -958,6 +1003,7 @@ Suite *make_nft_partner_suite(void)
 	tc = tcase_create("table");
 	tcase_add_test(tc, test_partner_init);
 	tcase_add_test(tc, test_table_partner);
+	tcase_add_test(tc, test_table_partner_counters);
 	tcase_add_test(tc, test_table_without_partner);
 	suite_add_tcase(s, tc);
 
