@@ -48,7 +48,10 @@
 # COUNTERS (default yes): tunnel-nat's counters setting; with yes the P
 # side's elements go to their counting sets too, as the plugin writes them.
 #
-# Prints one line per N and variant: "flows <variant> <N> <median>/s [runs]"
+# Prints one line per N and variant: "flows <variant> <N> <median>/s [runs]",
+# then per variant and N after the first: "ratio <variant> <N>/<first>
+# <median>% [runs]", the median of the ratios of the two sizes' rates within
+# each run (the runs interleave the sizes, see the loop at the end).
 #
 # Copyright (C) 2026 The tunnel-nat authors
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -285,23 +288,43 @@ measure()
 	nsx app "$FLOWGEN" client $APP $base "${DESTS:-$1}" 9000 "$SECONDS_PER_RUN" 64
 }
 
+# median [FORMAT]: of the numbers on stdin (an even count: the mean of the
+# middle two, printed with FORMAT, default %.0f)
 median()
 {
-	sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.0f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+	sort -n | awk -v f="${1:-%.0f}" '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf f "\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
 
-for n in $SIZES; do
-	declare -A res=()
-	for ((r = 0; r < RUNS; r++)); do
+# runs outermost, then the sizes, then the variants: each run measures every
+# size and variant within a few seconds of each other, so that a change of
+# the machine's speed during the benchmark (other guests on the host) falls
+# on all of them alike, and the ratio of two sizes is taken within a run
+declare -A res=()
+for ((r = 0; r < RUNS; r++)); do
+	for n in $SIZES; do
 		for variant in $VARIANTS; do
 			"${variant}_setup" "$n" || exit 1
 			sleep 1.2	# conntrack entries of the previous run time out
 			out=$(measure "$n" $variant) || { log "flowgen failed ($variant, $n)"; exit 1; }
-			res[$variant]="${res[$variant]:-} $(echo "$out" | awk '{print $3}')"
+			res[$variant,$n]="${res[$variant,$n]:-} $(echo "$out" | awk '{print $3}')"
 		done
 	done
+done
+for n in $SIZES; do
 	for variant in $VARIANTS; do
-		echo "flows $variant $n $(echo ${res[$variant]} | tr ' ' '\n' | median)/s [${res[$variant]# }]"
+		echo "flows $variant $n $(echo ${res[$variant,$n]} | tr ' ' '\n' | median)/s [${res[$variant,$n]# }]"
+	done
+done
+# per variant, each size against the first one: the ratio of the rates of
+# the same run, the median of the runs' ratios
+first=${SIZES%% *}
+for n in $SIZES; do
+	[ "$n" = "$first" ] && continue
+	for variant in $VARIANTS; do
+		ratios=$(paste <(echo ${res[$variant,$n]} | tr ' ' '\n') \
+					   <(echo ${res[$variant,$first]} | tr ' ' '\n') |
+				 awk '{ printf "%.1f\n", 100 * $1 / $2 }')
+		echo "ratio $variant $n/$first $(echo "$ratios" | median %.1f)% [$(echo $ratios)]"
 	done
 done
