@@ -226,6 +226,25 @@ static void change_msgs(nl_batch_t *batch, const char *table,
 	tunnel_nat_nft_elems(batch, table, TRUE, add, counters);
 }
 
+/**
+ * End a transaction, send it and destroy it; on failure the kernel's
+ * reason goes to error, if given
+ */
+static bool send_batch(private_tunnel_nat_kernel_t *this, nl_batch_t *batch,
+					   const char *what, char *error, size_t len)
+{
+	bool ok;
+
+	nft_msg_end(batch);
+	ok = this->socket->send(this->socket, batch, what);
+	if (!ok && error)
+	{
+		snprintf(error, len, "%s", batch->get_error(batch) ?: "unknown reason");
+	}
+	batch->destroy(batch);
+	return ok;
+}
+
 METHOD(tunnel_nat_kernel_t, commit, bool,
 	private_tunnel_nat_kernel_t *this, tunnel_nat_config_t *config,
 	array_t *add, array_t *del, const char *what, char *error, size_t len)
@@ -238,13 +257,7 @@ METHOD(tunnel_nat_kernel_t, commit, bool,
 	batch = nl_batch_create();
 	nft_msg_begin(batch);
 	change_msgs(batch, config->table, partner, this->counters, add, del);
-	nft_msg_end(batch);
-	ok = this->socket->send(this->socket, batch, what);
-	if (!ok && error)
-	{
-		snprintf(error, len, "%s", batch->get_error(batch) ?: "unknown reason");
-	}
-	batch->destroy(batch);
+	ok = send_batch(this, batch, what, error, len);
 	if (ok)
 	{
 		if (partner)
@@ -299,13 +312,7 @@ static bool build(private_tunnel_nat_kernel_t *this,
 	tunnel_nat_nft_table(batch, config->table, iface, partner,
 						 config->counters);
 	tunnel_nat_nft_elems(batch, config->table, TRUE, elems, config->counters);
-	nft_msg_end(batch);
-	ok = this->socket->send(this->socket, batch, what);
-	if (!ok && error)
-	{
-		snprintf(error, len, "%s", batch->get_error(batch) ?: "unknown reason");
-	}
-	batch->destroy(batch);
+	ok = send_batch(this, batch, what, error, len);
 	if (ok)
 	{
 		this->has_partner = partner != NULL;
@@ -349,9 +356,7 @@ METHOD(tunnel_nat_kernel_t, resync, bool,
 			tunnel_nat_nft_partner_flush(batch, config->table, partner);
 		}
 		change_msgs(batch, config->table, partner, this->counters, all, NULL);
-		nft_msg_end(batch);
-		ok = this->socket->send(this->socket, batch, what);
-		batch->destroy(batch);
+		ok = send_batch(this, batch, what, NULL, 0);
 		if (ok && partner)
 		{
 			this->partner.lazy = partner->lazy;
@@ -399,13 +404,7 @@ METHOD(tunnel_nat_kernel_t, reload, bool,
 		tunnel_nat_nft_partner_acfg(batch, config->table, partner);
 	}
 	change_msgs(batch, config->table, partner, this->counters, add, del);
-	nft_msg_end(batch);
-	ok = this->socket->send(this->socket, batch, what);
-	if (!ok && error)
-	{
-		snprintf(error, len, "%s", batch->get_error(batch) ?: "unknown reason");
-	}
-	batch->destroy(batch);
+	ok = send_batch(this, batch, what, error, len);
 	if (ok)
 	{
 		if (partner)
@@ -514,9 +513,7 @@ METHOD(tunnel_nat_kernel_t, uninstall, void,
 	batch = nl_batch_create();
 	nft_msg_begin(batch);
 	tunnel_nat_nft_delete_table(batch, config->table);
-	nft_msg_end(batch);
-	this->socket->send(this->socket, batch, what);
-	batch->destroy(batch);
+	send_batch(this, batch, what, NULL, 0);
 }
 
 METHOD(tunnel_nat_kernel_t, destroy, void,
