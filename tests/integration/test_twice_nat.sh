@@ -273,6 +273,10 @@ test_nft_lists_table()
 	up ch && up ch2 || return 1
 	out=$(nsx gw nft list table ip tunnel_nat 2>&1) ||
 		fail "nft list table ip tunnel_nat failed: $(echo "$out" | tail -n 3)" || return 1
+	# zone and mark share one rule, per class and for the reqid
+	echo "$out" | grep -qF "ct zone set ipsec in reqid map @pzone4 meta mark set ipsec in reqid map @pmark4" &&
+		echo "$out" | grep -qF "ct zone set ip daddr & 255.255.255.0 map @azone4_l24 meta mark set ip daddr & 255.255.255.0 map @amark4_l24" ||
+		{ fail "the raw rules are not listed as written: $(echo "$out" | grep 'ct zone set' | tr '\n' ' ')"; return 1; }
 	echo "$out" | grep -q "map pzone4" && echo "$out" | grep -q "map psnat4_l24" &&
 		echo "$out" | grep -q "chain guard_post" ||
 		fail "the listing lacks the partner side: $(echo "$out" | grep -E 'map|chain' | tr '\n' ' ')"
