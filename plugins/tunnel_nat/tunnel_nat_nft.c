@@ -240,7 +240,8 @@ static void count_rule(nl_batch_t *batch, const char *table, uint32_t status,
  * translated flow in them, by the addresses (and the protocol and port of a
  * port forward) of the packet that created the flow: the key of the
  * translation, for packets in both directions. The NAT chains see only
- * the first packet of a flow; the forward hook sees all of them.
+ * the first packet of a flow; the forward hook sees all of them. With a
+ * partner side, its rule goes first (app-started flows to an alias leave).
  */
 static void count_table(nl_batch_t *batch, const char *table,
 						tunnel_nat_nft_partner_t *partner)

@@ -129,6 +129,7 @@ void tunnel_nat_nft_partner_rules_post(nl_batch_t *batch, const char *table,
  *
  * @param table		table name
  * @param chain		name of the counting chain
+ * @param partner	the partner side (zones, ct mark bit)
  */
 void tunnel_nat_nft_partner_count_rule(nl_batch_t *batch, const char *table,
 									   const char *chain,

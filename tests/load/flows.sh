@@ -34,10 +34,12 @@
 # and waits for the restore before adding the elements.
 #
 #   tests/load/flows.sh [N...]       (default: 1 100 10000)
-# Environment: RUNS (default 5) runs of SECONDS (default 2) per variant and N,
-# alternating between the variants; the median is reported. DESTS: send
-# to only the first DESTS tunnels (default: all N), to tell the cost of the
-# number of elements from that of flows spread over them. VARIANTS
+# Environment: RUNS (default 5) runs of SECONDS (default 2) per variant and N;
+# each run measures every N and variant in turn, and the median of the runs
+# is reported once all have run (a failed run prints none; give each N
+# once). DESTS: send to only the first DESTS tunnels (default: all N), to
+# tell the cost of the number of elements from that of flows spread over
+# them. VARIANTS
 # (default "map linear"): the variants to run, of map, linear, twice and
 # twice1 (the flows of twice N, to the same N aliases, through one
 # partner-side tunnel whose /16 alias block holds them all: the same
@@ -324,7 +326,7 @@ for n in $SIZES; do
 	for variant in $VARIANTS; do
 		ratios=$(paste <(echo ${res[$variant,$n]} | tr ' ' '\n') \
 					   <(echo ${res[$variant,$first]} | tr ' ' '\n') |
-				 awk '{ printf "%.1f\n", 100 * $1 / $2 }')
+				 awk '{ if ($2 > 0) printf "%.1f\n", 100 * $1 / $2; else print "nan" }')
 		echo "ratio $variant $n/$first $(echo "$ratios" | median %.1f)% [$(echo $ratios)]"
 	done
 done
