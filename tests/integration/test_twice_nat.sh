@@ -76,6 +76,15 @@ packets_of()
 		head -n 1 | cut -d' ' -f2
 }
 
+# set_packets SET...: the packets counted by all elements of the sets
+set_packets()
+{
+	local set
+	for set in "$@"; do
+		nsx gw nft list set ip tunnel_nat "$set" 2>/dev/null
+	done | grep -oE 'packets [0-9]+' | awk '{ n += $2 } END { print n + 0 }'
+}
+
 # rules: the number of rules in the plugin's table (the lines with a handle
 # that are not the table, a chain, a set or a map)
 rules()
@@ -246,11 +255,12 @@ test_wire_only_esp()
 # (inbound, per CHILD_SA) and its azone4 element (outbound, per alias)
 test_counters()
 {
-	local za pa0 pa1 aa0 aa1 pb0 pb1
+	local za pa0 pa1 aa0 aa1 pb0 pb1 d0 d1
 	up ch && up ch2 || return 1
 	za=$(zone_of acme-net)
 	pa0=$(packets_of pzone4 "acme acme-net{"); aa0=$(packets_of azone4_l24 "$ALIAS_A.0")
 	pb0=$(packets_of pzone4 "globex globex-net{")
+	d0=$(set_packets dnat4_count dnat4_ranges_count)
 	[ -n "$pa0" ] && [ -n "$aa0" ] && [ -n "$pb0" ] ||
 		fail "no counters in the listing: $(nsx gw nft list map ip tunnel_nat pzone4 2>&1 | tr '\n' ' ')" ||
 		return 1
@@ -263,7 +273,14 @@ test_counters()
 	log "    $(map_elems pzone4 | grep -F 'acme-net{')"
 	[ $((pa1 - pa0)) -ge 5 ] || fail "acme's pzone4 counter grew by $((pa1 - pa0)), expected >= 5" || return 1
 	[ $((aa1 - aa0)) -ge 5 ] || fail "acme's azone4 counter grew by $((aa1 - aa0)), expected >= 5 (the replies)" || return 1
-	[ "$pb1" = "$pb0" ] || fail "globex's counter moved with acme's traffic: $pb0 -> $pb1"
+	[ "$pb1" = "$pb0" ] || fail "globex's counter moved with acme's traffic: $pb0 -> $pb1" || return 1
+	# a flow the partner started is counted by the P side's DNAT as well:
+	# the counting chain's first rule lets only flows our hosts started to
+	# an alias leave
+	d1=$(set_packets dnat4_count dnat4_ranges_count)
+	log "    the P side's DNAT counting sets: $d0 -> $d1 packets"
+	[ $((d1 - d0)) -ge 5 ] ||
+		fail "the P side's DNAT counters grew by $((d1 - d0)), expected >= 5 (acme's pings to P)"
 }
 
 # nft 1.0.6 lists the table, partner side included
@@ -277,6 +294,8 @@ test_nft_lists_table()
 	echo "$out" | grep -qF "ct zone set ipsec in reqid map @pzone4 meta mark set ipsec in reqid map @pmark4" &&
 		echo "$out" | grep -qF "ct zone set ip daddr & 255.255.255.0 map @azone4_l24 meta mark set ip daddr & 255.255.255.0 map @amark4_l24" ||
 		{ fail "the raw rules are not listed as written: $(echo "$out" | grep 'ct zone set' | tr '\n' ' ')"; return 1; }
+	echo "$out" | grep -q "ct zone [0-9]*-[0-9]* ct mark & 0x[0-9a-f]* == 0x00000000 return comment \"tunnel-nat: flows our hosts started" ||
+		{ fail "the counting chain lacks the partner side's rule: $(echo "$out" | grep -A2 'chain count' | tr '\n' ' ')"; return 1; }
 	echo "$out" | grep -q "map pzone4" && echo "$out" | grep -q "map psnat4_l24" &&
 		echo "$out" | grep -q "chain guard_post" ||
 		fail "the listing lacks the partner side: $(echo "$out" | grep -E 'map|chain' | tr '\n' ' ')"
