@@ -777,6 +777,7 @@ tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
 		this->public.errors++;
 	}
 	partners_ok = parse_partner_keys(this, settings, ns, log);
+	this->public.partner_keys_valid = partners_ok;
 
 	/* parse all first: the overlap checks look at the prefix lengths in use */
 	parsed = array_create(0, 0);

@@ -181,6 +181,12 @@ struct tunnel_nat_config_t {
 	uint16_t zone_first, zone_last;
 
 	/**
+	 * Whether partner_zones and partner_ct_mark are valid (if not, every
+	 * partner-side mapping is skipped, and the zones are the defaults)
+	 */
+	bool partner_keys_valid;
+
+	/**
 	 * The ct mark bit of partner-started flows
 	 */
 	uint32_t partner_ct_mark;

@@ -86,6 +86,42 @@ bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added, uint16_t zone,
 	return added ? !translated : translated;
 }
 
+static int owner_cmp(const void *a, const void *b)
+{
+	const uint32_t *addr = a;
+	const tunnel_nat_ct_owner_t *owner = b;
+
+	if (*addr < owner->from)
+	{
+		return -1;
+	}
+	return *addr > owner->to ? 1 : 0;
+}
+
+/**
+ * Whether an address lies in an alias block of a zone
+ */
+static bool owned(array_t *owners, uint16_t zone, uint32_t addr)
+{
+	tunnel_nat_ct_owner_t owner;
+
+	return array_bsearch(owners, &addr, owner_cmp, &owner) >= 0 &&
+		   owner.zone == zone;
+}
+
+/*
+ * Described in header
+ */
+bool tunnel_nat_ct_foreign(array_t *owners, uint16_t first, uint16_t last,
+						   uint16_t zone, uint32_t odst, uint32_t rdst)
+{
+	if (!zone || zone < first || zone > last)
+	{
+		return FALSE;
+	}
+	return !owned(owners, zone, odst) && !owned(owners, zone, rdst);
+}
+
 /**
  * What the dump looks for, and what it found
  */
@@ -94,6 +130,10 @@ typedef struct {
 	array_t *removed;
 	/** uint16_t, zones whose entries are all stale, or NULL */
 	array_t *zones;
+	/** tunnel_nat_ct_owner_t, with first and last: entries of partner_zones
+	 * foreign to them are stale; or NULL */
+	array_t *owners;
+	uint16_t first, last;
 	/** struct nf_conntrack*, clones of stale entries */
 	array_t *stale;
 } ct_ctx_t;
@@ -151,7 +191,9 @@ static int dump_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	zone = nfct_get_attr_u16(ct, ATTR_ZONE);
 	if ((zone && zone_in(ctx->zones, zone)) ||
 		stale_in(ctx->added, TRUE, zone, osrc, odst, rsrc, rdst) ||
-		stale_in(ctx->removed, FALSE, zone, osrc, odst, rsrc, rdst))
+		stale_in(ctx->removed, FALSE, zone, osrc, odst, rsrc, rdst) ||
+		(ctx->owners && tunnel_nat_ct_foreign(ctx->owners, ctx->first,
+											  ctx->last, zone, odst, rdst)))
 	{
 		array_insert(ctx->stale, ARRAY_TAIL, nfct_clone(ct));
 	}
@@ -179,40 +221,24 @@ static u_int ct_count()
 	return count;
 }
 
-/*
- * Described in header
+/**
+ * Dump the IPv4 table, delete the entries the context finds stale
  */
-int tunnel_nat_ct_flush(array_t *added, array_t *removed, array_t *zones,
-						const char *what)
+static int flush(ct_ctx_t *ctx, const char *what)
 {
-	ct_ctx_t ctx = {
-		.added = added,
-		.removed = removed,
-		.zones = zones,
-		.stale = array_create(0, 0),
-	};
 	struct nfct_handle *h;
 	struct nf_conntrack *ct;
 	uint32_t family = AF_INET;
 	int deleted = 0;
 
-	if ((!array_count(added) && !array_count(removed) &&
-		 !array_count(zones)) || !ct_count())
-	{	/* nothing to look for, or nothing tracked in this namespace: spare
-		 * the walk of the kernel's hash table (shared by all namespaces,
-		 * milliseconds for a quarter million buckets) */
-		array_destroy(ctx.stale);
-		return 0;
-	}
 	h = nfct_open(CONNTRACK, 0);
 	if (!h)
 	{
 		DBG1(DBG_CHD, "%s: opening conntrack netlink socket failed: %s",
 			 what, strerror(errno));
-		array_destroy(ctx.stale);
 		return -1;
 	}
-	nfct_callback_register(h, NFCT_T_ALL, dump_cb, &ctx);
+	nfct_callback_register(h, NFCT_T_ALL, dump_cb, ctx);
 	if (nfct_query(h, NFCT_Q_DUMP, &family) < 0)
 	{
 		DBG1(DBG_CHD, "%s: reading the conntrack table failed: %s", what,
@@ -220,7 +246,7 @@ int tunnel_nat_ct_flush(array_t *added, array_t *removed, array_t *zones,
 		deleted = -1;
 	}
 	nfct_callback_unregister(h);
-	while (array_remove(ctx.stale, ARRAY_HEAD, &ct))
+	while (array_remove(ctx->stale, ARRAY_HEAD, &ct))
 	{
 		if (deleted >= 0)
 		{
@@ -236,8 +262,56 @@ int tunnel_nat_ct_flush(array_t *added, array_t *removed, array_t *zones,
 		}
 		nfct_destroy(ct);
 	}
-	array_destroy(ctx.stale);
 	nfct_close(h);
+	return deleted;
+}
+
+/*
+ * Described in header
+ */
+int tunnel_nat_ct_flush(array_t *added, array_t *removed, array_t *zones,
+						const char *what)
+{
+	ct_ctx_t ctx = {
+		.added = added,
+		.removed = removed,
+		.zones = zones,
+	};
+	int deleted;
+
+	if ((!array_count(added) && !array_count(removed) &&
+		 !array_count(zones)) || !ct_count())
+	{	/* nothing to look for, or nothing tracked in this namespace: spare
+		 * the walk of the kernel's hash table (shared by all namespaces,
+		 * milliseconds for a quarter million buckets) */
+		return 0;
+	}
+	ctx.stale = array_create(0, 0);
+	deleted = flush(&ctx, what);
+	array_destroy(ctx.stale);
+	return deleted;
+}
+
+/*
+ * Described in header
+ */
+int tunnel_nat_ct_flush_foreign(array_t *owners, uint16_t first,
+								uint16_t last, const char *what)
+{
+	ct_ctx_t ctx = {
+		.owners = owners,
+		.first = first,
+		.last = last,
+	};
+	int deleted;
+
+	if (!ct_count())
+	{
+		return 0;
+	}
+	ctx.stale = array_create(0, 0);
+	deleted = flush(&ctx, what);
+	array_destroy(ctx.stale);
 	return deleted;
 }
 

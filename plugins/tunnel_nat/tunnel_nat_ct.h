@@ -68,6 +68,53 @@ bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added, uint16_t zone,
 int tunnel_nat_ct_flush(array_t *added, array_t *removed, array_t *zones,
 						const char *what);
 
+/**
+ * A partner's alias block and the conntrack zone of its CHILD_SA config
+ */
+typedef struct {
+	/** first address of the alias block (host order) */
+	uint32_t from;
+	/** last address of the alias block */
+	uint32_t to;
+	/** zone of the block's CHILD_SA config */
+	uint16_t zone;
+} tunnel_nat_ct_owner_t;
+
+/**
+ * Whether an entry of a partner zone is foreign to the current zone
+ * assignment: neither its original destination (a flow our side started to
+ * an alias) nor its reply destination (a flow the partner started, SNATed
+ * to its alias) lies in an alias block whose CHILD_SA config has the entry's
+ * zone. Such entries are left by an earlier run whose assignment differed
+ * (the zones are given in the settings' order): a partner that got another
+ * one's zone would meet that partner's flows.
+ *
+ * @param owners	tunnel_nat_ct_owner_t, sorted by from, disjoint
+ * @param first		first zone of partner_zones
+ * @param last		last zone of partner_zones
+ * @param zone		conntrack zone of the entry
+ * @param odst		original destination address (host order)
+ * @param rdst		reply destination address
+ * @return			TRUE if the entry is in partner_zones and foreign
+ */
+bool tunnel_nat_ct_foreign(array_t *owners, uint16_t first, uint16_t last,
+						   uint16_t zone, uint32_t odst, uint32_t rdst);
+
+/**
+ * Delete the entries of partner_zones that are foreign to the current zone
+ * assignment (tunnel_nat_ct_foreign()): one dump of the IPv4 table, one
+ * delete per such entry.
+ *
+ * @param owners	tunnel_nat_ct_owner_t, sorted by from, disjoint
+ * @param first		first zone of partner_zones
+ * @param last		last zone of partner_zones
+ * @param what		for log messages
+ * @return			number of entries deleted, -1 if the table could not be
+ *					read (logged)
+ */
+int tunnel_nat_ct_flush_foreign(array_t *owners, uint16_t first,
+								uint16_t last, const char *what);
+
 typedef struct tunnel_nat_ct_queue_t tunnel_nat_ct_queue_t;
 
 /**

@@ -488,6 +488,28 @@ METHOD(tunnel_nat_kernel_t, flush_zones, bool,
 	return deleted >= 0;
 }
 
+METHOD(tunnel_nat_kernel_t, flush_foreign, bool,
+	private_tunnel_nat_kernel_t *this, tunnel_nat_config_t *config,
+	array_t *owners)
+{
+	int deleted;
+
+	if (!this->conntrack || !config->partner_keys_valid)
+	{	/* with an invalid partner_zones, the range is not the user's */
+		return TRUE;
+	}
+	deleted = tunnel_nat_ct_flush_foreign(owners, config->zone_first,
+										  config->zone_last, "tunnel-nat");
+	if (deleted > 0)
+	{
+		DBG1(DBG_CFG, "tunnel-nat: deleted %d conntrack entries of "
+			 "partner_zones %u-%u that no partner-side mapping of these "
+			 "settings owns (left by an earlier run)", deleted,
+			 config->zone_first, config->zone_last);
+	}
+	return deleted >= 0;
+}
+
 METHOD(tunnel_nat_kernel_t, stop_cleaner, void,
 	private_tunnel_nat_kernel_t *this)
 {
@@ -539,6 +561,7 @@ tunnel_nat_kernel_t *tunnel_nat_kernel_create(nl_socket_t *socket)
 			.install = _install,
 			.stop_cleaner = _stop_cleaner,
 			.flush_zones = _flush_zones,
+			.flush_foreign = _flush_foreign,
 			.uninstall = _uninstall,
 			.commit = _commit,
 			.resync = _resync,

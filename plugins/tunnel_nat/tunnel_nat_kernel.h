@@ -67,6 +67,21 @@ struct tunnel_nat_kernel_t {
 	bool (*flush_zones)(tunnel_nat_kernel_t *this, array_t *zones);
 
 	/**
+	 * Delete the conntrack entries of partner_zones that no partner-side
+	 * binding of the settings owns (tunnel_nat_ct_foreign()): those an
+	 * earlier run left, whose zones went to other partners as the settings
+	 * changed. At start, before any CHILD_SA is bound.
+	 *
+	 * @param config	settings
+	 * @param owners	tunnel_nat_ct_owner_t, the alias blocks and their
+	 *					zones (tunnel_nat_zones_owners())
+	 * @return			FALSE if the conntrack table could not be read
+	 *					(logged)
+	 */
+	bool (*flush_foreign)(tunnel_nat_kernel_t *this,
+						  tunnel_nat_config_t *config, array_t *owners);
+
+	/**
 	 * Delete the table.
 	 *
 	 * @param config	settings

@@ -667,6 +667,17 @@ METHOD(tunnel_nat_listener_t, start, bool,
 							   "%s.plugins.tunnel-nat.conntrack", TRUE, lib->ns));
 	if (ok)
 	{
+		array_t *owners;
+
+		/* the zones are given in the settings' order: after a restart with
+		 * other settings, a partner may get a zone whose entries are still
+		 * another's */
+		owners = tunnel_nat_zones_owners(zones, config);
+		this->kernel->flush_foreign(this->kernel, config, owners);
+		array_destroy(owners);
+	}
+	if (ok)
+	{
 		this->queue_mutex->lock(this->queue_mutex);
 		this->running = TRUE;
 		this->queue_mutex->unlock(this->queue_mutex);

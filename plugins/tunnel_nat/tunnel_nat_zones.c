@@ -297,3 +297,46 @@ array_t *tunnel_nat_zones_elems(tunnel_nat_zones_t *zones,
 	array_destroy(blocks);
 	return elems;
 }
+
+static int owner_sort(const void *a, const void *b, void *user)
+{
+	const tunnel_nat_ct_owner_t *x = a, *y = b;
+
+	return x->from < y->from ? -1 : x->from > y->from;
+}
+
+/*
+ * Described in header
+ */
+array_t *tunnel_nat_zones_owners(tunnel_nat_zones_t *zones,
+								 tunnel_nat_config_t *config)
+{
+	tunnel_nat_mapping_t *map;
+	tunnel_nat_ct_owner_t owner;
+	array_t *owners;
+	char *child;
+	u_int i;
+
+	owners = array_create(sizeof(tunnel_nat_ct_owner_t), 0);
+	for (i = 0; i < array_count(config->mappings); i++)
+	{
+		array_get(config->mappings, i, &map);
+		if (!map->has_partner ||
+			array_get(map->children, ARRAY_HEAD, &child) != TRUE)
+		{
+			continue;
+		}
+		owner = (tunnel_nat_ct_owner_t){
+			.from = map->alias,
+			.to = map->alias | (map->partnerlen ?
+								0xffffffff >> map->partnerlen : 0xffffffff),
+			.zone = zones->get(zones, child),
+		};
+		if (owner.zone)
+		{
+			array_insert(owners, ARRAY_TAIL, &owner);
+		}
+	}
+	array_sort(owners, owner_sort, NULL);
+	return owners;
+}

@@ -22,6 +22,7 @@
 
 #include "tunnel_nat_config.h"
 #include "tunnel_nat_sa.h"
+#include "tunnel_nat_ct.h"
 
 typedef struct tunnel_nat_zones_t tunnel_nat_zones_t;
 
@@ -117,5 +118,17 @@ tunnel_nat_zones_t *tunnel_nat_zones_prepare(tunnel_nat_zones_t *prev,
 array_t *tunnel_nat_zones_elems(tunnel_nat_zones_t *zones,
 								tunnel_nat_config_t *config,
 								tunnel_nat_sa_t *sa, uint32_t id, bool log);
+
+/**
+ * The alias blocks of a config's partner-side mappings with the zones of
+ * their CHILD_SA configs, for tunnel_nat_ct_foreign().
+ *
+ * @param zones			zone assignment for config
+ * @param config		settings
+ * @return				tunnel_nat_ct_owner_t, sorted by first address
+ *						(array_destroy() it)
+ */
+array_t *tunnel_nat_zones_owners(tunnel_nat_zones_t *zones,
+								 tunnel_nat_config_t *config);
 
 #endif /** TUNNEL_NAT_ZONES_H_ @}*/

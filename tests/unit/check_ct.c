@@ -170,6 +170,53 @@ START_TEST(test_ct_partner_others)
 }
 END_TEST
 
+START_TEST(test_ct_foreign)
+{
+	tunnel_nat_ct_owner_t owner;
+	array_t *owners;
+
+	/* A's alias 100.64.1.0/24 in zone 4096, C's 100.64.3.0/25 in 4098 (B
+	 * left the settings, its zone 4097 owns nothing) */
+	owners = array_create(sizeof(owner), 0);
+	owner = (tunnel_nat_ct_owner_t){ ALIAS, ALIAS | 0xff, ZONE_A };
+	array_insert(owners, ARRAY_TAIL, &owner);
+	owner = (tunnel_nat_ct_owner_t){ 0x64400300, 0x6440037f, 4098 };
+	array_insert(owners, ARRAY_TAIL, &owner);
+
+	/* A's flows in A's zone are A's: to the alias, and SNATed to it */
+	ck_assert(!tunnel_nat_ct_foreign(owners, 4096, 4100, ZONE_A, ALIAS | 5,
+									 REMOTE | 5));
+	ck_assert(!tunnel_nat_ct_foreign(owners, 4096, 4100, ZONE_A, P,
+									 ALIAS | 5));
+	/* C's at both ends of its block */
+	ck_assert(!tunnel_nat_ct_foreign(owners, 4096, 4100, 4098, 0x64400300,
+									 REMOTE | 1));
+	ck_assert(!tunnel_nat_ct_foreign(owners, 4096, 4100, 4098, P,
+									 0x6440037f));
+	/* B's zone: whatever the entry holds, nobody owns it now */
+	ck_assert(tunnel_nat_ct_foreign(owners, 4096, 4100, ZONE_B, P,
+									ALIAS | 5));
+	ck_assert(tunnel_nat_ct_foreign(owners, 4096, 4100, ZONE_B, ALIAS | 5,
+									REMOTE | 5));
+	/* A's zone given to C by a new order: C's alias in A's zone is not C's,
+	 * nor A's */
+	ck_assert(tunnel_nat_ct_foreign(owners, 4096, 4100, ZONE_A, P,
+									0x64400305));
+	/* just past C's block (100.64.3.128/25 is nobody's) */
+	ck_assert(tunnel_nat_ct_foreign(owners, 4096, 4100, 4098, P,
+									0x64400380));
+	/* zone 0 and zones outside partner_zones are not the plugin's */
+	ck_assert(!tunnel_nat_ct_foreign(owners, 4096, 4100, 0, APP, C));
+	ck_assert(!tunnel_nat_ct_foreign(owners, 4096, 4100, 4095, P, C));
+	ck_assert(!tunnel_nat_ct_foreign(owners, 4096, 4100, 4101, P, C));
+	/* in range, with no partner-side mapping at all, every entry goes */
+	array_destroy(owners);
+	owners = array_create(sizeof(owner), 0);
+	ck_assert(tunnel_nat_ct_foreign(owners, 4096, 4100, 4100, P, ALIAS | 5));
+	array_destroy(owners);
+}
+END_TEST
+
 /**
  * Queue one change of single elements, each may be NULL
  */
@@ -277,6 +324,7 @@ Suite *make_ct_suite(void)
 	tcase_add_test(tc, test_ct_alias_down);
 	tcase_add_test(tc, test_ct_alias_up);
 	tcase_add_test(tc, test_ct_partner_others);
+	tcase_add_test(tc, test_ct_foreign);
 	tcase_add_test(tc, test_ct_queue_net_out);
 	suite_add_tcase(s, tc);
 	return s;

@@ -260,6 +260,48 @@ START_TEST(test_prepare)
 }
 END_TEST
 
+START_TEST(test_owners)
+{
+	tunnel_nat_config_t *config;
+	tunnel_nat_zones_t *zones;
+	tunnel_nat_ct_owner_t owner;
+	array_t *owners;
+
+	/* the alias blocks of the partner-side mappings, by first address, each
+	 * with its config's zone (acme's two blocks share acme-net's); none of
+	 * the P side */
+	config = load("10-12", WEB INITECH ACME2 GLOBEX ACME);
+	zones = tunnel_nat_zones_assign(NULL, config, FALSE);
+	owners = tunnel_nat_zones_owners(zones, config);
+	ck_assert_uint_eq(array_count(owners), 4);
+	array_get(owners, 0, &owner);
+	ck_assert_uint_eq(owner.from, 0x64400100);
+	ck_assert_uint_eq(owner.to, 0x644001ff);
+	ck_assert_uint_eq(owner.zone, zones->get(zones, "acme-net"));
+	array_get(owners, 1, &owner);
+	ck_assert_uint_eq(owner.from, 0x64400200);
+	ck_assert_uint_eq(owner.zone, zones->get(zones, "globex-net"));
+	array_get(owners, 2, &owner);
+	ck_assert_uint_eq(owner.from, 0x64400300);
+	ck_assert_uint_eq(owner.to, 0x644003ff);
+	ck_assert_uint_eq(owner.zone, zones->get(zones, "acme-net"));
+	array_get(owners, 3, &owner);
+	ck_assert_uint_eq(owner.from, 0x64400400);
+	ck_assert_uint_eq(owner.zone, 10);
+	ck_assert_uint_eq(zones->get(zones, "initech-net"), 10);
+	/* what the conntrack walk decides with them: acme's flow in acme's
+	 * zone stays, the same flow in initech's zone goes */
+	ck_assert(!tunnel_nat_ct_foreign(owners, 10, 12,
+									 zones->get(zones, "acme-net"),
+									 0xc0000264, 0x64400105));
+	ck_assert(tunnel_nat_ct_foreign(owners, 10, 12, 10, 0xc0000264,
+									0x64400105));
+	array_destroy(owners);
+	zones->destroy(zones);
+	config->destroy(config);
+}
+END_TEST
+
 Suite *make_zones_suite(void)
 {
 	Suite *s = suite_create("partner zones");
@@ -272,6 +314,7 @@ Suite *make_zones_suite(void)
 	tcase_add_test(tc, test_retired_held);
 	tcase_add_test(tc, test_exhausted);
 	tcase_add_test(tc, test_prepare);
+	tcase_add_test(tc, test_owners);
 	suite_add_tcase(s, tc);
 	return s;
 }
