@@ -21,6 +21,8 @@ kmod jq util-linux valgrind clang libclang-rt-14-dev"
 # the HA pair's lab (tests/integration/test_ha.sh): VRRP and the connection
 # table's sync, Debian's own packages (no service of theirs is started)
 PACKAGES="$PACKAGES keepalived conntrackd conntrack"
+# the distribution suite's clean roots (tests/distro/lib-root.sh)
+PACKAGES="$PACKAGES debootstrap"
 
 missing=""
 for p in $PACKAGES; do
