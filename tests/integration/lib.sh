@@ -710,13 +710,19 @@ sample_stop()
 	wait "$SAMPLER" 2>/dev/null
 }
 
-# ping_loss FILE: packets lost in a ping summary
+# ping_loss FILE: packets lost in a ping summary; "all" if there is no
+# summary (the ping did not run or did not finish), which no "= 0" or
+# "-le N" check takes for a small loss
 ping_loss()
 {
 	local sent recv
-	sent=$(grep -o '[0-9]* packets transmitted' "$1" | cut -d' ' -f1)
-	recv=$(grep -o '[0-9]* received' "$1" | cut -d' ' -f1)
-	echo $(( ${sent:-0} - ${recv:-0} ))
+	sent=$(grep -o '[0-9]* packets transmitted' "$1" 2>/dev/null | cut -d' ' -f1)
+	recv=$(grep -o '[0-9]* received' "$1" 2>/dev/null | cut -d' ' -f1)
+	if [ -z "$sent" ] || [ "$sent" = 0 ]; then
+		echo all
+		return
+	fi
+	echo $((sent - ${recv:-0}))
 }
 
 # --- runner -----------------------------------------------------------------
