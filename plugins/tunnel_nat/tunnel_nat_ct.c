@@ -238,6 +238,7 @@ static int flush(ct_ctx_t *ctx, const char *what)
 			 what, strerror(errno));
 		return -1;
 	}
+	ctx->stale = array_create(0, 0);
 	nfct_callback_register(h, NFCT_T_ALL, dump_cb, ctx);
 	if (nfct_query(h, NFCT_Q_DUMP, &family) < 0)
 	{
@@ -262,6 +263,7 @@ static int flush(ct_ctx_t *ctx, const char *what)
 		}
 		nfct_destroy(ct);
 	}
+	array_destroy(ctx->stale);
 	nfct_close(h);
 	return deleted;
 }
@@ -277,7 +279,6 @@ int tunnel_nat_ct_flush(array_t *added, array_t *removed, array_t *zones,
 		.removed = removed,
 		.zones = zones,
 	};
-	int deleted;
 
 	if ((!array_count(added) && !array_count(removed) &&
 		 !array_count(zones)) || !ct_count())
@@ -286,10 +287,7 @@ int tunnel_nat_ct_flush(array_t *added, array_t *removed, array_t *zones,
 		 * milliseconds for a quarter million buckets) */
 		return 0;
 	}
-	ctx.stale = array_create(0, 0);
-	deleted = flush(&ctx, what);
-	array_destroy(ctx.stale);
-	return deleted;
+	return flush(&ctx, what);
 }
 
 /*
@@ -303,16 +301,8 @@ int tunnel_nat_ct_flush_foreign(array_t *owners, uint16_t first,
 		.first = first,
 		.last = last,
 	};
-	int deleted;
 
-	if (!ct_count())
-	{
-		return 0;
-	}
-	ctx.stale = array_create(0, 0);
-	deleted = flush(&ctx, what);
-	array_destroy(ctx.stale);
-	return deleted;
+	return ct_count() ? flush(&ctx, what) : 0;
 }
 
 typedef struct private_tunnel_nat_ct_queue_t private_tunnel_nat_ct_queue_t;

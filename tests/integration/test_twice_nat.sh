@@ -562,10 +562,6 @@ entry_of()
 		sed -E 's/^(tcp|udp|icmp) +[0-9]+ +[0-9]+ /\1 /'
 }
 
-# spoof_window_start NAME / spoof_window_stop NAME: for the time of a
-# spoof, captures of the app's link (both ways) and of what the gateway
-# sends to acme and to globex, and the gateway's conntrack events in NAME-ev
-EV_PID=
 # quiet_to_acme: wait (up to 15 s) for a second in which the gateway sends
 # nothing into acme's tunnel, so that what an earlier test's connection
 # still sends (a FIN retransmitted on a loaded machine) does not fall into
@@ -584,6 +580,10 @@ quiet_to_acme()
 	fail "the gateway kept sending into acme's tunnel for 15 s before the spoof"
 }
 
+# spoof_window_start NAME / spoof_window_stop NAME: for the time of a
+# spoof, captures of the app's link (both ways) and of what the gateway
+# sends to acme and to globex, and the gateway's conntrack events in NAME-ev
+EV_PID=
 spoof_window_start()
 {
 	quiet_to_acme || return 1
