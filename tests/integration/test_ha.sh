@@ -298,6 +298,18 @@ spis()
 }
 same_sas() { [ -n "$(spis "$1")" ] && [ "$(spis "$1")" = "$(spis "$2")" ]; }
 
+# packets_out ROLE: packets sent on ROLE's newest installed "claims"
+# CHILD_SA, i.e. the sequence number its outbound SA has reached (0 if none)
+packets_out()
+{
+	local n
+	n=$(swan "$1" --list-sas --raw 2>/dev/null |
+		grep -Eo "name=claims uniqueid=[0-9]+ reqid=[0-9]+ state=INSTALLED [^}]*" |
+		sed -n 's/^name=claims uniqueid=\([0-9]*\) .* packets-out=\([0-9]*\).*/\1 \2/p' |
+		sort -n | tail -n 1 | cut -d' ' -f2)
+	echo "${n:-0}"
+}
+
 ACTIVE=gwa
 PASSIVE=gwb
 other() { [ "$1" = gwa ] && echo gwb || echo gwa; }
@@ -567,8 +579,11 @@ test_reauth_passive_follows()
 
 # takeover_with OVERRIDE NAME: a takeover while the partner pings, with
 # OVERRIDE in the passive node's settings; then the dead node comes back
-# (its resync rekeys). Sets REPLY_MS (death -> first reply at C), LOST and
-# REKEYED (which plugins logged a takeover rekey on the new active node)
+# (its resync rekeys). Sets REPLY_MS (death -> first reply at C), LOST (of
+# TAKEOVER_PINGS, 20 a second), OUT_BEFORE (packets the dying node's SA
+# sent) and REKEYED (which plugins logged a takeover rekey on the new
+# active node)
+TAKEOVER_PINGS=400
 takeover_with()
 {
 	local t0 first_reply ping_pid dead=$ACTIVE nat route
@@ -578,9 +593,16 @@ takeover_with()
 	swan $PASSIVE --reload-settings > /dev/null || fail "reload failed" || return 1
 	# 80 packets each way on the SA before the death: more than the replay
 	# window (charon.replay_window, 32) holds
-	nsx ch ping -D -n -i 0.05 -W 1 -c 240 -I $C $P > "$WORK/ping-$2.txt" 2>&1 &
+	nsx ch ping -D -n -i 0.05 -W 1 -c $TAKEOVER_PINGS -I $C $P > "$WORK/ping-$2.txt" 2>&1 &
 	ping_pid=$!
 	sleep 4
+	# the premise of the measurement: the SA the node dies with has sent
+	# twice the replay window. A rekey of the step before (the resync of a
+	# node coming back, a reauthentication) may have started a new SA
+	# during the sleep; its packets would not hold a new node back.
+	wait_eval 8 '[ "$(packets_out $ACTIVE)" -ge 64 ]' ||
+		fail "$ACTIVE's SA sent only $(packets_out $ACTIVE) packets before its death, expected >= 64 (the replay window is 32)" || return 1
+	OUT_BEFORE=$(packets_out $ACTIVE)
 	node_kill $ACTIVE
 	t0=$NODE_DEATH
 	ACTIVE=$PASSIVE; PASSIVE=$dead
@@ -610,7 +632,7 @@ test_takeover_without_rekey()
 {
 	takeover_with "tunnel-route { ha_takeover_rekey = no }
 tunnel-nat { ha_takeover_rekey = no }" norekey || return 1
-	log "    takeover without the rekey: death -> first ping reply at C: ${REPLY_MS} ms, ping lost $LOST of 240 (with the rekey: see the takeover above)"
+	log "    takeover without the rekey: death -> first ping reply at C: ${REPLY_MS} ms, ping lost $LOST of $TAKEOVER_PINGS, $OUT_BEFORE packets out on the old SA before the death (with the rekey: see the takeover above)"
 	[ -z "$REKEYED" ] ||
 		fail "rekeyed by $REKEYED although ha_takeover_rekey = no" || return 1
 	# the replay window, not the takeover, held the replies back: they came
@@ -624,7 +646,7 @@ tunnel-nat { ha_takeover_rekey = no }" norekey || return 1
 test_takeover_rekey_by_tunnel_nat()
 {
 	takeover_with "tunnel-route { ha_takeover_rekey = no }" natrekey || return 1
-	log "    takeover, tunnel-nat rekeys: death -> first ping reply at C: ${REPLY_MS} ms, ping lost $LOST of 240; rekeyed by:$REKEYED"
+	log "    takeover, tunnel-nat rekeys: death -> first ping reply at C: ${REPLY_MS} ms, ping lost $LOST of $TAKEOVER_PINGS, $OUT_BEFORE packets out on the old SA before the death; rekeyed by:$REKEYED"
 	[ "$REKEYED" = "tunnel-nat" ] ||
 		fail "the takeover rekey was done by '$REKEYED', not tunnel-nat alone" || return 1
 	[ "$REPLY_MS" -lt 1500 ] ||
