@@ -675,15 +675,26 @@ pf_works()
 {
 	local out
 	out=$(tcp_ask ch $C $P 443 "tls")
-	[ "$out" = "app1 $C tls" ] || fail "C -> P:443 answered '$out', expected 'app1 $C tls' (app1:8443)" || return 1
+	[ "$out" = "app1 $C tls" ] || { pf_diag 443 tls; fail "C -> P:443 answered '$out', expected 'app1 $C tls' (app1:8443)"; return 1; }
 	out=$(tcp_ask ch $C $P 22 "ssh")
-	[ "$out" = "app2 $C ssh" ] || fail "C -> P:22 answered '$out', expected 'app2 $C ssh' (app2:22)" || return 1
+	[ "$out" = "app2 $C ssh" ] || { pf_diag 22 ssh; fail "C -> P:22 answered '$out', expected 'app2 $C ssh' (app2:22)"; return 1; }
 	out=$(tcp_ask ch $C $P 7000 "not forwarded")
 	[ -z "$out" ] || fail "C -> P:7000 (not forwarded) answered '$out'" || return 1
 	# with kernel-libipsec P is an address of the gateway (on lo)
 	[ "$BACKEND" = libipsec ] || return 0
 	out=$(tcp_ask ch $C $P 7005 "gateway itself")
 	[ -z "$out" ] || fail "C -> P:7005 (not forwarded, the gateway's own) answered '$out'" || return 1
+}
+
+# pf_diag PORT LINE: after a forward did not answer, what the gateway held
+# for it, and whether a second connection gets through (which tells a lost
+# exchange from a missing translation; the check has failed either way)
+pf_diag()
+{
+	log "    conntrack of P:$1 at the gateway: $(nsx gw conntrack -L -p tcp --orig-port-dst "$1" 2>/dev/null | tr '\n' ';')"
+	log "    forward4: $(nsx gw nft list map ip tunnel_nat forward4 2>&1 | tr -s '\n\t' ' ')"
+	log "    CHILD_SAs at the gateway: $(child_ids gw claims), at C: $(child_ids ch claims)"
+	log "    a second connection answered '$(tcp_ask ch $C $P "$1" "$2 again")'"
 }
 
 pf_elems()
