@@ -218,6 +218,12 @@ void nft_expr_verdict(struct nftnl_rule *r, int verdict)
 	nftnl_rule_add_expr(r, e);
 }
 
+void nft_expr_counted_drop(struct nftnl_rule *r)
+{
+	nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
+	nft_expr_verdict(r, NF_DROP);
+}
+
 void nft_expr_secpath_exists(struct nftnl_rule *r)
 {
 	uint8_t one = 1;

@@ -96,6 +96,12 @@ void nft_expr_lookup_reg(struct nftnl_rule *r, const char *set, uint32_t id,
 void nft_expr_verdict(struct nftnl_rule *r, int verdict);
 
 /**
+ * counter drop: a drop the rule counts, so that "nft list" shows how many
+ * packets it stopped (the counter costs only the packets dropped)
+ */
+void nft_expr_counted_drop(struct nftnl_rule *r);
+
+/**
  * meta secpath exists (nft 1.0.6 prints "meta ipsec exists")
  */
 void nft_expr_secpath_exists(struct nftnl_rule *r);

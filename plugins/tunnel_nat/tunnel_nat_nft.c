@@ -139,24 +139,20 @@ static void forward_rule(nl_batch_t *batch, const char *table,
 }
 
 /**
- * [inbound] ip saddr . ip daddr in the closed set => drop (a nat chain
- * sees the first packet of each flow only: new flows are refused)
+ * [inbound] ip saddr . ip daddr in the closed set => counter drop (a nat
+ * chain sees the first packet of each flow only: new flows are refused)
  */
 static void closed_rule(nl_batch_t *batch, const char *table,
 						const char *iface)
 {
 	struct nftnl_rule *r;
-	struct nftnl_expr *e;
 
 	r = nft_rule_alloc(table, TUNNEL_NAT_CHAIN_PRE);
 	add_inbound(r, iface);
 	nft_expr_saddr_daddr(r);
 	nft_expr_lookup(r, tunnel_nat_map_names[TUNNEL_NAT_CLOSED], ID_CLOSED,
 					FALSE);
-	e = nftnl_expr_alloc("immediate");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
-	nftnl_rule_add_expr(r, e);
+	nft_expr_counted_drop(r);
 	nft_msg_rule(batch, r, "tunnel-nat: new flows to a public address on a "
 				 "port not forwarded");
 }

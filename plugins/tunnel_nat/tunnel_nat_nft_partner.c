@@ -440,7 +440,7 @@ static void guard_rule(nl_batch_t *batch, const char *table,
 		nft_expr_rt_load(r, NFT_RT_XFRM, NFT_REG_1);
 		nft_expr_cmp(r, NFT_REG_1, NFT_CMP_EQ, &none, sizeof(none));
 	}
-	nft_expr_verdict(r, NF_DROP);
+	nft_expr_counted_drop(r);
 	nft_msg_rule(batch, r, comment);
 }
 
@@ -456,7 +456,7 @@ static void fail_closed_rule(nl_batch_t *batch, const char *table, uint8_t len)
 	nft_expr_daddr_masked(r, len, NFT_REG_1);
 	nft_expr_lookup_reg(r, class_name(name, CLASS_ACFG, len),
 						ID_CLASS(len, CLASS_ACFG), NFT_REG_1, NFT_REG_VERDICT);
-	nft_expr_verdict(r, NF_DROP);
+	nft_expr_counted_drop(r);
 	nft_msg_rule(batch, r, "tunnel-nat: an alias whose partner is down");
 }
 
@@ -523,7 +523,7 @@ static void real_address_rule(nl_batch_t *batch, const char *table,
 	}
 	nft_expr_rt_load(r, NFT_RT_XFRM, NFT_REG_1);
 	nft_expr_cmp(r, NFT_REG_1, NFT_CMP_EQ, &none, sizeof(none));
-	nft_expr_verdict(r, NF_DROP);
+	nft_expr_counted_drop(r);
 	nft_msg_rule(batch, r, no_entry ? "tunnel-nat: a partner's real address, "
 				 "without a conntrack entry, without an SA"
 				 : "tunnel-nat: a partner's real address, translated, "

@@ -571,6 +571,19 @@ nft_elems()
 	echo $(( ${a:-0} + ${b:-0} ))
 }
 
+# rule_packets ROLE TEXT: packets counted by the rules of the plugin's table
+# (TABLE, default tunnel_nat) whose comment contains TEXT; "none" if no such
+# rule has a counter
+rule_packets()
+{
+	local t=${TABLE:-tunnel_nat}
+	nsx "$1" nft -j list table ip "$t" 2>/dev/null |
+		jq -r --arg c "$2" '[.nftables[] | select(.rule) | .rule |
+			select((.comment // "") | contains($c)) | .expr[] |
+			select(.counter) | .counter.packets] |
+			if length == 0 then "none" else add end'
+}
+
 # nft_table_exists ROLE
 nft_table_exists()
 {

@@ -733,7 +733,14 @@ test_port_forwards_and_pat()
 	[ "$(pf_elems)" = "2 1 1 0 0" ] || { fail "forward4, pat4, closed4, dnat4, snat4: $(pf_elems), expected 2 1 1 0 0"; ok=1; }
 	nsx gw nft list map ip tunnel_nat forward4 | grep -q "$C . $P . tcp . 443 comment \"child claims\" : $APP . 8443" ||
 		{ fail "forward4 does not read '$C . $P . tcp . 443 : $APP . 8443': $(nsx gw nft list map ip tunnel_nat forward4 | grep -A3 elements)"; ok=1; }
+	before=$(rule_packets gw "port not forwarded")
 	pf_works || ok=1
+	# the rule that closes the other ports counted the SYNs of C's
+	# connection to P:7000 (with its retransmissions: at least 1)
+	out=$(rule_packets gw "port not forwarded")
+	log "    the rule closing the ports not forwarded: $before -> $out packets"
+	[ "$before" != none ] && [ "$out" != none ] && [ "$out" -gt "$before" ] ||
+		{ fail "the rule closing the ports not forwarded counted '$before' -> '$out'"; ok=1; }
 	# each forward counted its connection (at least 6 packets), the closed
 	# port nothing
 	for i in 443 22; do

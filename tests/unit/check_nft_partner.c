@@ -164,7 +164,7 @@ static int expected_rules(const char **exp)
 			   "payload nh@16>9 | lookup dnat4_ranges 1>1 | "
 			   "nat dnat 1-9 flags 0x40";
 	exp[n++] = "prerouting: meta secpath>1 | cmp eq 1 0x1 | payload nh@12>1 | "
-			   "payload nh@16>9 | lookup closed4 1 | verdict drop";
+			   "payload nh@16>9 | lookup closed4 1 | counter | verdict drop";
 	exp[n++] = "postrouting: payload nh@12>1 | payload nh@16>9 | "
 			   "lookup snat4 1>1 | nat snat 1-9 flags 0x40";
 	exp[n++] = "postrouting: payload nh@12>1 | payload nh@16>9 | "
@@ -182,18 +182,18 @@ static int expected_rules(const char **exp)
 	}
 	exp[n++] = fmt("guard_post: %s | ct direction>1 | cmp eq 1 0x0 | "
 				   "ct mark>1 | bitwise 1&0x10^0x0 | cmp eq 1 0x0 | "
-				   "rt ipsec>1 | cmp eq 1 0x0 | verdict drop", zones);
+				   "rt ipsec>1 | cmp eq 1 0x0 | counter | verdict drop", zones);
 	exp[n++] = fmt("guard_post: %s | ct direction>1 | cmp eq 1 0x1 | "
 				   "ct mark>1 | bitwise 1&0x10^0x0 | cmp eq 1 0x10 | "
-				   "rt ipsec>1 | cmp eq 1 0x0 | verdict drop", zones);
+				   "rt ipsec>1 | cmp eq 1 0x0 | counter | verdict drop", zones);
 	exp[n++] = fmt("guard_post: %s | ct direction>1 | cmp eq 1 0x0 | "
 				   "ct mark>1 | bitwise 1&0x10^0x0 | cmp eq 1 0x10 | "
 				   "ct status>1 | bitwise 1&0x10^0x0 | cmp eq 1 0x0 | "
-				   "verdict drop", zones);
+				   "counter | verdict drop", zones);
 	for (i = 0; i < 2; i++)
 	{
 		exp[n++] = fmt("guard_post: payload nh@16>1 | bitwise 1&0x%x^0x0 | "
-					   "lookup acfg4_l%u 1 | verdict drop", masks[i], lens[i]);
+					   "lookup acfg4_l%u 1 | counter | verdict drop", masks[i], lens[i]);
 	}
 	/* route-based tunnels skip the rest; per class of the settings, a
 	 * partner's real address without an SA, translated or without a
@@ -206,11 +206,11 @@ static int expected_rules(const char **exp)
 		exp[n++] = fmt("guard_post: payload nh@16>1 | bitwise 1&0x%x^0x0 | "
 					   "lookup rcfg4_l%u 1 | ct status>1 | "
 					   "bitwise 1&0x10^0x0 | cmp eq 1 0x10 | rt ipsec>1 | "
-					   "cmp eq 1 0x0 | verdict drop", masks[i], lens[i]);
+					   "cmp eq 1 0x0 | counter | verdict drop", masks[i], lens[i]);
 		exp[n++] = fmt("guard_post: payload nh@16>1 | bitwise 1&0x%x^0x0 | "
 					   "lookup rcfg4_l%u 1 | ct state>1 | "
 					   "bitwise 1&0x41^0x0 | cmp neq 1 0x0 | rt ipsec>1 | "
-					   "cmp eq 1 0x0 | verdict drop", masks[i], lens[i]);
+					   "cmp eq 1 0x0 | counter | verdict drop", masks[i], lens[i]);
 	}
 	return n;
 }
