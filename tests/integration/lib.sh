@@ -143,6 +143,12 @@ lab_up()
 			ip -n "$(ns $r)" addr add 10.9.0.6/32 dev lo
 		done
 		ip -n "$(ns gw)" route add $PNET via $CH_WAN
+		# and the alias blocks too: a packet to an alias that gets no
+		# translation (its partner down or refused) is routed out there,
+		# as a default route would, and only the plugin's fail-closed
+		# rule keeps it from leaving in clear (without a route it would
+		# be dropped by routing, and the rule would go untested)
+		ip -n "$(ns gw)" route add 100.64.0.0/10 via $CH_WAN
 	fi
 
 	if [ "${LAB_XFRMI:-0}" = 1 ]; then

@@ -10,9 +10,10 @@
 #
 # The three partners' networks are identical (10.9.0.0/24); the app sees
 # them as 100.64.1.0/24, 100.64.2.0/24 and 100.64.3.0/24
-# (swanctl.d/gateway-twice-nat). The gateway's route to 10.9.0.0/24 points
-# at acme's link, as a default route to the internet would, so that a
-# packet that leaves without a bundle shows up there in clear.
+# (swanctl.d/gateway-twice-nat). The gateway's routes to 10.9.0.0/24 and to
+# the alias blocks (100.64.0.0/10) point at acme's link, as a default route
+# to the internet would, so that a packet that leaves without a bundle or
+# without a translation shows up there in clear.
 #
 # Copyright (C) 2026 The tunnel-nat authors
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -152,18 +153,25 @@ esp_count()
 }
 
 # alias_closed CAPTURE ALIAS WHY: the app's TCP to ALIAS.5 and UDP to ALIAS.6
-# get no answer, and nothing leaves in clear on the WAN links
+# get no answer, nothing leaves in clear on the WAN links (the lab routes
+# the alias blocks out on acme's link), and the plugin's fail-closed rule
+# counted them
 alias_closed()
 {
-	local out clear
+	local out clear d0 d1
 	caps_start "$1" || return 1
+	d0=$(rule_packets gw "an alias whose partner is down")
 	out=$(tcp_ask app $APP $2.5 7001 "$3")
 	udp_send app $APP $2.6 7002 "$3"
 	caps_stop "$1"
+	d1=$(rule_packets gw "an alias whose partner is down")
 	clear=$(leak_count "$1")
-	log "    app -> $2.5 ($3): answer '$out', $clear cleartext packets"
+	log "    app -> $2.5 ($3): answer '$out', $clear cleartext packets; the fail-closed rule counted $d0 -> $d1"
 	[ -z "$out" ] || fail "$2.5 answered ($3): '$out'" || return 1
 	[ "$clear" = 0 ] || fail "cleartext ($3): $(caps_show "$1")" || return 1
+	# the plugin's rule dropped them: at least the SYN and the datagram
+	[ "$d0" != none ] && [ "$d1" != none ] && [ "$d1" -ge $((d0 + 2)) ] ||
+		fail "the fail-closed rule counted '$d0' -> '$d1' packets, expected 2 more ($3)" || return 1
 }
 
 # --- tests ------------------------------------------------------------------
@@ -329,26 +337,60 @@ test_rule_count_constant()
 # in clear (the design's open question, §12)
 test_real_address_no_leak()
 {
-	local out alias clear esp lan
+	local out alias clear esp lan g0 g1
 	up ch && up ch2 && partner_servers || return 1
 	caps_start real && cap_start gw lan0 real-lan in || return 1
+	g0=$(rule_packets gw "a partner's real address")
 	out=$(tcp_ask app $APP $PHOST 7001 "to the real address")
 	udp_send app $APP $PHOST 7003 "real address, udp"
 	nsx app ping -n -q -c 3 -i 0.2 -W 1 $PHOST > /dev/null 2>&1
+	g1=$(rule_packets gw "a partner's real address")
 	# the positive control: the same captures see an exchange by the alias
 	# leave as ESP
 	alias=$(tcp_ask app $APP $ALIAS_A.5 7001 "control by the alias")
 	caps_stop real; cap_stop real-lan
 	clear=$(leak_count real); esp=$(esp_count real)
 	lan=$(cap_count real-lan "src host $APP and dst host $PHOST")
-	log "    app -> $PHOST (real address): answer '$out', $lan packets reached the gateway, $clear cleartext packets on the WAN links; control by the alias: '$alias', $esp ESP packets"
+	log "    app -> $PHOST (real address): answer '$out', $lan packets reached the gateway, $clear cleartext packets on the WAN links, the real-address guard counted $g0 -> $g1; control by the alias: '$alias', $esp ESP packets"
 	[ "$alias" = "acme $P control by the alias" ] && [ "$esp" -ge 2 ] ||
 		fail "the control did not pass: answer '$alias', $esp ESP packets" || return 1
 	# the TCP SYN and its retries, the UDP datagram, three pings
 	[ "$lan" -ge 5 ] ||
 		fail "the app's packets to $PHOST did not reach the gateway ($lan)" || return 1
 	[ "$clear" = 0 ] ||
-		fail "LEAK: the app's packets to a partner's real address left in clear: $(caps_show real)"
+		fail "LEAK: the app's packets to a partner's real address left in clear: $(caps_show real)" || return 1
+	# the plugin's guard dropped them, not something else on the way
+	[ "$g0" != none ] && [ "$g1" != none ] && [ "$g1" -ge $((g0 + 5)) ] ||
+		fail "the real-address guard counted '$g0' -> '$g1' packets, expected 5 more"
+}
+
+# T9, second part: a flow our host starts to a partner's alias from an
+# address that is no mapping's private side. It gets the partner's zone,
+# mark and DNAT, but no SNAT to P, so its source is outside the child's
+# local_ts: no policy takes it, and the guard drops it ("rt ipsec
+# missing") where it would otherwise leave in clear on the route to
+# 10.9.0.0/24.
+test_source_without_p_side()
+{
+	local out clear g0 g1 esp other=10.1.0.11
+	up ch && partner_servers || return 1
+	nsx app ip addr add $other/24 dev eth0 || return 1
+	caps_start nops || { nsx app ip addr del $other/24 dev eth0; return 1; }
+	g0=$(rule_packets gw "a flow to a partner without its SA")
+	out=$(tcp_ask app $other $ALIAS_A.5 7001 "from outside the P side")
+	udp_send app $other $ALIAS_A.6 7002 "from outside the P side"
+	g1=$(rule_packets gw "a flow to a partner without its SA")
+	caps_stop nops
+	nsx app ip addr del $other/24 dev eth0
+	clear=$(leak_count nops); esp=$(esp_count nops)
+	log "    $other -> $ALIAS_A.5: answer '$out', $clear cleartext and $esp ESP packets on the WAN links; the guard counted $g0 -> $g1"
+	[ -z "$out" ] || fail "$ALIAS_A.5 answered $other: '$out'" || return 1
+	[ "$clear" = 0 ] || fail "LEAK: $other's packets to $ALIAS_A.5 left in clear: $(caps_show nops)" || return 1
+	[ "$g0" != none ] && [ "$g1" != none ] && [ "$g1" -ge $((g0 + 2)) ] ||
+		fail "the guard counted '$g0' -> '$g1' packets, expected at least the SYN and the datagram" || return 1
+	# the same from the P side's private address works (the control)
+	out=$(tcp_ask app $APP $ALIAS_A.5 7001 "control")
+	[ "$out" = "acme $P control" ] || fail "the control from $APP answered '$out'"
 }
 
 # T4: acme terminated: globex keeps working without a gap, acme's alias is
@@ -841,6 +883,7 @@ run_test "T11 per-element counters count the traffic" test_counters
 run_test "nft 1.0.6 lists the table" test_nft_lists_table
 run_test "T12 rule count constant when a third partner comes up" test_rule_count_constant
 run_test "the app to a partner's real address: nothing in clear" test_real_address_no_leak
+run_test "T9b a source outside the P side to an alias: dropped by the guard, nothing in clear" test_source_without_p_side
 run_test "T7 globex sends acme's tuple: its own flow in its zone, never acme's" test_spoof_partner_tuple
 run_test "T8 globex sends the reply tuple of the app's flow to acme: not translated into it" test_spoof_partner_reply
 run_test "T10 the gateway's own ping to an alias, from P: answered, in the partner's zone" test_gateway_ping_alias
