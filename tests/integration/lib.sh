@@ -590,6 +590,13 @@ rule_packets()
 			if length == 0 then "none" else add end'
 }
 
+# counted_more BEFORE AFTER N: two rule_packets readings, the second at
+# least N more than the first (neither "none")
+counted_more()
+{
+	[ "$1" != none ] && [ "$2" != none ] && [ "$2" -ge $(($1 + $3)) ]
+}
+
 # nft_table_exists ROLE
 nft_table_exists()
 {

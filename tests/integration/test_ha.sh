@@ -303,6 +303,10 @@ spis()
 		grep -Eo "spi-in=[0-9a-f]+" | sort | tr '\n' ' '
 }
 same_sas() { [ -n "$(spis "$1")" ] && [ "$(spis "$1")" = "$(spis "$2")" ]; }
+# followed BEFORE: the passive node has new SAs (not BEFORE), the same as
+# the active node's; one condition, since right after a rekey or
+# reauthentication request the old SAs are still the same on both nodes
+followed() { same_sas $ACTIVE $PASSIVE && [ "$(spis $PASSIVE)" != "$1" ]; }
 
 # packets_out ROLE: packets sent on ROLE's newest installed "claims"
 # CHILD_SA, i.e. the sequence number its outbound SA has reached (0 if none)
@@ -543,9 +547,7 @@ test_rekey_passive_follows()
 	nsx ch ping -n -q -i 0.05 -W 1 -c 60 -I $C $P > "$WORK/ping-rekey.txt" 2>&1 &
 	ping_pid=$!
 	swan $ACTIVE --rekey --child claims > /dev/null || fail "swanctl --rekey failed" || return 1
-	# both at once: right after the request the old SAs are still the same
-	# on both nodes
-	wait_eval 15 'same_sas $ACTIVE $PASSIVE && [ "$(spis $PASSIVE)" != "$before" ]' ||
+	wait_for 15 followed "$before" ||
 		fail "the passive node did not follow the rekey: '$(spis $ACTIVE)' vs '$(spis $PASSIVE)'" || return 1
 	wait "$ping_pid"
 	sample_stop
@@ -575,7 +577,7 @@ test_reauth_passive_follows()
 	sleep 0.5
 	swan $ACTIVE --rekey --ike clearinghouse --reauth > /dev/null ||
 		fail "swanctl --rekey --reauth failed" || return 1
-	wait_for 15 same_sas $ACTIVE $PASSIVE && [ "$(spis $PASSIVE)" != "$before" ] ||
+	wait_for 15 followed "$before" ||
 		fail "the passive node did not follow the reauthentication: '$(spis $ACTIVE)' vs '$(spis $PASSIVE)'" || return 1
 	wait_eval 10 '[ "$(ike_count $PASSIVE)" = 1 ]' ||
 		fail "the passive node holds $(ike_count $PASSIVE) IKE_SAs" || return 1
