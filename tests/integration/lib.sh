@@ -22,7 +22,9 @@
 #   LAB_TWICE set to 1 for partner-side mappings (twice NAT, xfrm backend
 #             only): ch, ch2 and a third partner ch3 all hold 10.9.0.5 and
 #             10.9.0.6, swanctl.d/gateway-twice-nat and partner-acme,
-#             partner-globex, partner-initech
+#             partner-globex, partner-initech; a fourth partner ch4
+#             (partner-hooli, 10.9.0.133 in the same space) reaches P2
+#             through a route-based tunnel, XFRM interface xfrm2
 #
 # Copyright (C) 2026 The tunnel-nat authors
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -60,6 +62,10 @@ GW_WAN3=192.0.2.49; CH3_WAN=192.0.2.50
 # twice NAT: the partners' identical network, a host there, their aliases
 PNET=10.9.0.0/24; PHOST=10.9.0.5
 ALIAS_A=100.64.1; ALIAS_B=100.64.2; ALIAS_C=100.64.3
+# and a partner in the same space behind a route-based tunnel, whose
+# P-side mapping has its own public and private addresses
+GW_WAN4=192.0.2.65; CH4_WAN=192.0.2.66
+HNET=10.9.0.128/28; HHOST=10.9.0.133; P2=192.0.2.101; APP2=10.1.0.12
 
 PLUGINS="random nonce openssl pem x509 pubkey pkcs1 sha1 sha2 hmac kdf aes gmp
 kernel-netlink socket-default vici updown"
@@ -149,6 +155,15 @@ lab_up()
 		# rule keeps it from leaving in clear (without a route it would
 		# be dropped by routing, and the rule would go untested)
 		ip -n "$(ns gw)" route add 100.64.0.0/10 via $CH_WAN
+		# hooli, in the same space, behind a route-based tunnel: its
+		# more specific route points at the XFRM interface
+		lab_add_ns ch4
+		lab_link gw wan3 $GW_WAN4/28 ch4 eth0 $CH4_WAN/28
+		ip -n "$(ns ch4)" route add default via $GW_WAN4
+		ip -n "$(ns ch4)" addr add $HHOST/32 dev lo
+		ip -n "$(ns gw)" link add xfrm2 type xfrm dev wan3 if_id 44
+		ip -n "$(ns gw)" link set xfrm2 up
+		ip -n "$(ns gw)" route add $HNET dev xfrm2
 	fi
 
 	if [ "${LAB_XFRMI:-0}" = 1 ]; then
@@ -761,7 +776,7 @@ dump_state()
 {
 	local role
 	log "---- state dump ----"
-	for role in gw ch ch2 ch3; do
+	for role in gw ch ch2 ch3 ch4; do
 		[ -n "${CHARON_PID[$role]:-}" ] || continue
 		log "== $role: swanctl --list-sas"
 		swan "$role" --list-sas 2>&1 | sed 's/^/  /'
@@ -773,7 +788,7 @@ dump_state()
 		nsx "$role" ip rule 2>&1 | sed 's/^/  /'
 		nsx "$role" ip route show table all 2>&1 | grep -v "^local\|^broadcast\|fe80\|ff00" | sed 's/^/  /'
 	done
-	for role in gw ch ch2 ch3; do
+	for role in gw ch ch2 ch3 ch4; do
 		[ -f "$WORK/$role/charon.log" ] || continue
 		log "== $role: charon log (last 60 lines)"
 		tail -n 60 "$WORK/$role/charon.log" | sed 's/^/  /'

@@ -7,13 +7,17 @@
 #   app 10.1.0.10 -- gw -- wan0 -- ch  "acme"    10.9.0.5, 10.9.0.6 on lo
 #                       \-- wan1 -- ch2 "globex"  10.9.0.5, 10.9.0.6 on lo
 #                       \-- wan2 -- ch3 "initech" 10.9.0.5, 10.9.0.6 on lo
+#                       \-- wan3 -- ch4 "hooli"   10.9.0.133 on lo (xfrm2)
 #
 # The three partners' networks are identical (10.9.0.0/24); the app sees
 # them as 100.64.1.0/24, 100.64.2.0/24 and 100.64.3.0/24
 # (swanctl.d/gateway-twice-nat). The gateway's routes to 10.9.0.0/24 and to
 # the alias blocks (100.64.0.0/10) point at acme's link, as a default route
 # to the internet would, so that a packet that leaves without a bundle or
-# without a translation shows up there in clear.
+# without a translation shows up there in clear. hooli's 10.9.0.128/28 lies
+# in the same space but has no alias: the gateway reaches it by its real
+# addresses through a route-based tunnel (XFRM interface xfrm2, if_id 44),
+# and publishes the host 10.1.0.12 to it as P2 = 192.0.2.101.
 #
 # Copyright (C) 2026 The tunnel-nat authors
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -32,7 +36,8 @@ grep -q '^CONFIG_INET_ESP=[ym]' "/boot/config-$(uname -r)" 2>/dev/null ||
 	exit 1
 }
 
-declare -A CHILD=([ch]=acme-net [ch2]=globex-net [ch3]=initech-net)
+declare -A CHILD=([ch]=acme-net [ch2]=globex-net [ch3]=initech-net
+	[ch4]=hooli-net)
 declare -A ALIAS=([ch]=$ALIAS_A [ch2]=$ALIAS_B [ch3]=$ALIAS_C)
 declare -A NAME=([ch]=acme [ch2]=globex [ch3]=initech)
 
@@ -43,6 +48,8 @@ up()
 	child_installed gw "$child" && return 0
 	swan gw --initiate --child "$child" --timeout 20 > /dev/null 2>&1
 	wait_for 10 child_installed gw "$child" || fail "$child did not come up" || return 1
+	# hooli has no partner side
+	[ -n "${ALIAS[$1]:-}" ] || return 0
 	# the partner-side elements are in once the listener logged them
 	wait_eval 5 '[ -n "$(pzone_of "$child")" ]' ||
 		fail "no pzone4 element for $child: $(nsx gw nft list map ip tunnel_nat pzone4 2>&1 | tr '\n' ' ')"
@@ -391,6 +398,64 @@ test_source_without_p_side()
 	# the same from the P side's private address works (the control)
 	out=$(tcp_ask app $APP $ALIAS_A.5 7001 "control")
 	[ "$out" = "acme $P control" ] || fail "the control from $APP answered '$out'"
+}
+
+# A route-based P-side tunnel into the partners' space (hooli, 10.9.0.128/28,
+# XFRM interface xfrm2): its packets get their SA in the interface, after
+# postrouting, so "rt ipsec missing" holds for them in the guard. The app's
+# flow to hooli's real address is source-NATed to P2 and its destination
+# is in the configured remote blocks: the real-address rule would drop it
+# but for the guard's "meta oifkind" return rules. Both directions work, the
+# trace shows the xfrm return rule taking the app's packets, the
+# real-address rules count nothing more, and only ESP leaves on hooli's link.
+test_route_based_beside()
+{
+	local out back trace g0 g1 clear esp t=trace_hooli
+	up ch4 && up ch || return 1
+	nsx app ip addr add $APP2/24 dev eth0 || return 1
+	if ! { tcp_server app $APP2 7000 app2 && tcp_server ch4 $HHOST 7001 hooli; }; then
+		nsx app ip addr del $APP2/24 dev eth0
+		fail "the servers did not start"; return 1
+	fi
+	# the test's own table traces the app's packets to hooli (raw - 1,
+	# before the plugin's chains)
+	nsx gw nft -f - <<-EOF || { nsx app ip addr del $APP2/24 dev eth0; return 1; }
+	table ip $t {
+		chain pre {
+			type filter hook prerouting priority -301; policy accept;
+			ip saddr $APP2 ip daddr $HHOST meta nftrace set 1
+		}
+	}
+	EOF
+	nsx gw nft monitor trace > "$WORK/$t.log" 2>&1 &
+	local mon=$!
+	sleep 0.5
+	cap_start gw wan3 hooli-w3 out || { kill $mon; nsx gw nft delete table ip $t; return 1; }
+	g0=$(rule_packets gw "a partner's real address")
+	out=$(tcp_ask app $APP2 $HHOST 7001 "by its real address")
+	back=$(tcp_ask ch4 $HHOST $P2 7000 "to P2")
+	g1=$(rule_packets gw "a partner's real address")
+	cap_stop hooli-w3
+	kill $mon; wait $mon 2>/dev/null
+	nsx gw nft delete table ip $t
+	nsx app ip addr del $APP2/24 dev eth0
+	# a return in guard_post: only the oifkind rules return there (Debian
+	# 12's kernel traces it as "verdict return" without the rule, newer
+	# ones name the rule); the packets' oif is xfrm2, of kind xfrm
+	trace=$(grep -cE 'ip tunnel_nat guard_post (rule meta oifkind "xfrm" return|verdict return)' "$WORK/$t.log")
+	clear=$(cap_count hooli-w3 "ip and not esp and not udp port 500 and not udp port 4500")
+	esp=$(cap_count hooli-w3 esp)
+	log "    app $APP2 -> $HHOST: '$out'; $HHOST -> $P2: '$back'; the xfrm return rule traced $trace times; the real-address rules counted $g0 -> $g1; on wan3 $esp ESP and $clear other packets"
+	[ "$out" = "hooli $P2 by its real address" ] ||
+		fail "the app did not reach hooli by its real address as $P2: '$out' $(grep -m 3 guard_post "$WORK/$t.log")" || return 1
+	[ "$back" = "app2 $HHOST to P2" ] || fail "hooli did not reach $APP2 as $P2: '$back'" || return 1
+	# the SYN and the rest of the app's packets of the flow
+	[ "$trace" -ge 3 ] ||
+		fail "the xfrm return rule did not take the app's packets: $(grep guard_post "$WORK/$t.log" | head -n 5)" || return 1
+	[ "$g0" != none ] && [ "$g1" = "$g0" ] ||
+		fail "the real-address rules counted '$g0' -> '$g1'" || return 1
+	[ "$clear" = 0 ] && [ "$esp" -ge 6 ] ||
+		fail "on hooli's link: $esp ESP and $clear other packets: $(cap_show hooli-w3 'ip and not esp' | head -n 3)"
 }
 
 # T4: acme terminated: globex keeps working without a gap, acme's alias is
@@ -871,8 +936,10 @@ test_restart_foreign_zones()
 echo "twice NAT integration suite, backend $BACKEND, $GW_CONF, strongSwan ${STRONGSWAN_VERSION:-${SW_VERSION:-5.9.8}}"
 lab_up
 charon_start gw && charon_start ch && charon_start ch2 && charon_start ch3 &&
+	charon_start ch4 &&
 swan_load gw "$GW_CONF" && swan_load ch partner-acme && swan_load ch2 partner-globex &&
-	swan_load ch3 partner-initech || { echo "0 passed, 1 failed"; exit 1; }
+	swan_load ch3 partner-initech && swan_load ch4 partner-hooli ||
+	{ echo "0 passed, 1 failed"; exit 1; }
 tcp_server app $APP 7000 app || { echo "0 passed, 1 failed"; exit 1; }
 
 run_test "T1 two partners with the same address reach the app at once, each by its alias" test_partners_reach_app_at_once
@@ -884,6 +951,7 @@ run_test "nft 1.0.6 lists the table" test_nft_lists_table
 run_test "T12 rule count constant when a third partner comes up" test_rule_count_constant
 run_test "the app to a partner's real address: nothing in clear" test_real_address_no_leak
 run_test "T9b a source outside the P side to an alias: dropped by the guard, nothing in clear" test_source_without_p_side
+run_test "T16 a route-based P-side tunnel into the same space passes the guard, only ESP" test_route_based_beside
 run_test "T7 globex sends acme's tuple: its own flow in its zone, never acme's" test_spoof_partner_tuple
 run_test "T8 globex sends the reply tuple of the app's flow to acme: not translated into it" test_spoof_partner_reply
 run_test "T10 the gateway's own ping to an alias, from P: answered, in the partner's zone" test_gateway_ping_alias
