@@ -630,6 +630,7 @@ END_TEST
 START_TEST(test_flush)
 {
 	nl_batch_t *batch = nl_batch_create();
+	struct nftnl_set_elems_iter *it;
 	struct nftnl_set *s;
 	int i;
 
@@ -656,7 +657,9 @@ START_TEST(test_flush)
 		ck_assert_str_eq(nftnl_set_get_str(s, NFTNL_SET_NAME),
 						 counters ? counting[i] : names[i]);
 		/* no elements: the kernel removes them all */
-		ck_assert(nftnl_set_elems_iter_next(nftnl_set_elems_iter_create(s)) == NULL);
+		it = nftnl_set_elems_iter_create(s);
+		ck_assert(nftnl_set_elems_iter_next(it) == NULL);
+		nftnl_set_elems_iter_destroy(it);
 		nftnl_set_free(s);
 	}
 	batch->destroy(batch);
