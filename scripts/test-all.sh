@@ -101,6 +101,10 @@ run_suite()
 	echo "== $name (strongSwan $v): $((SECONDS - start))s"
 }
 
+# the same unit tests with ASan, LeakSanitizer and UBSan (Debian 12's
+# version: the plugins' code is the same for all)
+run_suite "$SW_VERSION" "unit tests with sanitizers" 900 tests/unit/sanitize.sh
+
 # this kernel: kernel-libipsec, on each version; test_twice_nat.sh needs
 # kernel XFRM and runs in the VM (tests/vm/test_xfrm.sh, below)
 for v in $INTEGRATION_VERSIONS; do
