@@ -15,6 +15,8 @@
 #include "nft_expr.h"
 #include "tunnel_util.h"
 
+#include <string.h>
+#include <net/if.h>
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -218,10 +220,29 @@ void nft_expr_verdict(struct nftnl_rule *r, int verdict)
 	nftnl_rule_add_expr(r, e);
 }
 
+void nft_expr_goto(struct nftnl_rule *r, const char *chain)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NFT_GOTO);
+	nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	nftnl_rule_add_expr(r, e);
+}
+
 void nft_expr_counted_drop(struct nftnl_rule *r)
 {
 	nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
 	nft_expr_verdict(r, NF_DROP);
+}
+
+void nft_expr_meta_name(struct nftnl_rule *r, uint32_t key, const char *name)
+{
+	char buf[IFNAMSIZ] = {};
+
+	strncpy(buf, name, sizeof(buf) - 1);
+	nft_expr_meta_load(r, key, NFT_REG_1);
+	nft_expr_cmp(r, NFT_REG_1, NFT_CMP_EQ, buf, strlen(buf) + 1);
 }
 
 void nft_expr_secpath_exists(struct nftnl_rule *r)

@@ -95,11 +95,22 @@ void nft_expr_lookup_reg(struct nftnl_rule *r, const char *set, uint32_t id,
 /** immediate verdict (NF_DROP, NF_ACCEPT, NFT_RETURN...) */
 void nft_expr_verdict(struct nftnl_rule *r, int verdict);
 
+/** goto CHAIN (a regular chain of the same table; at its end the packet
+ * leaves the base chain that went there, with its policy) */
+void nft_expr_goto(struct nftnl_rule *r, const char *chain);
+
 /**
  * counter drop: a drop the rule counts, so that "nft list" shows how many
  * packets it stopped (the counter costs only the packets dropped)
  */
 void nft_expr_counted_drop(struct nftnl_rule *r);
+
+/**
+ * meta KEY "NAME": KEY one of the interface names or kinds (iifname,
+ * oifkind...), compared as a string with its NUL (a device without a kind
+ * does not match a kind: the expression breaks)
+ */
+void nft_expr_meta_name(struct nftnl_rule *r, uint32_t key, const char *name);
 
 /**
  * meta secpath exists (nft 1.0.6 prints "meta ipsec exists")

@@ -187,24 +187,51 @@ void nft_msg_addr_set(nl_batch_t *batch, const char *table, const char *name,
 	nftnl_set_free(s);
 }
 
-void nft_msg_chain(nl_batch_t *batch, const char *table, const char *name,
-				   uint32_t hook, int32_t prio, const char *type)
+/**
+ * Allocate a chain of a table
+ */
+static struct nftnl_chain *chain_alloc(const char *table, const char *name)
 {
 	struct nftnl_chain *c;
-	struct nlmsghdr *nlh;
 
 	c = nftnl_chain_alloc();
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_IPV4);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	return c;
+}
+
+/**
+ * Add the message creating a chain, and free it
+ */
+static void chain_msg(nl_batch_t *batch, struct nftnl_chain *c,
+					  const char *table, const char *name)
+{
+	struct nlmsghdr *nlh;
+
 	nlh = msg_hdr(batch, 512, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	batch->push(batch, nlh, "add chain ip %s %s", table, name);
 	nftnl_chain_free(c);
+}
+
+void nft_msg_chain(nl_batch_t *batch, const char *table, const char *name,
+				   uint32_t hook, int32_t prio, const char *type)
+{
+	struct nftnl_chain *c;
+
+	c = chain_alloc(table, name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	chain_msg(batch, c, table, name);
+}
+
+void nft_msg_regular_chain(nl_batch_t *batch, const char *table,
+						   const char *name)
+{
+	chain_msg(batch, chain_alloc(table, name), table, name);
 }
 
 struct nftnl_rule *nft_rule_alloc(const char *table, const char *chain)

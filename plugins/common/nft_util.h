@@ -107,6 +107,13 @@ void nft_msg_chain(nl_batch_t *batch, const char *table, const char *name,
 				   uint32_t hook, int32_t prio, const char *type);
 
 /**
+ * Create a regular chain (no hook), for rules that base chains jump or go
+ * to.
+ */
+void nft_msg_regular_chain(nl_batch_t *batch, const char *table,
+						   const char *name);
+
+/**
  * Allocate a rule for a table and chain, to add expressions to.
  */
 struct nftnl_rule *nft_rule_alloc(const char *table, const char *chain);

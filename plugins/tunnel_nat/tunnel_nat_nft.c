@@ -95,38 +95,60 @@ static bool elem_exact(tunnel_nat_elem_t *elem)
 }
 
 /**
- * Match packets that came out of IPsec (see tunnel_nat_nft_table())
+ * meta KEY NAME goto decrypted (KEY: iifname or iifkind, whose values are
+ * compared as strings with their NUL)
  */
-static void add_inbound(struct nftnl_rule *r, const char *iface)
+static void goto_by_name(nl_batch_t *batch, const char *table, uint32_t key,
+						 const char *value, const char *comment)
 {
-	char ifname[IFNAMSIZ] = {};
-	uint8_t one = 1;
+	struct nftnl_rule *r;
 
-	if (iface)
-	{
-		strncpy(ifname, iface, sizeof(ifname) - 1);
-		nft_expr_meta_load(r, NFT_META_IIFNAME, NFT_REG_1);
-		nft_expr_cmp_eq(r, NFT_REG_1, ifname, strlen(ifname) + 1);
-	}
-	else
-	{
-		nft_expr_meta_load(r, NFT_META_SECPATH, NFT_REG_1);
-		nft_expr_cmp_eq(r, NFT_REG_1, &one, sizeof(one));
-	}
+	r = nft_rule_alloc(table, TUNNEL_NAT_CHAIN_PRE);
+	nft_expr_meta_name(r, key, value);
+	nft_expr_goto(r, TUNNEL_NAT_CHAIN_DECRYPTED);
+	nft_msg_rule(batch, r, comment);
 }
 
 /**
- * [inbound] ip saddr . ip daddr . meta l4proto . th dport => lookup the
- * forwards => dnat to address . port
+ * The rules that send packets that came out of IPsec to the chain of their
+ * translations (see tunnel_nat_nft_table()), first in prerouting: meta
+ * secpath exists, or meta iifkind "vti" (a VTI's decapsulation scrubs the
+ * packet, its secpath included), or iifname IFACE. A goto: the rest of
+ * prerouting, the partner side's DNAT of our hosts' packets to an alias,
+ * is not for them (a packet a tunnel with wide selectors lets through to
+ * another partner's alias would get that partner's real address, and no
+ * SA: it is left to the fail-closed rule)
  */
-static void forward_rule(nl_batch_t *batch, const char *table,
-						 const char *iface)
+static void decrypted_gotos(nl_batch_t *batch, const char *table,
+							const char *iface)
+{
+	struct nftnl_rule *r;
+
+	if (iface)
+	{
+		goto_by_name(batch, table, NFT_META_IIFNAME, iface,
+					 "tunnel-nat: packets decrypted on this interface");
+		return;
+	}
+	r = nft_rule_alloc(table, TUNNEL_NAT_CHAIN_PRE);
+	nft_expr_secpath_exists(r);
+	nft_expr_goto(r, TUNNEL_NAT_CHAIN_DECRYPTED);
+	nft_msg_rule(batch, r, "tunnel-nat: packets decrypted by IPsec");
+	goto_by_name(batch, table, NFT_META_IIFKIND, "vti",
+				 "tunnel-nat: packets decrypted by IPsec, out of a VTI (which "
+				 "drops their secpath)");
+}
+
+/**
+ * ip saddr . ip daddr . meta l4proto . th dport => lookup the forwards =>
+ * dnat to address . port
+ */
+static void forward_rule(nl_batch_t *batch, const char *table)
 {
 	struct nftnl_rule *r;
 	struct nftnl_expr *e;
 
-	r = nft_rule_alloc(table, TUNNEL_NAT_CHAIN_PRE);
-	add_inbound(r, iface);
+	r = nft_rule_alloc(table, TUNNEL_NAT_CHAIN_DECRYPTED);
 	nft_expr_saddr_daddr_proto_dport(r);
 	nft_expr_lookup(r, tunnel_nat_map_names[TUNNEL_NAT_FWD], ID_FWD, TRUE);
 	e = nftnl_expr_alloc("nat");
@@ -139,16 +161,14 @@ static void forward_rule(nl_batch_t *batch, const char *table,
 }
 
 /**
- * [inbound] ip saddr . ip daddr in the closed set => counter drop (a nat
- * chain sees the first packet of each flow only: new flows are refused)
+ * ip saddr . ip daddr in the closed set => counter drop (a nat chain sees
+ * the first packet of each flow only: new flows are refused)
  */
-static void closed_rule(nl_batch_t *batch, const char *table,
-						const char *iface)
+static void closed_rule(nl_batch_t *batch, const char *table)
 {
 	struct nftnl_rule *r;
 
-	r = nft_rule_alloc(table, TUNNEL_NAT_CHAIN_PRE);
-	add_inbound(r, iface);
+	r = nft_rule_alloc(table, TUNNEL_NAT_CHAIN_DECRYPTED);
 	nft_expr_saddr_daddr(r);
 	nft_expr_lookup(r, tunnel_nat_map_names[TUNNEL_NAT_CLOSED], ID_CLOSED,
 					FALSE);
@@ -179,19 +199,15 @@ static void pat_rule(nl_batch_t *batch, const char *table)
 }
 
 /**
- * [inbound match] ip saddr . ip daddr => lookup map => dnat/snat prefix
+ * ip saddr . ip daddr => lookup map => dnat/snat prefix
  */
 static void nat_rule(nl_batch_t *batch, const char *table, const char *chain,
 					 tunnel_nat_map_t map, const map_def_t *def,
-					 const char *iface, const char *comment)
+					 const char *comment)
 {
 	struct nftnl_rule *r;
 
 	r = nft_rule_alloc(table, chain);
-	if (map == TUNNEL_NAT_DNAT)
-	{
-		add_inbound(r, iface);
-	}
 	nft_expr_saddr_daddr(r);
 	nft_expr_lookup(r, def->name, def->id, TRUE);
 	nft_expr_nat_prefix(r, map == TUNNEL_NAT_DNAT ? NFT_NAT_DNAT
@@ -320,31 +336,35 @@ void tunnel_nat_nft_table(nl_batch_t *batch, const char *table,
 				  PRIO_DSTNAT, "nat");
 	nft_msg_chain(batch, table, TUNNEL_NAT_CHAIN_POST, NF_INET_POST_ROUTING,
 				  PRIO_SRCNAT, "nat");
+	nft_msg_regular_chain(batch, table, TUNNEL_NAT_CHAIN_DECRYPTED);
+	/* what came out of IPsec goes to the decrypted chain, and no further */
+	decrypted_gotos(batch, table, iface);
 	if (partner)
-	{	/* the alias DNAT goes before the P side's rules, the partner SNAT
-		 * after them: an app-started flow to an alias gets its P and stops */
+	{	/* the alias DNAT of our hosts' packets comes after the gotos, the
+		 * partner SNAT after the P side's SNAT rules: an app-started flow
+		 * to an alias gets its P and stops */
 		tunnel_nat_nft_partner_chains(batch, table);
 		tunnel_nat_nft_partner_rules_pre(batch, table, partner);
 	}
-	/* port forwards, then exact pairs, then ranges; a NAT statement ends
-	 * the chain for the packet; what is left for a closed P is dropped */
-	forward_rule(batch, table, iface);
+	/* in the decrypted chain: port forwards, then exact pairs, then
+	 * ranges; a NAT statement ends the chains for the packet; what is left
+	 * for a closed P is dropped */
+	forward_rule(batch, table);
 	for (k = 0; k < 2; k++)
 	{
-		snprintf(comment, sizeof(comment), "tunnel-nat: DNAT of packets "
-				 "decrypted %s%s", iface ? "on this interface" : "by IPsec",
-				 k ? ", address ranges" : "");
-		nat_rule(batch, table, TUNNEL_NAT_CHAIN_PRE, TUNNEL_NAT_DNAT,
-				 &maps[TUNNEL_NAT_DNAT][k], iface, comment);
+		snprintf(comment, sizeof(comment), "tunnel-nat: DNAT of decrypted "
+				 "packets%s", k ? ", address ranges" : "");
+		nat_rule(batch, table, TUNNEL_NAT_CHAIN_DECRYPTED, TUNNEL_NAT_DNAT,
+				 &maps[TUNNEL_NAT_DNAT][k], comment);
 	}
-	closed_rule(batch, table, iface);
+	closed_rule(batch, table);
 	for (k = 0; k < 2; k++)
 	{
 		snprintf(comment, sizeof(comment), "tunnel-nat: SNAT of mapped "
 				 "private hosts to their public address%s",
 				 k ? ", address ranges" : "");
 		nat_rule(batch, table, TUNNEL_NAT_CHAIN_POST, TUNNEL_NAT_SNAT,
-				 &maps[TUNNEL_NAT_SNAT][k], NULL, comment);
+				 &maps[TUNNEL_NAT_SNAT][k], comment);
 	}
 	pat_rule(batch, table);
 	if (partner)

@@ -35,6 +35,7 @@ extern const char *tunnel_nat_map_names[];
  */
 #define TUNNEL_NAT_CHAIN_PRE "prerouting"
 #define TUNNEL_NAT_CHAIN_POST "postrouting"
+#define TUNNEL_NAT_CHAIN_DECRYPTED "decrypted"
 
 /**
  * Messages go between nft_msg_begin() and nft_msg_end() (nft_util.h).
@@ -42,9 +43,14 @@ extern const char *tunnel_nat_map_names[];
  * Add messages that create the table from scratch, replacing any table of
  * that name: add table, delete table, add table, its maps, chains and rules.
  *
- * The DNAT rule only matches packets that came out of IPsec: decrypted by
- * XFRM (meta secpath exists), or, if iface is given, that arrived on that
- * interface (kernel-libipsec's TUN device).
+ * Only packets that came out of IPsec get to the DNAT rules (the chain
+ * decrypted, gone to first in prerouting; they see no other rule of
+ * prerouting, so never the partner side's alias DNAT): decrypted by XFRM
+ * (meta secpath exists: policy-based tunnels and XFRM interfaces), or
+ * arriving on a VTI
+ * (meta iifkind "vti": its decapsulation drops the secpath, and only
+ * decrypted packets come out of it), or, if iface is given, those that
+ * arrived on that interface (kernel-libipsec's TUN device) instead.
  *
  * With partner-side mappings, the table also gets the chains, the maps and
  * the rules of the partner side, for each length class of the settings;

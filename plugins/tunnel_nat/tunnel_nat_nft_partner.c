@@ -282,9 +282,26 @@ static void reqid_rule(nl_batch_t *batch, const char *table)
 }
 
 /**
- * meta secpath exists return
+ * meta KEY "KIND" return, in a chain
  */
-static void secpath_return_rule(nl_batch_t *batch, const char *table)
+static void kind_return_rule(nl_batch_t *batch, const char *table,
+							 const char *chain, uint32_t key, const char *kind,
+							 const char *comment)
+{
+	struct nftnl_rule *r;
+
+	r = nft_rule_alloc(table, chain);
+	nft_expr_meta_name(r, key, kind);
+	nft_expr_verdict(r, NFT_RETURN);
+	nft_msg_rule(batch, r, comment);
+}
+
+/**
+ * meta secpath exists return; meta iifkind "vti" return: a decrypted packet
+ * gets no alias zone (out of a VTI it has no secpath, see
+ * tunnel_nat_nft_table())
+ */
+static void decrypted_return_rules(nl_batch_t *batch, const char *table)
 {
 	struct nftnl_rule *r;
 
@@ -292,6 +309,9 @@ static void secpath_return_rule(nl_batch_t *batch, const char *table)
 	nft_expr_secpath_exists(r);
 	nft_expr_verdict(r, NFT_RETURN);
 	nft_msg_rule(batch, r, "tunnel-nat: a decrypted packet has its zone");
+	kind_return_rule(batch, table, TUNNEL_NAT_CHAIN_RAW_PRE, NFT_META_IIFKIND,
+					 "vti", "tunnel-nat: a packet out of a VTI was decrypted, "
+					 "it gets no alias zone");
 }
 
 /**
@@ -370,7 +390,7 @@ void tunnel_nat_nft_partner_rules_pre(nl_batch_t *batch, const char *table,
 	int len;
 
 	reqid_rule(batch, table);
-	secpath_return_rule(batch, table);
+	decrypted_return_rules(batch, table);
 	for_each_class(all, len)
 	{
 		alias_rule(batch, table, TUNNEL_NAT_CHAIN_RAW_PRE, len);
@@ -469,16 +489,9 @@ static void fail_closed_rule(nl_batch_t *batch, const char *table, uint8_t len)
 static void route_based_return_rule(nl_batch_t *batch, const char *table,
 									const char *kind)
 {
-	struct nftnl_rule *r;
-	char name[IFNAMSIZ] = "";
-
-	strncpy(name, kind, sizeof(name) - 1);
-	r = nft_rule_alloc(table, TUNNEL_NAT_CHAIN_GUARD);
-	nft_expr_meta_load(r, NFT_META_OIFKIND, NFT_REG_1);
-	nft_expr_cmp(r, NFT_REG_1, NFT_CMP_EQ, name, strlen(name) + 1);
-	nft_expr_verdict(r, NFT_RETURN);
-	nft_msg_rule(batch, r, "tunnel-nat: route-based tunnels get their SA "
-				 "later");
+	kind_return_rule(batch, table, TUNNEL_NAT_CHAIN_GUARD, NFT_META_OIFKIND,
+					 kind, "tunnel-nat: route-based tunnels get their SA "
+					 "later");
 }
 
 /**

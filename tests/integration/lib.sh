@@ -24,7 +24,8 @@
 #             10.9.0.6, swanctl.d/gateway-twice-nat and partner-acme,
 #             partner-globex, partner-initech; a fourth partner ch4
 #             (partner-hooli, 10.9.0.133 in the same space) reaches P2
-#             through a route-based tunnel, XFRM interface xfrm2
+#             through a route-based tunnel, XFRM interface xfrm2, and a
+#             fifth ch5 (partner-umbrella, 10.9.0.149) P3 through VTI vti0
 #
 # Copyright (C) 2026 The tunnel-nat authors
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -66,6 +67,8 @@ ALIAS_A=100.64.1; ALIAS_B=100.64.2; ALIAS_C=100.64.3
 # P-side mapping has its own public and private addresses
 GW_WAN4=192.0.2.65; CH4_WAN=192.0.2.66
 HNET=10.9.0.128/28; HHOST=10.9.0.133; P2=192.0.2.101; APP2=10.1.0.12
+GW_WAN5=192.0.2.81; CH5_WAN=192.0.2.82
+UNET=10.9.0.144/28; UHOST=10.9.0.149; P3=192.0.2.102; APP3=10.1.0.13
 
 PLUGINS="random nonce openssl pem x509 pubkey pkcs1 sha1 sha2 hmac kdf aes gmp
 kernel-netlink socket-default vici updown"
@@ -164,6 +167,17 @@ lab_up()
 		ip -n "$(ns gw)" link add xfrm2 type xfrm dev wan3 if_id 44
 		ip -n "$(ns gw)" link set xfrm2 up
 		ip -n "$(ns gw)" route add $HNET dev xfrm2
+		# umbrella, the same behind a VTI (key 0x02000000, outside the
+		# partner-side marks' mask 0x00ffffff)
+		lab_add_ns ch5
+		lab_link gw wan4 $GW_WAN5/28 ch5 eth0 $CH5_WAN/28
+		ip -n "$(ns ch5)" route add default via $GW_WAN5
+		ip -n "$(ns ch5)" addr add $UHOST/32 dev lo
+		ip -n "$(ns gw)" link add vti0 type vti local $GW_WAN5 \
+			remote $CH5_WAN key 33554432
+		nsx gw sysctl -qw net.ipv4.conf.vti0.disable_policy=1
+		ip -n "$(ns gw)" link set vti0 up
+		ip -n "$(ns gw)" route add $UNET dev vti0
 	fi
 
 	if [ "${LAB_XFRMI:-0}" = 1 ]; then
@@ -776,7 +790,7 @@ dump_state()
 {
 	local role
 	log "---- state dump ----"
-	for role in gw ch ch2 ch3 ch4; do
+	for role in gw ch ch2 ch3 ch4 ch5; do
 		[ -n "${CHARON_PID[$role]:-}" ] || continue
 		log "== $role: swanctl --list-sas"
 		swan "$role" --list-sas 2>&1 | sed 's/^/  /'
@@ -788,7 +802,7 @@ dump_state()
 		nsx "$role" ip rule 2>&1 | sed 's/^/  /'
 		nsx "$role" ip route show table all 2>&1 | grep -v "^local\|^broadcast\|fe80\|ff00" | sed 's/^/  /'
 	done
-	for role in gw ch ch2 ch3 ch4; do
+	for role in gw ch ch2 ch3 ch4 ch5; do
 		[ -f "$WORK/$role/charon.log" ] || continue
 		log "== $role: charon log (last 60 lines)"
 		tail -n 60 "$WORK/$role/charon.log" | sed 's/^/  /'

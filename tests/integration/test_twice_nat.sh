@@ -8,6 +8,7 @@
 #                       \-- wan1 -- ch2 "globex"  10.9.0.5, 10.9.0.6 on lo
 #                       \-- wan2 -- ch3 "initech" 10.9.0.5, 10.9.0.6 on lo
 #                       \-- wan3 -- ch4 "hooli"   10.9.0.133 on lo (xfrm2)
+#                       \-- wan4 -- ch5 "umbrella" 10.9.0.149 on lo (vti0)
 #
 # The three partners' networks are identical (10.9.0.0/24); the app sees
 # them as 100.64.1.0/24, 100.64.2.0/24 and 100.64.3.0/24
@@ -17,7 +18,8 @@
 # without a translation shows up there in clear. hooli's 10.9.0.128/28 lies
 # in the same space but has no alias: the gateway reaches it by its real
 # addresses through a route-based tunnel (XFRM interface xfrm2, if_id 44),
-# and publishes the host 10.1.0.12 to it as P2 = 192.0.2.101.
+# and publishes the host 10.1.0.12 to it as P2 = 192.0.2.101; umbrella's
+# 10.9.0.144/28 likewise through a VTI (vti0), 10.1.0.13 as P3 = 192.0.2.102.
 #
 # Copyright (C) 2026 The tunnel-nat authors
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -37,9 +39,10 @@ grep -q '^CONFIG_INET_ESP=[ym]' "/boot/config-$(uname -r)" 2>/dev/null ||
 }
 
 declare -A CHILD=([ch]=acme-net [ch2]=globex-net [ch3]=initech-net
-	[ch4]=hooli-net)
+	[ch4]=hooli-net [ch5]=umbrella-net)
 declare -A ALIAS=([ch]=$ALIAS_A [ch2]=$ALIAS_B [ch3]=$ALIAS_C)
-declare -A NAME=([ch]=acme [ch2]=globex [ch3]=initech)
+declare -A NAME=([ch]=acme [ch2]=globex [ch3]=initech [ch4]=hooli
+	[ch5]=umbrella)
 
 # up ROLE: the gateway brings ROLE's tunnel up if it is not
 up()
@@ -48,7 +51,7 @@ up()
 	child_installed gw "$child" && return 0
 	swan gw --initiate --child "$child" --timeout 20 > /dev/null 2>&1
 	wait_for 10 child_installed gw "$child" || fail "$child did not come up" || return 1
-	# hooli has no partner side
+	# hooli and umbrella have no partner side
 	[ -n "${ALIAS[$1]:-}" ] || return 0
 	# the partner-side elements are in once the listener logged them
 	wait_eval 5 '[ -n "$(pzone_of "$child")" ]' ||
@@ -328,11 +331,12 @@ test_rule_count_constant()
 	log "    rules in table ip tunnel_nat: $before with two partners, $after with three"
 	[ "$before" = "$after" ] ||
 		fail "the rule count changed from $before to $after" || return 1
-	# the P side's 7 and its 7 counting rules, 1 counting rule of the
-	# partner side; 3 fixed, 5 for the one class /24, 5 guard rules, 3 for
-	# the one class of the settings (design §4.4)
-	[ "$after" = $((7 + 7 + 1 + 3 + 5 + 5 + 3)) ] ||
-		fail "expected $((7 + 7 + 1 + 3 + 5 + 5 + 3)) rules, counted $after" || return 1
+	# the P side's 9 (2 jumps to its chain decrypted, 4 there, 3 SNAT) and
+	# its 7 counting rules, 1 counting rule of the partner side; 4 fixed,
+	# 5 for the one class /24, 5 guard rules, 3 for the one class of the
+	# settings (design §4.4)
+	[ "$after" = $((9 + 7 + 1 + 4 + 5 + 5 + 3)) ] ||
+		fail "expected $((9 + 7 + 1 + 4 + 5 + 5 + 3)) rules, counted $after" || return 1
 	# and the third works: the app reaches initech by its alias
 	partner_servers || return 1
 	out=$(tcp_ask app $APP $ALIAS_C.5 7001 "hello initech")
@@ -400,62 +404,103 @@ test_source_without_p_side()
 	[ "$out" = "acme $P control" ] || fail "the control from $APP answered '$out'"
 }
 
-# A route-based P-side tunnel into the partners' space (hooli, 10.9.0.128/28,
-# XFRM interface xfrm2): its packets get their SA in the interface, after
-# postrouting, so "rt ipsec missing" holds for them in the guard. The app's
-# flow to hooli's real address is source-NATed to P2 and its destination
-# is in the configured remote blocks: the real-address rule would drop it
-# but for the guard's "meta oifkind" return rules. Both directions work, the
-# trace shows the xfrm return rule taking the app's packets, the
-# real-address rules count nothing more, and only ESP leaves on hooli's link.
-test_route_based_beside()
+# Route-based P-side tunnels into the partners' space: hooli (10.9.0.128/28,
+# XFRM interface xfrm2) and umbrella (10.9.0.144/28, VTI vti0). Their packets
+# get their SA in the interface, after postrouting, so "rt ipsec missing"
+# holds for them in the guard. The app's flow to such a partner's real
+# address is source-NATed to its public address and its destination is in
+# the configured remote blocks: the real-address rule would drop it but for
+# the guard's "meta oifkind" return rules.
+#
+# route_based ROLE: both directions work (the app to the partner's host,
+# the partner to its public address), a trace shows a return in guard_post
+# for the app's packets, the real-address rules count nothing more, and
+# only ESP leaves on the partner's link
+declare -A RB_HOST=([ch4]=$HHOST [ch5]=$UHOST) RB_PUB=([ch4]=$P2 [ch5]=$P3)
+declare -A RB_PRIV=([ch4]=$APP2 [ch5]=$APP3) RB_WAN=([ch4]=wan3 [ch5]=wan4)
+declare -A RB_KIND=([ch4]=xfrm [ch5]=vti) RB_DEV=([ch4]=xfrm2 [ch5]=vti0)
+route_based()
 {
-	local out back trace g0 g1 clear esp t=trace_hooli
-	up ch4 && up ch || return 1
-	nsx app ip addr add $APP2/24 dev eth0 || return 1
-	if ! { tcp_server app $APP2 7000 app2 && tcp_server ch4 $HHOST 7001 hooli; }; then
-		nsx app ip addr del $APP2/24 dev eth0
+	local r=$1 out back trace g0 g1 clear esp t=trace_$1 mon
+	local host=${RB_HOST[$1]} pub=${RB_PUB[$1]} priv=${RB_PRIV[$1]}
+	local kind=${RB_KIND[$1]} cap=rb-$1
+	up "$r" && up ch || return 1
+	nsx app ip addr add "$priv"/24 dev eth0 || return 1
+	if ! { tcp_server app "$priv" 7000 "app-$r" &&
+		   tcp_server "$r" "$host" 7001 "${NAME[$r]}"; }; then
+		nsx app ip addr del "$priv"/24 dev eth0
 		fail "the servers did not start"; return 1
 	fi
-	# the test's own table traces the app's packets to hooli (raw - 1,
-	# before the plugin's chains)
-	nsx gw nft -f - <<-EOF || { nsx app ip addr del $APP2/24 dev eth0; return 1; }
+	# the test's own table traces the app's packets to the partner (raw -
+	# 1, before the plugin's chains)
+	nsx gw nft -f - <<-EOF || { nsx app ip addr del "$priv"/24 dev eth0; return 1; }
 	table ip $t {
 		chain pre {
 			type filter hook prerouting priority -301; policy accept;
-			ip saddr $APP2 ip daddr $HHOST meta nftrace set 1
+			ip saddr $priv ip daddr $host meta nftrace set 1
 		}
 	}
 	EOF
 	nsx gw nft monitor trace > "$WORK/$t.log" 2>&1 &
-	local mon=$!
+	mon=$!
 	sleep 0.5
-	cap_start gw wan3 hooli-w3 out || { kill $mon; nsx gw nft delete table ip $t; return 1; }
+	if ! cap_start gw "${RB_WAN[$r]}" "$cap" out; then
+		kill $mon; nsx gw nft delete table ip $t
+		nsx app ip addr del "$priv"/24 dev eth0; return 1
+	fi
 	g0=$(rule_packets gw "a partner's real address")
-	out=$(tcp_ask app $APP2 $HHOST 7001 "by its real address")
-	back=$(tcp_ask ch4 $HHOST $P2 7000 "to P2")
+	out=$(tcp_ask app "$priv" "$host" 7001 "by its real address")
+	back=$(tcp_ask "$r" "$host" "$pub" 7000 "to its public address")
 	g1=$(rule_packets gw "a partner's real address")
-	cap_stop hooli-w3
+	cap_stop "$cap"
 	kill $mon; wait $mon 2>/dev/null
 	nsx gw nft delete table ip $t
-	nsx app ip addr del $APP2/24 dev eth0
+	nsx app ip addr del "$priv"/24 dev eth0
 	# a return in guard_post: only the oifkind rules return there (Debian
 	# 12's kernel traces it as "verdict return" without the rule, newer
-	# ones name the rule); the packets' oif is xfrm2, of kind xfrm
-	trace=$(grep -cE 'ip tunnel_nat guard_post (rule meta oifkind "xfrm" return|verdict return)' "$WORK/$t.log")
-	clear=$(cap_count hooli-w3 "ip and not esp and not udp port 500 and not udp port 4500")
-	esp=$(cap_count hooli-w3 esp)
-	log "    app $APP2 -> $HHOST: '$out'; $HHOST -> $P2: '$back'; the xfrm return rule traced $trace times; the real-address rules counted $g0 -> $g1; on wan3 $esp ESP and $clear other packets"
-	[ "$out" = "hooli $P2 by its real address" ] ||
-		fail "the app did not reach hooli by its real address as $P2: '$out' $(grep -m 3 guard_post "$WORK/$t.log")" || return 1
-	[ "$back" = "app2 $HHOST to P2" ] || fail "hooli did not reach $APP2 as $P2: '$back'" || return 1
+	# ones name the rule); the packets' oif is the partner's device
+	trace=$(grep -cE "ip tunnel_nat guard_post (rule meta oifkind \"$kind\" return|verdict return)" "$WORK/$t.log")
+	clear=$(cap_count "$cap" "ip and not esp and not udp port 500 and not udp port 4500")
+	esp=$(cap_count "$cap" esp)
+	log "    app $priv -> $host: '$out'; $host -> $pub: '$back'; a return in guard_post traced $trace times (oif ${RB_DEV[$r]}); the real-address rules counted $g0 -> $g1; on ${RB_WAN[$r]} $esp ESP and $clear other packets"
+	[ "$out" = "${NAME[$r]} $pub by its real address" ] ||
+		fail "the app did not reach ${NAME[$r]} by its real address as $pub: '$out' $(grep -m 3 guard_post "$WORK/$t.log")" || return 1
+	[ "$back" = "app-$r $host to its public address" ] ||
+		fail "${NAME[$r]} did not reach $priv as $pub: '$back'" || return 1
 	# the SYN and the rest of the app's packets of the flow
 	[ "$trace" -ge 3 ] ||
-		fail "the xfrm return rule did not take the app's packets: $(grep guard_post "$WORK/$t.log" | head -n 5)" || return 1
+		fail "the $kind return rule did not take the app's packets: $(grep guard_post "$WORK/$t.log" | head -n 5)" || return 1
 	[ "$g0" != none ] && [ "$g1" = "$g0" ] ||
 		fail "the real-address rules counted '$g0' -> '$g1'" || return 1
 	[ "$clear" = 0 ] && [ "$esp" -ge 6 ] ||
-		fail "on hooli's link: $esp ESP and $clear other packets: $(cap_show hooli-w3 'ip and not esp' | head -n 3)"
+		fail "on ${NAME[$r]}'s link: $esp ESP and $clear other packets: $(cap_show "$cap" 'ip and not esp' | head -n 3)"
+}
+
+test_route_based_xfrmi() { route_based ch4; }
+
+# T16b: the same through the VTI; then umbrella sends to acme's alias. Its
+# child, as route-based tunnels often have, negotiates 0.0.0.0/0 on our
+# side, so the gateway's inbound policy lets that through. A VTI drops the
+# secpath, and raw's "meta iifkind vti" return keeps its packets from an
+# alias's zone, mark and DNAT, as "meta secpath" does for the others: the
+# fail-closed rule drops them, not the guard's rule for a flow in a partner
+# zone without its SA (which would, had they got acme's zone), and acme
+# sees nothing.
+test_route_based_vti()
+{
+	local out f0 f1 z0 z1
+	route_based ch5 && partner_servers || return 1
+	f0=$(rule_packets gw "an alias whose partner is down")
+	z0=$(rule_packets gw "a flow to a partner without its SA")
+	out=$(tcp_ask ch5 $UHOST $ALIAS_A.5 7001 "to acme's alias")
+	f1=$(rule_packets gw "an alias whose partner is down")
+	z1=$(rule_packets gw "a flow to a partner without its SA")
+	log "    umbrella $UHOST -> $ALIAS_A.5 through its SA: '$out'; the fail-closed rule counted $f0 -> $f1, the guard's first rule $z0 -> $z1"
+	[ -z "$out" ] || fail "umbrella reached acme through its alias: '$out'" || return 1
+	counted_more "$f0" "$f1" 1 ||
+		fail "the fail-closed rule counted '$f0' -> '$f1': the packets got a translation or were not decrypted; gateway's XFRM errors: $(nsx gw awk '$2 > 0' /proc/net/xfrm_stat | tr '\n' ' ')" || return 1
+	[ "$z0" != none ] && [ "$z1" = "$z0" ] ||
+		fail "the guard's first rule counted '$z0' -> '$z1': umbrella's packets got acme's zone"
 }
 
 # T4: acme terminated: globex keeps working without a gap, acme's alias is
@@ -935,10 +980,15 @@ test_restart_foreign_zones()
 
 echo "twice NAT integration suite, backend $BACKEND, $GW_CONF, strongSwan ${STRONGSWAN_VERSION:-${SW_VERSION:-5.9.8}}"
 lab_up
+# umbrella's child has 0.0.0.0/0 on our side: with it, charon would route
+# umbrella's network around the VTI (table 220, toward the peer), as it does
+# for every VTI unless told not to
+charon_conf gw "	install_routes = no"
 charon_start gw && charon_start ch && charon_start ch2 && charon_start ch3 &&
-	charon_start ch4 &&
+	charon_start ch4 && charon_start ch5 &&
 swan_load gw "$GW_CONF" && swan_load ch partner-acme && swan_load ch2 partner-globex &&
-	swan_load ch3 partner-initech && swan_load ch4 partner-hooli ||
+	swan_load ch3 partner-initech && swan_load ch4 partner-hooli &&
+	swan_load ch5 partner-umbrella ||
 	{ echo "0 passed, 1 failed"; exit 1; }
 tcp_server app $APP 7000 app || { echo "0 passed, 1 failed"; exit 1; }
 
@@ -951,7 +1001,8 @@ run_test "nft 1.0.6 lists the table" test_nft_lists_table
 run_test "T12 rule count constant when a third partner comes up" test_rule_count_constant
 run_test "the app to a partner's real address: nothing in clear" test_real_address_no_leak
 run_test "T9b a source outside the P side to an alias: dropped by the guard, nothing in clear" test_source_without_p_side
-run_test "T16 a route-based P-side tunnel into the same space passes the guard, only ESP" test_route_based_beside
+run_test "T16 a P-side tunnel into the same space through an XFRM interface passes the guard, only ESP" test_route_based_xfrmi
+run_test "T16b the same through a VTI" test_route_based_vti
 run_test "T7 globex sends acme's tuple: its own flow in its zone, never acme's" test_spoof_partner_tuple
 run_test "T8 globex sends the reply tuple of the app's flow to acme: not translated into it" test_spoof_partner_reply
 run_test "T10 the gateway's own ping to an alias, from P: answered, in the partner's zone" test_gateway_ping_alias

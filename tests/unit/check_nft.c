@@ -98,19 +98,16 @@ static void check_chain(struct nlmsghdr *nlh, const char *name, uint32_t hook,
 }
 
 /**
- * Check a rule's expressions: [match] payload saddr, payload daddr, lookup, nat
+ * Check a rule's expressions: payload saddr, payload daddr, lookup, nat
  */
 static void check_rule(struct nlmsghdr *nlh, const char *chain,
-					   const char *match, const char *iface, uint32_t nat_type,
-					   const char *map)
+					   uint32_t nat_type, const char *map)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nftnl_expr_iter *it;
 	struct nftnl_expr *e;
 	const char *names[8];
 	struct nftnl_expr *exprs[8];
-	const void *data;
-	uint32_t len;
 	int n = 0, i = 0;
 
 	ck_assert_uint_eq(nft_msgs_type(nlh), NFT_MSG_NEWRULE);
@@ -124,33 +121,7 @@ static void check_rule(struct nlmsghdr *nlh, const char *chain,
 		names[n++] = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 	}
 	nftnl_expr_iter_destroy(it);
-
-	if (match)
-	{
-		ck_assert_int_eq(n, 6);
-		ck_assert_str_eq(names[0], "meta");
-		ck_assert_str_eq(names[1], "cmp");
-		data = nftnl_expr_get(exprs[1], NFTNL_EXPR_CMP_DATA, &len);
-		if (iface)
-		{
-			ck_assert_uint_eq(nftnl_expr_get_u32(exprs[0], NFTNL_EXPR_META_KEY),
-							  NFT_META_IIFNAME);
-			ck_assert_uint_eq(len, strlen(iface) + 1);
-			ck_assert_str_eq((const char*)data, iface);
-		}
-		else
-		{
-			ck_assert_uint_eq(nftnl_expr_get_u32(exprs[0], NFTNL_EXPR_META_KEY),
-							  NFT_META_SECPATH);
-			ck_assert_uint_eq(len, 1);
-			ck_assert_uint_eq(*(const uint8_t*)data, 1);
-		}
-		i = 2;
-	}
-	else
-	{
-		ck_assert_int_eq(n, 4);
-	}
+	ck_assert_int_eq(n, 4);
 	ck_assert_str_eq(names[i], "payload");
 	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i], NFTNL_EXPR_PAYLOAD_OFFSET), 12);
 	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i], NFTNL_EXPR_PAYLOAD_DREG), NFT_REG_1);
@@ -236,15 +207,33 @@ static void check_rule_lookup(struct nlmsghdr *nlh, const char *chain,
 	nftnl_rule_free(r);
 }
 
+/**
+ * Check that a message creates a regular chain (no hook, no type)
+ */
+static void check_regular_chain(struct nlmsghdr *nlh, const char *name)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+
+	ck_assert_uint_eq(nft_msgs_type(nlh), NFT_MSG_NEWCHAIN);
+	ck_assert_int_eq(nftnl_chain_nlmsg_parse(nlh, c), 0);
+	ck_assert_str_eq(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), name);
+	ck_assert(!nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM));
+	ck_assert(!nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE));
+	nftnl_chain_free(c);
+}
+
 static void check_whole_table(const char *iface)
 {
 	nl_batch_t *batch = nl_batch_create();
+	char buf[256];
+	int i;
 
 	nft_msg_begin(batch);
 	tunnel_nat_nft_table(batch, "tn_test", iface, NULL, FALSE);
 	nft_msg_end(batch);
 	nft_msgs_split(batch);
-	ck_assert_int_eq(nft_nmsgs, 21);
+	/* with an interface one goto to the decrypted chain, else two */
+	ck_assert_int_eq(nft_nmsgs, iface ? 23 : 24);
 	nft_msgs_check_seq_and_acks();
 	/* replace in one transaction: add (no error if it exists), delete, create */
 	check_table(nft_msgs[1], NFT_MSG_NEWTABLE, NLM_F_CREATE);
@@ -259,16 +248,38 @@ static void check_whole_table(const char *iface)
 	check_set_name(nft_msgs[10], "closed4", NFT_SET_INTERVAL | NFT_SET_CONCAT, 8, 0);
 	check_chain(nft_msgs[11], "prerouting", NF_INET_PRE_ROUTING, -100);
 	check_chain(nft_msgs[12], "postrouting", NF_INET_POST_ROUTING, 100);
+	check_regular_chain(nft_msgs[13], "decrypted");
+	/* what came out of IPsec goes to the decrypted chain: decrypted by
+	 * XFRM, or out of a VTI (which drops the secpath); with kernel-libipsec
+	 * what arrives on its TUN device */
+	if (iface)
+	{
+		ck_assert_str_eq(nft_msgs_rule_str(nft_msgs[14], buf, sizeof(buf)),
+			"prerouting: meta iifname>1 | cmp eq 1 'ipsec0' | "
+			"verdict goto decrypted");
+		i = 15;
+	}
+	else
+	{
+		ck_assert_str_eq(nft_msgs_rule_str(nft_msgs[14], buf, sizeof(buf)),
+			"prerouting: meta secpath>1 | cmp eq 1 0x1 | "
+			"verdict goto decrypted");
+		ck_assert_str_eq(nft_msgs_rule_str(nft_msgs[15], buf, sizeof(buf)),
+			"prerouting: meta iifkind>1 | cmp eq 1 0x697476 | "
+			"verdict goto decrypted");
+		i = 16;
+	}
 	/* a fixed number of rules per chain, whatever the number of tunnels:
-	 * port forwards, exact pairs, ranges, the closed addresses; SNAT of
-	 * exact pairs, ranges, many-to-one */
-	check_rule_lookup(nft_msgs[13], "prerouting", "forward4", NFT_NAT_DNAT);
-	check_rule(nft_msgs[14], "prerouting", "in", iface, NFT_NAT_DNAT, "dnat4");
-	check_rule(nft_msgs[15], "prerouting", "in", iface, NFT_NAT_DNAT, "dnat4_ranges");
-	check_rule_lookup(nft_msgs[16], "prerouting", "closed4", -1);
-	check_rule(nft_msgs[17], "postrouting", NULL, NULL, NFT_NAT_SNAT, "snat4");
-	check_rule(nft_msgs[18], "postrouting", NULL, NULL, NFT_NAT_SNAT, "snat4_ranges");
-	check_rule_lookup(nft_msgs[19], "postrouting", "pat4", NFT_NAT_SNAT);
+	 * port forwards, exact pairs, ranges, the closed addresses, none
+	 * matching the inbound interface again; SNAT of exact pairs, ranges,
+	 * many-to-one */
+	check_rule_lookup(nft_msgs[i], "decrypted", "forward4", NFT_NAT_DNAT);
+	check_rule(nft_msgs[i + 1], "decrypted", NFT_NAT_DNAT, "dnat4");
+	check_rule(nft_msgs[i + 2], "decrypted", NFT_NAT_DNAT, "dnat4_ranges");
+	check_rule_lookup(nft_msgs[i + 3], "decrypted", "closed4", -1);
+	check_rule(nft_msgs[i + 4], "postrouting", NFT_NAT_SNAT, "snat4");
+	check_rule(nft_msgs[i + 5], "postrouting", NFT_NAT_SNAT, "snat4_ranges");
+	check_rule_lookup(nft_msgs[i + 6], "postrouting", "pat4", NFT_NAT_SNAT);
 	ck_assert_str_eq(batch->describe(batch, 2), "delete stale table ip tn_test");
 	batch->destroy(batch);
 }
@@ -352,23 +363,23 @@ START_TEST(test_table_counters)
 	nft_msg_end(batch);
 	nft_msgs_split(batch);
 	nft_msgs_check_seq_and_acks();
-	/* the table without counters (19 messages), then 6 counting sets, the
+	/* the table without counters (22 messages), then 6 counting sets, the
 	 * chain and 7 rules, the same number at any number of tunnels */
-	ck_assert_int_eq(nft_nmsgs, 35);
-	check_rule_lookup(nft_msgs[19], "postrouting", "pat4", NFT_NAT_SNAT);
-	check_count_set(nft_msgs[20], "dnat4_count", 0, 8);
-	check_count_set(nft_msgs[21], "dnat4_ranges_count",
+	ck_assert_int_eq(nft_nmsgs, 38);
+	check_rule_lookup(nft_msgs[22], "postrouting", "pat4", NFT_NAT_SNAT);
+	check_count_set(nft_msgs[23], "dnat4_count", 0, 8);
+	check_count_set(nft_msgs[24], "dnat4_ranges_count",
 					NFT_SET_INTERVAL | NFT_SET_CONCAT, 8);
-	check_count_set(nft_msgs[22], "snat4_count", 0, 8);
-	check_count_set(nft_msgs[23], "snat4_ranges_count",
+	check_count_set(nft_msgs[25], "snat4_count", 0, 8);
+	check_count_set(nft_msgs[26], "snat4_ranges_count",
 					NFT_SET_INTERVAL | NFT_SET_CONCAT, 8);
-	check_count_set(nft_msgs[24], "forward4_count",
+	check_count_set(nft_msgs[27], "forward4_count",
 					NFT_SET_INTERVAL | NFT_SET_CONCAT, 16);
-	check_count_set(nft_msgs[25], "pat4_count",
+	check_count_set(nft_msgs[28], "pat4_count",
 					NFT_SET_INTERVAL | NFT_SET_CONCAT, 8);
 	c = nftnl_chain_alloc();
-	ck_assert_uint_eq(nft_msgs_type(nft_msgs[26]), NFT_MSG_NEWCHAIN);
-	ck_assert_int_eq(nftnl_chain_nlmsg_parse(nft_msgs[26], c), 0);
+	ck_assert_uint_eq(nft_msgs_type(nft_msgs[29]), NFT_MSG_NEWCHAIN);
+	ck_assert_int_eq(nftnl_chain_nlmsg_parse(nft_msgs[29], c), 0);
 	ck_assert_str_eq(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), "count");
 	ck_assert_str_eq(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE), "filter");
 	ck_assert_uint_eq(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM), NF_INET_FORWARD);
@@ -376,7 +387,7 @@ START_TEST(test_table_counters)
 	nftnl_chain_free(c);
 	for (i = 0; i < countof(rules); i++)
 	{
-		ck_assert_str_eq(nft_msgs_rule_str(nft_msgs[27 + i], buf, sizeof(buf)),
+		ck_assert_str_eq(nft_msgs_rule_str(nft_msgs[30 + i], buf, sizeof(buf)),
 						 rules[i]);
 	}
 	batch->destroy(batch);

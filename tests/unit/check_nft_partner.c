@@ -124,11 +124,19 @@ static int expected_rules(const char **exp)
 	const char *chain;
 	int n = 0, i, c;
 
+	/* first, what came out of IPsec goes to the P side's chain of
+	 * decrypted packets, and sees no alias DNAT */
+	exp[n++] = "prerouting: meta secpath>1 | cmp eq 1 0x1 | "
+			   "verdict goto decrypted";
+	exp[n++] = "prerouting: meta iifkind>1 | cmp eq 1 0x697476 | "
+			   "verdict goto decrypted";
 	/* zone and mark in one rule: a miss in the zone map ends it */
 	exp[n++] = "raw_pre: xfrm reqid in 0>1 | lookup pzone4 1>1 | "
 			   "ct set zone<1 | xfrm reqid in 0>1 | lookup pmark4 1>1 | "
 			   "meta set mark<1";
+	/* decrypted packets, also out of a VTI (no secpath), get no alias zone */
 	exp[n++] = "raw_pre: meta secpath>1 | cmp eq 1 0x1 | verdict return";
+	exp[n++] = "raw_pre: meta iifkind>1 | cmp eq 1 0x697476 | verdict return";
 	for (c = 0; c < 2; c++)
 	{
 		chain = c ? "raw_out" : "raw_pre";
@@ -154,17 +162,16 @@ static int expected_rules(const char **exp)
 						   c ? "output_nat" : "prerouting", masks[i], lens[i]);
 		}
 	}
-	/* the P side's seven rules, as without partners */
-	exp[n++] = "prerouting: meta secpath>1 | cmp eq 1 0x1 | payload nh@12>1 | "
-			   "payload nh@16>9 | meta l4proto>10 | payload th@2>11 | "
+	/* the P side's other seven rules, as without partners */
+	exp[n++] = "decrypted: payload nh@12>1 | payload nh@16>9 | "
+			   "meta l4proto>10 | payload th@2>11 | "
 			   "lookup forward4 1>1 | nat dnat 1-0 flags 0x0";
-	exp[n++] = "prerouting: meta secpath>1 | cmp eq 1 0x1 | payload nh@12>1 | "
-			   "payload nh@16>9 | lookup dnat4 1>1 | nat dnat 1-9 flags 0x40";
-	exp[n++] = "prerouting: meta secpath>1 | cmp eq 1 0x1 | payload nh@12>1 | "
-			   "payload nh@16>9 | lookup dnat4_ranges 1>1 | "
-			   "nat dnat 1-9 flags 0x40";
-	exp[n++] = "prerouting: meta secpath>1 | cmp eq 1 0x1 | payload nh@12>1 | "
-			   "payload nh@16>9 | lookup closed4 1 | counter | verdict drop";
+	exp[n++] = "decrypted: payload nh@12>1 | payload nh@16>9 | "
+			   "lookup dnat4 1>1 | nat dnat 1-9 flags 0x40";
+	exp[n++] = "decrypted: payload nh@12>1 | payload nh@16>9 | "
+			   "lookup dnat4_ranges 1>1 | nat dnat 1-9 flags 0x40";
+	exp[n++] = "decrypted: payload nh@12>1 | payload nh@16>9 | "
+			   "lookup closed4 1 | counter | verdict drop";
 	exp[n++] = "postrouting: payload nh@12>1 | payload nh@16>9 | "
 			   "lookup snat4 1>1 | nat snat 1-9 flags 0x40";
 	exp[n++] = "postrouting: payload nh@12>1 | payload nh@16>9 | "
@@ -489,7 +496,7 @@ START_TEST(test_table_partner)
 	nft_msg_end(batch);
 	nft_msgs_split(batch);
 	nft_msgs_check_seq_and_acks();
-	ck_assert_int_eq(nft_nmsgs, 68);
+	ck_assert_int_eq(nft_nmsgs, 72);
 
 	/* the P side's table first (begin, 3 table messages, 7 maps), then the
 	 * maps keyed by reqid, then per class its five objects and the element
@@ -513,20 +520,27 @@ START_TEST(test_table_partner)
 
 	check_chain(nft_msgs[29], "prerouting", "nat", NF_INET_PRE_ROUTING, -100);
 	check_chain(nft_msgs[30], "postrouting", "nat", NF_INET_POST_ROUTING, 100);
-	check_chain(nft_msgs[31], "raw_pre", "filter", NF_INET_PRE_ROUTING, -300);
-	check_chain(nft_msgs[32], "raw_out", "route", NF_INET_LOCAL_OUT, -300);
-	check_chain(nft_msgs[33], "mangle_pre", "filter", NF_INET_PRE_ROUTING,
-				-150);
-	check_chain(nft_msgs[34], "output_nat", "nat", NF_INET_LOCAL_OUT, -100);
-	check_chain(nft_msgs[35], "guard_post", "filter", NF_INET_POST_ROUTING,
-				200);
-
-	/* 3 fixed rules, 5 per class, 3 guard rules, 1 fail-closed per class,
-	 * 2 returns and 2 real-address guards per class; the P side's 7
-	 * unchanged between them */
+	ck_assert_str_eq(batch->describe(batch, 31),
+					 "add chain ip tn_test decrypted");
+	/* 4 fixed rules, 5 per class, 3 guard rules, 1 fail-closed per class,
+	 * 2 returns and 2 real-address guards per class; the P side's 9
+	 * unchanged, its two gotos first, before the partner side's chains */
 	n = expected_rules(exp);
-	ck_assert_int_eq(n, 7 + 3 + 2 * 5 + 3 + 2 * 1 + 2 + 2 * 2);
-	for (i = 36; i < nft_nmsgs - 1; i++)
+	ck_assert_int_eq(n, 9 + 4 + 2 * 5 + 3 + 2 * 1 + 2 + 2 * 2);
+	for (i = 32; i < 34; i++)
+	{
+		ck_assert_str_eq(nft_msgs_rule_str(nft_msgs[i], buf, sizeof(buf)),
+						 exp[rules]);
+		rules++;
+	}
+	check_chain(nft_msgs[34], "raw_pre", "filter", NF_INET_PRE_ROUTING, -300);
+	check_chain(nft_msgs[35], "raw_out", "route", NF_INET_LOCAL_OUT, -300);
+	check_chain(nft_msgs[36], "mangle_pre", "filter", NF_INET_PRE_ROUTING,
+				-150);
+	check_chain(nft_msgs[37], "output_nat", "nat", NF_INET_LOCAL_OUT, -100);
+	check_chain(nft_msgs[38], "guard_post", "filter", NF_INET_POST_ROUTING,
+				200);
+	for (i = 39; i < nft_nmsgs - 1; i++)
 	{
 		ck_assert_int_lt(rules, n);
 		ck_assert_str_eq(nft_msgs_rule_str(nft_msgs[i], buf, sizeof(buf)),
@@ -603,12 +617,13 @@ START_TEST(test_table_without_partner)
 		FALSE);
 	nft_msg_end(batch);
 	nft_msgs_split(batch);
-	/* the P side's table alone: its two chains and seven rules */
-	ck_assert_int_eq(nft_nmsgs, 21);
-	for (i = 13; i < 20; i++)
+	/* the P side's table alone: its three chains and nine rules */
+	ck_assert_int_eq(nft_nmsgs, 24);
+	for (i = 14; i < 23; i++)
 	{
 		nft_msgs_rule_str(nft_msgs[i], buf, sizeof(buf));
-		ck_assert(strpfx(buf, "prerouting:") || strpfx(buf, "postrouting:"));
+		ck_assert(strpfx(buf, "prerouting:") || strpfx(buf, "decrypted:") ||
+				  strpfx(buf, "postrouting:"));
 		ck_assert(!strstr(buf, "4_l"));
 	}
 	batch->destroy(batch);
@@ -906,10 +921,10 @@ START_TEST(test_table_lazy)
 	tunnel_nat_nft_table(batch, "tn_test", NULL, &partner, FALSE);
 	nft_msg_end(batch);
 	nft_msgs_split(batch);
-	/* 68 with the two classes of the settings; the lazy one adds its four
+	/* 72 with the two classes of the settings; the lazy one adds its four
 	 * maps and five rules, but no set of configured aliases and no
 	 * fail-closed rule */
-	ck_assert_int_eq(nft_nmsgs, 68 + 4 + 5);
+	ck_assert_int_eq(nft_nmsgs, 72 + 4 + 5);
 	describe_all(batch, desc, sizeof(desc));
 	ck_assert(strstr(desc, "add map ip tn_test psnat4_l32\n"));
 	ck_assert(!strstr(desc, "acfg4_l32"));

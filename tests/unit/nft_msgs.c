@@ -148,6 +148,8 @@ static const char *meta_key(uint32_t key)
 			return "l4proto";
 		case NFT_META_OIFKIND:
 			return "oifkind";
+		case NFT_META_IIFKIND:
+			return "iifkind";
 		default:
 			return "?";
 	}
@@ -276,6 +278,14 @@ static int expr_str(char *buf, size_t len, struct nftnl_expr *e)
 	}
 	if (streq(name, "immediate"))
 	{
+		int v = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
+
+		if (v == NFT_JUMP || v == NFT_GOTO)
+		{
+			return snprintf(buf, len, "verdict %s %s",
+				v == NFT_JUMP ? "jump" : "goto",
+				nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN));
+		}
 		return snprintf(buf, len, "verdict %s",
 			verdict(nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT)));
 	}
