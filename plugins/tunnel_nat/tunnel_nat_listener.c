@@ -696,7 +696,8 @@ METHOD(tunnel_nat_listener_t, start, bool,
 										  "tunnel-nat");
 		DBG1(DBG_CFG, "tunnel-nat: table ip %s ready, %u mappings, DNAT of "
 			 "packets %s%s", config->table, array_count(config->mappings),
-			 this->iface ? "arriving on " : "decrypted by IPsec (meta secpath, or out of a VTI)",
+			 this->iface ? "arriving on "
+						 : "decrypted by IPsec (meta secpath, or out of a VTI)",
 			 this->iface ?: "");
 	}
 	else

@@ -95,48 +95,53 @@ static bool elem_exact(tunnel_nat_elem_t *elem)
 }
 
 /**
- * meta KEY NAME goto decrypted (KEY: iifname or iifkind, whose values are
- * compared as strings with their NUL)
+ * One rule of tunnel_nat_nft_decrypted(): MATCH, then goto TO or return
  */
-static void goto_by_name(nl_batch_t *batch, const char *table, uint32_t key,
-						 const char *value, const char *comment)
+static void decrypted_rule(nl_batch_t *batch, const char *table,
+						   const char *chain, uint32_t key, const char *name,
+						   const char *to, const char *comment, const char *why)
 {
 	struct nftnl_rule *r;
+	char buf[128];
 
-	r = nft_rule_alloc(table, TUNNEL_NAT_CHAIN_PRE);
-	nft_expr_meta_name(r, key, value);
-	nft_expr_goto(r, TUNNEL_NAT_CHAIN_DECRYPTED);
-	nft_msg_rule(batch, r, comment);
+	r = nft_rule_alloc(table, chain);
+	if (name)
+	{
+		nft_expr_meta_name(r, key, name);
+	}
+	else
+	{
+		nft_expr_secpath_exists(r);
+	}
+	if (to)
+	{
+		nft_expr_goto(r, to);
+	}
+	else
+	{
+		nft_expr_verdict(r, NFT_RETURN);
+	}
+	snprintf(buf, sizeof(buf), "tunnel-nat: %s%s", comment, why);
+	nft_msg_rule(batch, r, buf);
 }
 
-/**
- * The rules that send packets that came out of IPsec to the chain of their
- * translations (see tunnel_nat_nft_table()), first in prerouting: meta
- * secpath exists, or meta iifkind "vti" (a VTI's decapsulation scrubs the
- * packet, its secpath included), or iifname IFACE. A goto: the rest of
- * prerouting, the partner side's DNAT of our hosts' packets to an alias,
- * is not for them (a packet a tunnel with wide selectors lets through to
- * another partner's alias would get that partner's real address, and no
- * SA: it is left to the fail-closed rule)
+/*
+ * Described in header
  */
-static void decrypted_gotos(nl_batch_t *batch, const char *table,
-							const char *iface)
+void tunnel_nat_nft_decrypted(nl_batch_t *batch, const char *table,
+							  const char *chain, const char *iface,
+							  const char *to, const char *comment)
 {
-	struct nftnl_rule *r;
-
 	if (iface)
 	{
-		goto_by_name(batch, table, NFT_META_IIFNAME, iface,
-					 "tunnel-nat: packets decrypted on this interface");
+		decrypted_rule(batch, table, chain, NFT_META_IIFNAME, iface, to,
+					   comment, ", decrypted on this interface");
 		return;
 	}
-	r = nft_rule_alloc(table, TUNNEL_NAT_CHAIN_PRE);
-	nft_expr_secpath_exists(r);
-	nft_expr_goto(r, TUNNEL_NAT_CHAIN_DECRYPTED);
-	nft_msg_rule(batch, r, "tunnel-nat: packets decrypted by IPsec");
-	goto_by_name(batch, table, NFT_META_IIFKIND, "vti",
-				 "tunnel-nat: packets decrypted by IPsec, out of a VTI (which "
-				 "drops their secpath)");
+	decrypted_rule(batch, table, chain, 0, NULL, to, comment,
+				   ", decrypted by IPsec");
+	decrypted_rule(batch, table, chain, NFT_META_IIFKIND, "vti", to, comment,
+				   ", out of a VTI (decrypted, its secpath dropped)");
 }
 
 /**
@@ -337,8 +342,14 @@ void tunnel_nat_nft_table(nl_batch_t *batch, const char *table,
 	nft_msg_chain(batch, table, TUNNEL_NAT_CHAIN_POST, NF_INET_POST_ROUTING,
 				  PRIO_SRCNAT, "nat");
 	nft_msg_regular_chain(batch, table, TUNNEL_NAT_CHAIN_DECRYPTED);
-	/* what came out of IPsec goes to the decrypted chain, and no further */
-	decrypted_gotos(batch, table, iface);
+	/* what came out of IPsec goes to the decrypted chain, first and no
+	 * further: the rest of prerouting, the partner side's DNAT of our
+	 * hosts' packets to an alias, is not for them (a packet that a tunnel
+	 * with wide selectors lets through to another partner's alias would
+	 * get that partner's real address and no SA: it is left to the
+	 * fail-closed rule) */
+	tunnel_nat_nft_decrypted(batch, table, TUNNEL_NAT_CHAIN_PRE, iface,
+							 TUNNEL_NAT_CHAIN_DECRYPTED, "DNAT");
 	if (partner)
 	{	/* the alias DNAT of our hosts' packets comes after the gotos, the
 		 * partner SNAT after the P side's SNAT rules: an app-started flow

@@ -43,14 +43,9 @@ extern const char *tunnel_nat_map_names[];
  * Add messages that create the table from scratch, replacing any table of
  * that name: add table, delete table, add table, its maps, chains and rules.
  *
- * Only packets that came out of IPsec get to the DNAT rules (the chain
- * decrypted, gone to first in prerouting; they see no other rule of
- * prerouting, so never the partner side's alias DNAT): decrypted by XFRM
- * (meta secpath exists: policy-based tunnels and XFRM interfaces), or
- * arriving on a VTI
- * (meta iifkind "vti": its decapsulation drops the secpath, and only
- * decrypted packets come out of it), or, if iface is given, those that
- * arrived on that interface (kernel-libipsec's TUN device) instead.
+ * Only packets that came out of IPsec (tunnel_nat_nft_decrypted()) get to
+ * the DNAT rules, in the chain decrypted, gone to first in prerouting; they
+ * see no other rule of prerouting, so never the partner side's alias DNAT.
  *
  * With partner-side mappings, the table also gets the chains, the maps and
  * the rules of the partner side, for each length class of the settings;
@@ -69,6 +64,24 @@ extern const char *tunnel_nat_map_names[];
 void tunnel_nat_nft_table(nl_batch_t *batch, const char *table,
 						  const char *iface, tunnel_nat_nft_partner_t *partner,
 						  bool counters);
+
+/**
+ * Add the rules that end, in a chain, the packets that came out of IPsec
+ * (one verdict, each rule one way of coming out): decrypted by XFRM (meta
+ * secpath exists: policy-based tunnels and XFRM interfaces) or arriving on
+ * a VTI (meta iifkind "vti": its decapsulation drops the secpath, and only
+ * decrypted packets come out of it); or, if iface is given, instead of
+ * both, those that arrived on that interface (kernel-libipsec's TUN
+ * device).
+ *
+ * @param chain		chain to add them to
+ * @param iface		interface decrypted packets arrive on, NULL for XFRM
+ * @param to		chain to go to, NULL to return
+ * @param comment	what the rules are for, the start of their comments
+ */
+void tunnel_nat_nft_decrypted(nl_batch_t *batch, const char *table,
+							  const char *chain, const char *iface,
+							  const char *to, const char *comment);
 
 /**
  * Add a message deleting the table.

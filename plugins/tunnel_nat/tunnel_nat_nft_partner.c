@@ -282,39 +282,6 @@ static void reqid_rule(nl_batch_t *batch, const char *table)
 }
 
 /**
- * meta KEY "KIND" return, in a chain
- */
-static void kind_return_rule(nl_batch_t *batch, const char *table,
-							 const char *chain, uint32_t key, const char *kind,
-							 const char *comment)
-{
-	struct nftnl_rule *r;
-
-	r = nft_rule_alloc(table, chain);
-	nft_expr_meta_name(r, key, kind);
-	nft_expr_verdict(r, NFT_RETURN);
-	nft_msg_rule(batch, r, comment);
-}
-
-/**
- * meta secpath exists return; meta iifkind "vti" return: a decrypted packet
- * gets no alias zone (out of a VTI it has no secpath, see
- * tunnel_nat_nft_table())
- */
-static void decrypted_return_rules(nl_batch_t *batch, const char *table)
-{
-	struct nftnl_rule *r;
-
-	r = nft_rule_alloc(table, TUNNEL_NAT_CHAIN_RAW_PRE);
-	nft_expr_secpath_exists(r);
-	nft_expr_verdict(r, NFT_RETURN);
-	nft_msg_rule(batch, r, "tunnel-nat: a decrypted packet has its zone");
-	kind_return_rule(batch, table, TUNNEL_NAT_CHAIN_RAW_PRE, NFT_META_IIFKIND,
-					 "vti", "tunnel-nat: a packet out of a VTI was decrypted, "
-					 "it gets no alias zone");
-}
-
-/**
  * ct zone set ip daddr & mask map @azone4_lL
  * meta mark set ip daddr & mask map @amark4_lL
  *
@@ -390,7 +357,10 @@ void tunnel_nat_nft_partner_rules_pre(nl_batch_t *batch, const char *table,
 	int len;
 
 	reqid_rule(batch, table);
-	decrypted_return_rules(batch, table);
+	/* a decrypted packet has its zone (from the reqid, or none): it gets
+	 * no alias zone (the partner side is XFRM only: no interface) */
+	tunnel_nat_nft_decrypted(batch, table, TUNNEL_NAT_CHAIN_RAW_PRE, NULL,
+							 NULL, "no alias zone");
 	for_each_class(all, len)
 	{
 		alias_rule(batch, table, TUNNEL_NAT_CHAIN_RAW_PRE, len);
@@ -489,9 +459,13 @@ static void fail_closed_rule(nl_batch_t *batch, const char *table, uint8_t len)
 static void route_based_return_rule(nl_batch_t *batch, const char *table,
 									const char *kind)
 {
-	kind_return_rule(batch, table, TUNNEL_NAT_CHAIN_GUARD, NFT_META_OIFKIND,
-					 kind, "tunnel-nat: route-based tunnels get their SA "
-					 "later");
+	struct nftnl_rule *r;
+
+	r = nft_rule_alloc(table, TUNNEL_NAT_CHAIN_GUARD);
+	nft_expr_meta_name(r, NFT_META_OIFKIND, kind);
+	nft_expr_verdict(r, NFT_RETURN);
+	nft_msg_rule(batch, r, "tunnel-nat: route-based tunnels get their SA "
+				 "later");
 }
 
 /**

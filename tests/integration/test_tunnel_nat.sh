@@ -21,7 +21,7 @@ ensure_up()
 	wait_for 10 child_installed "$role" "$child" || fail "$child did not come up"
 }
 
-# p_side_rules: the rules of the NAT chains: the jumps to the chain of
+# p_side_rules: the rules of the NAT chains: the gotos to the chain of
 # decrypted packets (kernel-libipsec: one, by its TUN device; kernel XFRM:
 # two, meta secpath and a VTI's packets), its 4 rules (port forwards, exact
 # pairs, ranges, closed addresses) and postrouting's 3

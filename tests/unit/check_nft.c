@@ -108,7 +108,7 @@ static void check_rule(struct nlmsghdr *nlh, const char *chain,
 	struct nftnl_expr *e;
 	const char *names[8];
 	struct nftnl_expr *exprs[8];
-	int n = 0, i = 0;
+	int n = 0;
 
 	ck_assert_uint_eq(nft_msgs_type(nlh), NFT_MSG_NEWRULE);
 	ck_assert_int_eq(nftnl_rule_nlmsg_parse(nlh, r), 0);
@@ -122,22 +122,22 @@ static void check_rule(struct nlmsghdr *nlh, const char *chain,
 	}
 	nftnl_expr_iter_destroy(it);
 	ck_assert_int_eq(n, 4);
-	ck_assert_str_eq(names[i], "payload");
-	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i], NFTNL_EXPR_PAYLOAD_OFFSET), 12);
-	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i], NFTNL_EXPR_PAYLOAD_DREG), NFT_REG_1);
-	ck_assert_str_eq(names[i + 1], "payload");
-	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i + 1], NFTNL_EXPR_PAYLOAD_OFFSET), 16);
-	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i + 1], NFTNL_EXPR_PAYLOAD_DREG), NFT_REG32_01);
-	ck_assert_str_eq(names[i + 2], "lookup");
-	ck_assert_str_eq(nftnl_expr_get_str(exprs[i + 2], NFTNL_EXPR_LOOKUP_SET), map);
-	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i + 2], NFTNL_EXPR_LOOKUP_SREG), NFT_REG_1);
-	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i + 2], NFTNL_EXPR_LOOKUP_DREG), NFT_REG_1);
-	ck_assert_str_eq(names[i + 3], "nat");
-	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i + 3], NFTNL_EXPR_NAT_TYPE), nat_type);
-	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i + 3], NFTNL_EXPR_NAT_FAMILY), NFPROTO_IPV4);
-	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i + 3], NFTNL_EXPR_NAT_REG_ADDR_MIN), NFT_REG_1);
-	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i + 3], NFTNL_EXPR_NAT_REG_ADDR_MAX), NFT_REG32_01);
-	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[i + 3], NFTNL_EXPR_NAT_FLAGS), NF_NAT_RANGE_NETMAP);
+	ck_assert_str_eq(names[0], "payload");
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[0], NFTNL_EXPR_PAYLOAD_OFFSET), 12);
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[0], NFTNL_EXPR_PAYLOAD_DREG), NFT_REG_1);
+	ck_assert_str_eq(names[1], "payload");
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[1], NFTNL_EXPR_PAYLOAD_OFFSET), 16);
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[1], NFTNL_EXPR_PAYLOAD_DREG), NFT_REG32_01);
+	ck_assert_str_eq(names[2], "lookup");
+	ck_assert_str_eq(nftnl_expr_get_str(exprs[2], NFTNL_EXPR_LOOKUP_SET), map);
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[2], NFTNL_EXPR_LOOKUP_SREG), NFT_REG_1);
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[2], NFTNL_EXPR_LOOKUP_DREG), NFT_REG_1);
+	ck_assert_str_eq(names[3], "nat");
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[3], NFTNL_EXPR_NAT_TYPE), nat_type);
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[3], NFTNL_EXPR_NAT_FAMILY), NFPROTO_IPV4);
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[3], NFTNL_EXPR_NAT_REG_ADDR_MIN), NFT_REG_1);
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[3], NFTNL_EXPR_NAT_REG_ADDR_MAX), NFT_REG32_01);
+	ck_assert_uint_eq(nftnl_expr_get_u32(exprs[3], NFTNL_EXPR_NAT_FLAGS), NF_NAT_RANGE_NETMAP);
 	ck_assert(nftnl_rule_is_set(r, NFTNL_RULE_USERDATA));
 	nftnl_rule_free(r);
 }
