@@ -46,6 +46,43 @@ bool tunnel_parse_u32(const char *str, uint64_t min, uint64_t max,
 /*
  * Described in header
  */
+bool tunnel_parse_yes_no(const char *value, bool *out)
+{
+	if (strcaseeq(value, "yes") || strcaseeq(value, "true") ||
+		streq(value, "1"))
+	{
+		*out = TRUE;
+		return TRUE;
+	}
+	if (strcaseeq(value, "no") || strcaseeq(value, "false") ||
+		streq(value, "0"))
+	{
+		*out = FALSE;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+/*
+ * Described in header
+ */
+bool tunnel_key_known(const char *key, const char **keys, int count)
+{
+	int i;
+
+	for (i = 0; i < count; i++)
+	{
+		if (streq(key, keys[i]))
+		{
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/*
+ * Described in header
+ */
 bool tunnel_parse_mark(const char *str, uint32_t *mark, uint32_t *mask)
 {
 	char buf[64], *slash;

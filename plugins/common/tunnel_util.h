@@ -42,6 +42,25 @@ const char *tunnel_parse_prefix(const char *str, uint32_t *addr,
 								uint8_t *prefixlen);
 
 /**
+ * Parse a yes/no value as charon does (yes, true, 1, no, false, 0).
+ *
+ * @param value			string to parse
+ * @param out			parsed value
+ * @return				FALSE if the value is neither
+ */
+bool tunnel_parse_yes_no(const char *value, bool *out);
+
+/**
+ * Check if a settings key is one of a list.
+ *
+ * @param key			key to look up
+ * @param keys			known keys
+ * @param count			number of known keys
+ * @return				TRUE if key is among keys
+ */
+bool tunnel_key_known(const char *key, const char **keys, int count);
+
+/**
  * Default of tunnel-route's mark setting, VALUE/MASK
  */
 #define TUNNEL_ROUTE_DEFAULT_MARK 0x4000000

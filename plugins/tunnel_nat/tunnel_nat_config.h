@@ -25,7 +25,7 @@
 #include <collections/array.h>
 #include <collections/enumerator.h>
 
-#include "tunnel_nat_state.h"
+#include "tunnel_nat_mapping.h"
 
 /**
  * Default name of the nftables table the plugin owns.
@@ -43,111 +43,7 @@
  */
 #define TUNNEL_NAT_DEFAULT_PARTNER_CT_MARK 0x01000000
 
-typedef struct tunnel_nat_mapping_t tunnel_nat_mapping_t;
-typedef struct tunnel_nat_forward_t tunnel_nat_forward_t;
 typedef struct tunnel_nat_config_t tunnel_nat_config_t;
-
-/**
- * A port forward: P:port/proto to host:host_port.
- */
-struct tunnel_nat_forward_t {
-	/** IPPROTO_TCP or IPPROTO_UDP */
-	uint8_t proto;
-	/** port on P */
-	uint16_t port;
-	/** private host (host byte order) */
-	uint32_t host;
-	/** port on the host */
-	uint16_t host_port;
-};
-
-/**
- * A mapping of a public prefix P (the P side), one of three kinds:
- *
- * - 1:1: a private prefix of the same size, host bits kept, both ways;
- * - many-to-one (pat): a private prefix leaves as the one address P, source
- *   ports as the kernel picks them; inbound only the forwarded ports;
- * - port forwards only (no private side): P's forwarded ports go to their
- *   hosts, other ports of P are closed.
- *
- * Port forwards may come with pat. A mapping may also, or instead, be
- * partner-side: the partner's prefix (remote) is seen by our hosts as an
- * alias prefix of the same size, for exactly one CHILD_SA config. Addresses
- * are IPv4, in host byte order, with the host bits cleared.
- */
-struct tunnel_nat_mapping_t {
-
-	/**
-	 * Name of the settings section that defines the mapping
-	 */
-	char *name;
-
-	/**
-	 * Names of the CHILD_SA configs the mapping applies to, char*
-	 */
-	array_t *children;
-
-	/**
-	 * Public network address (P)
-	 */
-	uint32_t pub;
-
-	/**
-	 * Private network address
-	 */
-	uint32_t priv;
-
-	/**
-	 * Prefix length of the public side (of both for 1:1), 0..32
-	 */
-	uint8_t prefixlen;
-
-	/**
-	 * Prefix length of the private side
-	 */
-	uint8_t privlen;
-
-	/**
-	 * Whether the mapping has a private side (not only port forwards)
-	 */
-	bool has_private;
-
-	/**
-	 * Many-to-one: the private prefix leaves as the one address pub
-	 */
-	bool pat;
-
-	/**
-	 * Port forwards, tunnel_nat_forward_t
-	 */
-	array_t *forwards;
-
-	/**
-	 * Whether the mapping has no P side (a partner-side mapping without
-	 * public); pub, prefixlen, priv and forwards are then unset
-	 */
-	bool partner_only;
-
-	/**
-	 * Whether the mapping is partner-side (remote and alias)
-	 */
-	bool has_partner;
-
-	/**
-	 * Partner-side: the partner's prefix, as negotiated in remote_ts
-	 */
-	uint32_t remote;
-
-	/**
-	 * Partner-side: our alias prefix for remote
-	 */
-	uint32_t alias;
-
-	/**
-	 * Partner-side: prefix length of remote and alias
-	 */
-	uint8_t partnerlen;
-};
 
 /**
  * The plugin's settings, parsed and validated.
@@ -244,23 +140,5 @@ struct tunnel_nat_config_t {
  */
 tunnel_nat_config_t *tunnel_nat_config_load(settings_t *settings,
 											const char *ns, bool log);
-
-/**
- * Build the elements of one mapping for one pair of address ranges.
- *
- * @param map			mapping
- * @param local_from	first address of a negotiated local selector
- * @param local_to		last address of a negotiated local selector
- * @param remote_from	first address of a negotiated remote selector
- * @param remote_to		last address of a negotiated remote selector
- * @param comment		comment for the elements
- * @param elems			array to add the elements to (DNAT and SNAT for 1:1;
- *						many-to-one SNAT, the forwards and the closed P)
- * @return				FALSE if the public prefix is outside the local range
- */
-bool tunnel_nat_mapping_elems(tunnel_nat_mapping_t *map, uint32_t local_from,
-							  uint32_t local_to, uint32_t remote_from,
-							  uint32_t remote_to, const char *comment,
-							  array_t *elems);
 
 #endif /** TUNNEL_NAT_CONFIG_H_ @}*/

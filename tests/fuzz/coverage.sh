@@ -6,8 +6,8 @@
 # Builds the harness with clang's source-based coverage (no sanitizers),
 # runs every input of the given directories once and prints the coverage
 # of each function of the validators (tunnel_nat_config.c,
-# tunnel_route_config.c, tunnel_util.c). Everything lands in
-# build/fuzz/coverage; the HTML report is index.html there.
+# tunnel_nat_mapping.c, tunnel_route_config.c, tunnel_util.c). Everything
+# lands in build/fuzz/coverage; the HTML report is index.html there.
 #
 # Copyright (C) 2026 The tunnel-nat authors
 # SPDX-License-Identifier: GPL-2.0-or-later

@@ -10,6 +10,7 @@ SS=$(sed -n 's/^STRONGSWAN_CPPFLAGS = //p' "$SW_OBJ/Makefile")
 PREFIX=$SW_PREFIX
 # the validators, and what they use
 HARNESS_SOURCES="$TOP/plugins/tunnel_nat/tunnel_nat_config.c
+$TOP/plugins/tunnel_nat/tunnel_nat_mapping.c
 $TOP/plugins/tunnel_nat/tunnel_nat_claims.c
 $TOP/plugins/tunnel_nat/tunnel_nat_partner.c
 $TOP/plugins/tunnel_nat/tunnel_nat_state.c

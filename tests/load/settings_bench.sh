@@ -31,6 +31,7 @@ SS=$(sed -n 's/^STRONGSWAN_CPPFLAGS = //p' "$SW_OBJ/Makefile")
 cc -O2 $SS -I"$TOP/plugins/common" -I"$TOP/plugins/tunnel_nat" \
 	-I"$TOP/plugins/tunnel_route" "$TOP/tests/load/settings_bench.c" \
 	"$TOP/plugins/tunnel_nat/tunnel_nat_config.c" \
+	"$TOP/plugins/tunnel_nat/tunnel_nat_mapping.c" \
 	"$TOP/plugins/tunnel_nat/tunnel_nat_claims.c" \
 	"$TOP/plugins/tunnel_nat/tunnel_nat_partner.c" \
 	"$TOP/plugins/tunnel_nat/tunnel_nat_state.c" \
