@@ -14,6 +14,7 @@
 
 #include "tunnel_nat_listener.h"
 #include "tunnel_nat_kernel.h"
+#include "tunnel_nat_change.h"
 #include "tunnel_nat_sa.h"
 #include "tunnel_nat_zones.h"
 #include "tunnel_nat_backend.h"
@@ -375,59 +376,10 @@ METHOD(listener_t, ike_state_change, bool,
 }
 
 /**
- * Net change of one element over a batch of events
- */
-typedef struct {
-	tunnel_nat_elem_t elem;
-	int delta;
-} pend_t;
-
-static u_int pend_hash(const void *key)
-{
-	return tunnel_nat_elem_hash((tunnel_nat_elem_t*)key);
-}
-
-static bool pend_equals(const void *a, const void *b)
-{
-	return tunnel_nat_elem_equals((tunnel_nat_elem_t*)a, (tunnel_nat_elem_t*)b);
-}
-
-static void pend(hashtable_t *pending, array_t *elems, int delta)
-{
-	tunnel_nat_elem_t *elem;
-	pend_t *p;
-	u_int i;
-
-	for (i = 0; i < array_count(elems); i++)
-	{
-		array_get(elems, i, &elem);
-		p = pending->get(pending, elem);
-		if (!p)
-		{
-			INIT(p,
-				.elem = *elem,
-			);
-			pending->put(pending, &p->elem, p);
-		}
-		p->delta += delta;
-	}
-}
-
-/**
- * Collects the changes of a batch of events (the state engine's commit)
- */
-static bool collect(hashtable_t *pending, array_t *add, array_t *del)
-{
-	pend(pending, del, -1);
-	pend(pending, add, 1);
-	return TRUE;
-}
-
-/**
  * Apply one event to the state, collecting its changes
  */
 static void apply_op(private_tunnel_nat_listener_t *this, op_t *op,
-					 hashtable_t *pending)
+					 tunnel_nat_change_t *change)
 {
 	array_t *elems = NULL;
 
@@ -441,7 +393,7 @@ static void apply_op(private_tunnel_nat_listener_t *this, op_t *op,
 	{
 		case EVENT_UP:
 			if (elems && this->state->update(this->state, 0, op->new_id, elems,
-										(tunnel_nat_commit_t)collect, pending))
+											 tunnel_nat_change_collect, change))
 			{
 				set_rec(this, op->new_id, op->rec);
 				op->rec = NULL;
@@ -455,7 +407,7 @@ static void apply_op(private_tunnel_nat_listener_t *this, op_t *op,
 			}
 			set_rec(this, op->old_id, NULL);
 			this->state->update(this->state, op->old_id, 0, NULL,
-								(tunnel_nat_commit_t)collect, pending);
+								tunnel_nat_change_collect, change);
 			break;
 		case EVENT_REKEY:
 			if (!elems)
@@ -463,7 +415,7 @@ static void apply_op(private_tunnel_nat_listener_t *this, op_t *op,
 				break;
 			}
 			if (this->state->update(this->state, op->old_id, op->new_id, elems,
-									(tunnel_nat_commit_t)collect, pending))
+									tunnel_nat_change_collect, change))
 			{
 				set_rec(this, op->old_id, NULL);
 				set_rec(this, op->new_id, op->rec);
@@ -493,10 +445,8 @@ static void apply_op(private_tunnel_nat_listener_t *this, op_t *op,
 static void apply_ops(private_tunnel_nat_listener_t *this, array_t *ops,
 					  uint64_t begin, bool in_hook)
 {
-	hashtable_t *pending;
-	enumerator_t *enumerator;
+	tunnel_nat_change_t *change;
 	array_t *add, *del;
-	pend_t *p;
 	op_t *op;
 	char what[BUF_LEN];
 	uint64_t now;
@@ -515,27 +465,13 @@ static void apply_ops(private_tunnel_nat_listener_t *this, array_t *ops,
 		snprintf(what, sizeof(what), "tunnel-nat: %u CHILD_SA events",
 				 array_count(ops));
 	}
-	pending = hashtable_create(pend_hash, pend_equals, 8);
+	change = tunnel_nat_change_create();
 	for (i = 0; i < array_count(ops); i++)
 	{
 		array_get(ops, i, &op);
-		apply_op(this, op, pending);
+		apply_op(this, op, change);
 	}
-	add = array_create(0, 0);
-	del = array_create(0, 0);
-	enumerator = pending->create_enumerator(pending);
-	while (enumerator->enumerate(enumerator, NULL, &p))
-	{
-		if (p->delta > 0)
-		{
-			array_insert(add, ARRAY_TAIL, &p->elem);
-		}
-		else if (p->delta < 0)
-		{
-			array_insert(del, ARRAY_TAIL, &p->elem);
-		}
-	}
-	enumerator->destroy(enumerator);
+	change->get(change, &add, &del);
 	if ((array_count(add) || array_count(del)) &&
 		!this->kernel->commit(this->kernel, this->config, add, del, what,
 							  NULL, 0))
@@ -577,7 +513,7 @@ static void apply_ops(private_tunnel_nat_listener_t *this, array_t *ops,
 	}
 	array_destroy(add);
 	array_destroy(del);
-	pending->destroy_function(pending, (void*)free);
+	change->destroy(change);
 }
 
 /**
@@ -716,28 +652,6 @@ static bool commit_nothing(void *user, array_t *add, array_t *del)
 	return TRUE;
 }
 
-/**
- * Elements in a state that are not in another
- */
-static array_t *state_minus(tunnel_nat_state_t *a, tunnel_nat_state_t *b)
-{
-	enumerator_t *enumerator;
-	tunnel_nat_elem_t *elem;
-	array_t *out;
-
-	out = array_create(0, 0);
-	enumerator = a->create_enumerator(a);
-	while (enumerator->enumerate(enumerator, &elem))
-	{
-		if (!b->get_refs(b, elem))
-		{
-			array_insert(out, ARRAY_TAIL, elem);
-		}
-	}
-	enumerator->destroy(enumerator);
-	return out;
-}
-
 METHOD(tunnel_nat_listener_t, reload, bool,
 	private_tunnel_nat_listener_t *this)
 {
@@ -806,8 +720,7 @@ METHOD(tunnel_nat_listener_t, reload, bool,
 	enumerator->destroy(enumerator);
 
 	/* one transaction for the difference; what stays is not touched */
-	add = state_minus(state, this->state);
-	del = state_minus(this->state, state);
+	tunnel_nat_change_between(this->state, state, &add, &del);
 	ok = this->kernel->reload(this->kernel, config, state, add, del,
 							  "tunnel-nat: applying reloaded settings", error,
 							  sizeof(error));

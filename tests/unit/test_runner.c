@@ -87,6 +87,7 @@ int main(void)
 	srunner_add_suite(runner, make_mapping_suite());
 	srunner_add_suite(runner, make_sa_suite());
 	srunner_add_suite(runner, make_state_suite());
+	srunner_add_suite(runner, make_change_suite());
 	srunner_add_suite(runner, make_nft_suite());
 	srunner_add_suite(runner, make_nft_partner_suite());
 	srunner_add_suite(runner, make_nat_kernel_suite());

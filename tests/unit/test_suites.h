@@ -23,6 +23,7 @@ Suite *make_partner_suite(void);
 Suite *make_mapping_suite(void);
 Suite *make_sa_suite(void);
 Suite *make_state_suite(void);
+Suite *make_change_suite(void);
 Suite *make_nft_suite(void);
 Suite *make_nft_partner_suite(void);
 Suite *make_nat_kernel_suite(void);
