@@ -364,22 +364,6 @@ tunnel_nat_mapping_t *tunnel_nat_mapping_parse(settings_t *settings,
 	return map;
 }
 
-/**
- * Add an element with a comment
- */
-static tunnel_nat_elem_t *add_elem(array_t *elems, tunnel_nat_map_t kind,
-								   const char *comment)
-{
-	tunnel_nat_elem_t *elem;
-
-	INIT(elem,
-		.map = kind,
-	);
-	snprintf(elem->comment, sizeof(elem->comment), "%s", comment);
-	array_insert(elems, ARRAY_TAIL, elem);
-	return elem;
-}
-
 /*
  * Described in header
  */
@@ -408,14 +392,14 @@ bool tunnel_nat_mapping_elems(tunnel_nat_mapping_t *map, uint32_t local_from,
 	}
 	if (map->has_private && !map->pat)
 	{	/* 1:1 */
-		dnat = add_elem(elems, TUNNEL_NAT_DNAT, comment);
+		dnat = tunnel_nat_elem_add(elems, TUNNEL_NAT_DNAT, comment);
 		dnat->src_from = remote_from;
 		dnat->src_to = remote_to;
 		dnat->dst_from = from;
 		dnat->dst_to = to;
 		dnat->nat_from = map->priv;
 		dnat->nat_to = map->priv | hostmask;
-		snat = add_elem(elems, TUNNEL_NAT_SNAT, comment);
+		snat = tunnel_nat_elem_add(elems, TUNNEL_NAT_SNAT, comment);
 		snat->src_from = map->priv | (from & hostmask);
 		snat->src_to = map->priv | (to & hostmask);
 		snat->dst_from = remote_from;
@@ -426,7 +410,7 @@ bool tunnel_nat_mapping_elems(tunnel_nat_mapping_t *map, uint32_t local_from,
 	}
 	if (map->pat)
 	{	/* the private prefix leaves as P */
-		elem = add_elem(elems, TUNNEL_NAT_PAT, comment);
+		elem = tunnel_nat_elem_add(elems, TUNNEL_NAT_PAT, comment);
 		elem->src_from = map->priv;
 		elem->src_to = map->priv | ~tunnel_mask(map->privlen);
 		elem->dst_from = remote_from;
@@ -436,7 +420,7 @@ bool tunnel_nat_mapping_elems(tunnel_nat_mapping_t *map, uint32_t local_from,
 	for (i = 0; i < array_count(map->forwards); i++)
 	{
 		array_get(map->forwards, i, &fwd);
-		elem = add_elem(elems, TUNNEL_NAT_FWD, comment);
+		elem = tunnel_nat_elem_add(elems, TUNNEL_NAT_FWD, comment);
 		elem->src_from = remote_from;
 		elem->src_to = remote_to;
 		elem->dst_from = elem->dst_to = map->pub;
@@ -446,7 +430,7 @@ bool tunnel_nat_mapping_elems(tunnel_nat_mapping_t *map, uint32_t local_from,
 		elem->nat_port = fwd->host_port;
 	}
 	/* whatever is not forwarded to P is refused */
-	elem = add_elem(elems, TUNNEL_NAT_CLOSED, comment);
+	elem = tunnel_nat_elem_add(elems, TUNNEL_NAT_CLOSED, comment);
 	elem->src_from = remote_from;
 	elem->src_to = remote_to;
 	elem->dst_from = elem->dst_to = map->pub;

@@ -509,23 +509,6 @@ bool tunnel_nat_sa_partner(tunnel_nat_config_t *config, tunnel_nat_sa_t *rec,
 	return TRUE;
 }
 
-/**
- * Add a partner-side element
- */
-static tunnel_nat_elem_t *add_partner_elem(array_t *elems,
-										   tunnel_nat_map_t kind,
-										   const char *comment)
-{
-	tunnel_nat_elem_t *elem;
-
-	INIT(elem,
-		.map = kind,
-	);
-	snprintf(elem->comment, sizeof(elem->comment), "%s", comment);
-	array_insert(elems, ARRAY_TAIL, elem);
-	return elem;
-}
-
 /*
  * Described in header
  */
@@ -546,35 +529,35 @@ void tunnel_nat_sa_partner_elems(tunnel_nat_sa_t *rec, uint32_t id,
 				 rec->name, id);
 		if (i == 0)
 		{	/* per CHILD_SA, named after its first mapping */
-			elem = add_partner_elem(elems, TUNNEL_NAT_PZONE, comment);
+			elem = tunnel_nat_elem_add(elems, TUNNEL_NAT_PZONE, comment);
 			elem->bind = rec->reqid;
 			elem->value = zone;
-			elem = add_partner_elem(elems, TUNNEL_NAT_PMARK, comment);
+			elem = tunnel_nat_elem_add(elems, TUNNEL_NAT_PMARK, comment);
 			elem->bind = rec->reqid;
 			elem->value = rec->mark_in.value;
 		}
 		last = ~tunnel_mask(block.len);
 
-		elem = add_partner_elem(elems, TUNNEL_NAT_AZONE, comment);
+		elem = tunnel_nat_elem_add(elems, TUNNEL_NAT_AZONE, comment);
 		elem->dst_from = block.alias;
 		elem->dst_to = block.alias | last;
 		elem->len = block.len;
 		elem->value = zone;
 
-		elem = add_partner_elem(elems, TUNNEL_NAT_AMARK, comment);
+		elem = tunnel_nat_elem_add(elems, TUNNEL_NAT_AMARK, comment);
 		elem->dst_from = block.alias;
 		elem->dst_to = block.alias | last;
 		elem->len = block.len;
 		elem->value = rec->mark_out.value;
 
-		elem = add_partner_elem(elems, TUNNEL_NAT_ADNAT, comment);
+		elem = tunnel_nat_elem_add(elems, TUNNEL_NAT_ADNAT, comment);
 		elem->dst_from = block.alias;
 		elem->dst_to = block.alias | last;
 		elem->len = block.len;
 		elem->nat_from = block.remote;
 		elem->nat_to = block.remote | last;
 
-		elem = add_partner_elem(elems, TUNNEL_NAT_PSNAT, comment);
+		elem = tunnel_nat_elem_add(elems, TUNNEL_NAT_PSNAT, comment);
 		elem->bind = rec->mark_in.value;
 		elem->src_from = block.remote;
 		elem->src_to = block.remote | last;

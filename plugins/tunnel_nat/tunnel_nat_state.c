@@ -91,6 +91,22 @@ u_int tunnel_nat_elem_hash(tunnel_nat_elem_t *e)
 	return chunk_hash(chunk_create((u_char*)v, sizeof(v)));
 }
 
+/*
+ * Described in header
+ */
+tunnel_nat_elem_t *tunnel_nat_elem_add(array_t *elems, tunnel_nat_map_t map,
+									   const char *comment)
+{
+	tunnel_nat_elem_t *elem;
+
+	INIT(elem,
+		.map = map,
+	);
+	snprintf(elem->comment, sizeof(elem->comment), "%s", comment);
+	array_insert(elems, ARRAY_TAIL, elem);
+	return elem;
+}
+
 static u_int elem_hash(const void *key)
 {
 	return tunnel_nat_elem_hash((tunnel_nat_elem_t*)key);

@@ -231,4 +231,15 @@ bool tunnel_nat_elem_equals(tunnel_nat_elem_t *a, tunnel_nat_elem_t *b);
  */
 u_int tunnel_nat_elem_hash(tunnel_nat_elem_t *elem);
 
+/**
+ * Add a new element to a list: its map and comment set, the rest 0.
+ *
+ * @param elems		list to add it to, of allocated tunnel_nat_elem_t*
+ * @param map		map it belongs to
+ * @param comment	its comment (truncated to TUNNEL_NAT_COMMENT_LEN)
+ * @return			the element, to fill in
+ */
+tunnel_nat_elem_t *tunnel_nat_elem_add(array_t *elems, tunnel_nat_map_t map,
+									   const char *comment);
+
 #endif /** TUNNEL_NAT_STATE_H_ @}*/
