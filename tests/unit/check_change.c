@@ -13,6 +13,7 @@
  */
 
 #include "test_suites.h"
+#include "test_elems.h"
 
 #include <tunnel_nat_change.h>
 
@@ -39,42 +40,6 @@ static void teardown(void)
 }
 
 /**
- * Element n: DNAT from remote 198.51.100.n to P 192.0.2.100 => 10.1.0.n
- */
-static tunnel_nat_elem_t elem(int n)
-{
-	tunnel_nat_elem_t e = {
-		.map = TUNNEL_NAT_DNAT,
-		.src_from = 0xc6336400 + n, .src_to = 0xc6336400 + n,
-		.dst_from = 0xc0000264, .dst_to = 0xc0000264,
-		.nat_from = 0x0a010000 + n, .nat_to = 0x0a010000 + n,
-	};
-	snprintf(e.comment, sizeof(e.comment), "child c%d", n);
-	return e;
-}
-
-/**
- * An array of copies of the given elements, terminated by a negative n
- */
-static array_t *elems(int n, ...)
-{
-	tunnel_nat_elem_t *e;
-	array_t *list = array_create(0, 0);
-	va_list args;
-
-	va_start(args, n);
-	while (n >= 0)
-	{
-		e = malloc(sizeof(*e));
-		*e = elem(n);
-		array_insert(list, ARRAY_TAIL, e);
-		n = va_arg(args, int);
-	}
-	va_end(args);
-	return list;
-}
-
-/**
  * One event of the batch: CHILD_SA old goes, new comes with the elements
  */
 static void event(tunnel_nat_state_t *on, uint32_t old, uint32_t new,
@@ -93,7 +58,7 @@ static void event(tunnel_nat_state_t *on, uint32_t old, uint32_t new,
  */
 static bool has(array_t *list, int n)
 {
-	tunnel_nat_elem_t e = elem(n), *cur;
+	tunnel_nat_elem_t e = test_elem(n), *cur;
 	u_int i, found = 0;
 
 	for (i = 0; i < array_count(list); i++)
@@ -118,8 +83,8 @@ END_TEST
 START_TEST(test_ups)
 {
 	/* two CHILD_SAs sharing element 2: each element added once */
-	event(state, 0, 1, elems(1, 2, -1));
-	event(state, 0, 2, elems(2, 3, -1));
+	event(state, 0, 1, test_elems(1, 2, -1));
+	event(state, 0, 2, test_elems(2, 3, -1));
 	change->get(change, &add, &del);
 	ck_assert_uint_eq(array_count(add), 3);
 	ck_assert(has(add, 1) && has(add, 2) && has(add, 3));
@@ -130,7 +95,7 @@ END_TEST
 START_TEST(test_up_down_in_one_batch)
 {
 	/* up and down before the commit: the kernel is not touched */
-	event(state, 0, 1, elems(1, 2, -1));
+	event(state, 0, 1, test_elems(1, 2, -1));
 	event(state, 1, 0, NULL);
 	change->get(change, &add, &del);
 	ck_assert_uint_eq(array_count(add), 0);
@@ -144,12 +109,12 @@ START_TEST(test_handover)
 	tunnel_nat_change_t *first = change;
 
 	/* installed in an earlier batch */
-	event(state, 0, 1, elems(1, 2, -1));
+	event(state, 0, 1, test_elems(1, 2, -1));
 	change = tunnel_nat_change_create();
 	/* break-before-make in one batch: 1 goes, 2 comes with 2 and 3. The
 	 * element both need stays in place, 1 is deleted, 3 added */
 	event(state, 1, 0, NULL);
-	event(state, 0, 2, elems(2, 3, -1));
+	event(state, 0, 2, test_elems(2, 3, -1));
 	change->get(change, &add, &del);
 	ck_assert_uint_eq(array_count(add), 1);
 	ck_assert(has(add, 3));
@@ -163,9 +128,9 @@ START_TEST(test_rekey_same)
 {
 	tunnel_nat_change_t *first = change;
 
-	event(state, 0, 1, elems(1, 2, -1));
+	event(state, 0, 1, test_elems(1, 2, -1));
 	change = tunnel_nat_change_create();
-	event(state, 1, 2, elems(1, 2, -1));
+	event(state, 1, 2, test_elems(1, 2, -1));
 	change->get(change, &add, &del);
 	ck_assert_uint_eq(array_count(add), 0);
 	ck_assert_uint_eq(array_count(del), 0);
@@ -180,10 +145,10 @@ START_TEST(test_down_up_down)
 	tunnel_nat_change_t *first = change;
 
 	/* down, up again and down in one batch: deleted, once */
-	event(state, 0, 1, elems(1, -1));
+	event(state, 0, 1, test_elems(1, -1));
 	change = tunnel_nat_change_create();
 	event(state, 1, 0, NULL);
-	event(state, 0, 2, elems(1, -1));
+	event(state, 0, 2, test_elems(1, -1));
 	event(state, 2, 0, NULL);
 	change->get(change, &add, &del);
 	ck_assert_uint_eq(array_count(add), 0);
@@ -198,20 +163,20 @@ START_TEST(test_between)
 	tunnel_nat_state_t *next;
 	tunnel_nat_elem_t e;
 
-	event(state, 0, 1, elems(1, 2, -1));
-	event(state, 0, 2, elems(5, -1));
+	event(state, 0, 1, test_elems(1, 2, -1));
+	event(state, 0, 2, test_elems(5, -1));
 	next = tunnel_nat_state_create();
 	/* the same CHILD_SAs under other settings: 2 and 5 stay, 1 goes, 3
 	 * and 4 come */
-	event(next, 0, 1, elems(2, 3, -1));
-	event(next, 0, 2, elems(4, 5, -1));
+	event(next, 0, 1, test_elems(2, 3, -1));
+	event(next, 0, 2, test_elems(4, 5, -1));
 	tunnel_nat_change_between(state, next, &add, &del);
 	ck_assert_uint_eq(array_count(add), 2);
 	ck_assert(has(add, 3) && has(add, 4));
 	ck_assert_uint_eq(array_count(del), 1);
 	ck_assert(has(del, 1));
 	/* the elements are the states' own */
-	e = elem(3);
+	e = test_elem(3);
 	ck_assert_uint_eq(next->get_refs(next, &e), 1);
 	next->destroy(next);
 }

@@ -13,6 +13,7 @@
  */
 
 #include "test_suites.h"
+#include "test_elems.h"
 
 #include <tunnel_nat_state.h>
 
@@ -93,42 +94,6 @@ static void teardown(void)
 	array_destroy_function(kernel.installed, (void*)free, NULL);
 }
 
-/**
- * Element n: DNAT from remote 198.51.100.n to P 192.0.2.100 => 10.1.0.n
- */
-static tunnel_nat_elem_t elem(int n)
-{
-	tunnel_nat_elem_t e = {
-		.map = TUNNEL_NAT_DNAT,
-		.src_from = 0xc6336400 + n, .src_to = 0xc6336400 + n,
-		.dst_from = 0xc0000264, .dst_to = 0xc0000264,
-		.nat_from = 0x0a010000 + n, .nat_to = 0x0a010000 + n,
-	};
-	snprintf(e.comment, sizeof(e.comment), "child c%d", n);
-	return e;
-}
-
-/**
- * An array of copies of the given elements, terminated by a negative n
- */
-static array_t *elems(int n, ...)
-{
-	tunnel_nat_elem_t *e;
-	array_t *list = array_create(0, 0);
-	va_list args;
-
-	va_start(args, n);
-	while (n >= 0)
-	{
-		e = malloc(sizeof(*e));
-		*e = elem(n);
-		array_insert(list, ARRAY_TAIL, e);
-		n = va_arg(args, int);
-	}
-	va_end(args);
-	return list;
-}
-
 static bool up(uint32_t id, array_t *list)
 {
 	bool ok = state->update(state, 0, id, list, fake_commit, &kernel);
@@ -150,19 +115,19 @@ static bool rekey(uint32_t old, uint32_t new, array_t *list)
 
 static u_int refs(int n)
 {
-	tunnel_nat_elem_t e = elem(n);
+	tunnel_nat_elem_t e = test_elem(n);
 	return state->get_refs(state, &e);
 }
 
 static bool installed(int n)
 {
-	tunnel_nat_elem_t e = elem(n);
+	tunnel_nat_elem_t e = test_elem(n);
 	return kernel_find(&e) >= 0;
 }
 
 START_TEST(test_up_down)
 {
-	ck_assert(up(1, elems(1, 2, -1)));
+	ck_assert(up(1, test_elems(1, 2, -1)));
 	ck_assert_uint_eq(kernel.commits, 1);
 	ck_assert(installed(1) && installed(2));
 	ck_assert_uint_eq(refs(1), 1);
@@ -180,8 +145,8 @@ START_TEST(test_make_before_break)
 {
 	/* reauthentication: the new IKE_SA's CHILD_SA comes up before the old
 	 * one goes down, both need the same translations */
-	ck_assert(up(1, elems(1, -1)));
-	ck_assert(up(2, elems(1, -1)));
+	ck_assert(up(1, test_elems(1, -1)));
+	ck_assert(up(2, test_elems(1, -1)));
 	ck_assert_uint_eq(kernel.commits, 1);
 	ck_assert_uint_eq(refs(1), 2);
 
@@ -198,9 +163,9 @@ END_TEST
 
 START_TEST(test_break_before_make)
 {
-	ck_assert(up(1, elems(1, -1)));
+	ck_assert(up(1, test_elems(1, -1)));
 	ck_assert(down(1));
-	ck_assert(up(2, elems(1, -1)));
+	ck_assert(up(2, test_elems(1, -1)));
 	ck_assert_uint_eq(kernel.commits, 3);
 	ck_assert(installed(1));
 	ck_assert_uint_eq(refs(1), 1);
@@ -209,8 +174,8 @@ END_TEST
 
 START_TEST(test_rekey_same)
 {
-	ck_assert(up(1, elems(1, 2, -1)));
-	ck_assert(rekey(1, 2, elems(1, 2, -1)));
+	ck_assert(up(1, test_elems(1, 2, -1)));
+	ck_assert(rekey(1, 2, test_elems(1, 2, -1)));
 	/* nothing to change in the kernel: no gap */
 	ck_assert_uint_eq(kernel.commits, 1);
 	ck_assert_uint_eq(refs(1), 1);
@@ -230,10 +195,10 @@ START_TEST(test_rekey_changed)
 	array_t *list;
 
 	/* the new SA negotiated a narrower remote selector, overlapping the old */
-	ck_assert(up(1, elems(1, -1)));
+	ck_assert(up(1, test_elems(1, -1)));
 	list = array_create(0, 0);
 	e = malloc(sizeof(*e));
-	*e = elem(1);
+	*e = test_elem(1);
 	e->src_from -= 1;
 	e->src_to += 1;
 	array_insert(list, ARRAY_TAIL, e);
@@ -248,9 +213,9 @@ END_TEST
 
 START_TEST(test_rekey_of_shared)
 {
-	ck_assert(up(1, elems(1, -1)));
-	ck_assert(up(2, elems(1, -1)));
-	ck_assert(rekey(1, 3, elems(1, -1)));
+	ck_assert(up(1, test_elems(1, -1)));
+	ck_assert(up(2, test_elems(1, -1)));
+	ck_assert(rekey(1, 3, test_elems(1, -1)));
 	ck_assert_uint_eq(refs(1), 2);
 	ck_assert(down(2));
 	ck_assert(installed(1));
@@ -263,7 +228,7 @@ END_TEST
 START_TEST(test_commit_fails_up)
 {
 	kernel.fail = TRUE;
-	ck_assert(!up(1, elems(1, 2, -1)));
+	ck_assert(!up(1, test_elems(1, 2, -1)));
 	ck_assert_uint_eq(state->get_count(state), 0);
 	ck_assert_uint_eq(state->get_sa_count(state), 0);
 	kernel.fail = FALSE;
@@ -271,17 +236,17 @@ START_TEST(test_commit_fails_up)
 	ck_assert(down(1));
 	ck_assert_uint_eq(kernel.commits, 1);
 	/* and a later up installs everything */
-	ck_assert(up(1, elems(1, 2, -1)));
+	ck_assert(up(1, test_elems(1, 2, -1)));
 	ck_assert(installed(1) && installed(2));
 }
 END_TEST
 
 START_TEST(test_commit_fails_shared)
 {
-	ck_assert(up(1, elems(1, -1)));
+	ck_assert(up(1, test_elems(1, -1)));
 	kernel.fail = TRUE;
 	/* element 1 is there already, element 2 fails: all or nothing */
-	ck_assert(!up(2, elems(1, 2, -1)));
+	ck_assert(!up(2, test_elems(1, 2, -1)));
 	ck_assert_uint_eq(refs(1), 1);
 	ck_assert_uint_eq(refs(2), 0);
 	ck_assert_uint_eq(state->get_sa_count(state), 1);
@@ -296,9 +261,9 @@ END_TEST
 
 START_TEST(test_commit_fails_rekey)
 {
-	ck_assert(up(1, elems(1, -1)));
+	ck_assert(up(1, test_elems(1, -1)));
 	kernel.fail = TRUE;
-	ck_assert(!rekey(1, 2, elems(2, -1)));
+	ck_assert(!rekey(1, 2, test_elems(2, -1)));
 	ck_assert_uint_eq(refs(1), 1);
 	ck_assert_uint_eq(refs(2), 0);
 	/* what the listener does then: keep the old translations for the new SA */
@@ -316,11 +281,11 @@ START_TEST(test_conflict)
 	tunnel_nat_elem_t *e;
 	array_t *list;
 
-	ck_assert(up(1, elems(1, -1)));
+	ck_assert(up(1, test_elems(1, -1)));
 	/* same key, different translation: refused, the rest installed */
-	list = elems(2, -1);
+	list = test_elems(2, -1);
 	e = malloc(sizeof(*e));
-	*e = elem(1);
+	*e = test_elem(1);
 	e->nat_from = e->nat_to = 0x0a0100ff;
 	array_insert(list, ARRAY_TAIL, e);
 	ck_assert(up(2, list));
@@ -396,12 +361,12 @@ START_TEST(test_conflict_ranges)
 	/* a range installed: an exact pair inside it is refused */
 	list = array_create(0, 0);
 	e = malloc(sizeof(*e));
-	*e = elem(1);
+	*e = test_elem(1);
 	e->src_from = 0xc6336400;
 	e->src_to = 0xc63364ff;
 	array_insert(list, ARRAY_TAIL, e);
 	ck_assert(up(1, list));
-	ck_assert(up(2, elems(5, -1)));
+	ck_assert(up(2, test_elems(5, -1)));
 	ck_assert_logged("conflicts with installed");
 	ck_assert(!installed(5));
 	ck_assert(down(1));
@@ -409,10 +374,10 @@ START_TEST(test_conflict_ranges)
 	ck_assert_uint_eq(array_count(kernel.installed), 0);
 
 	/* an exact pair installed: a range over it is refused */
-	ck_assert(up(3, elems(5, -1)));
+	ck_assert(up(3, test_elems(5, -1)));
 	list = array_create(0, 0);
 	e = malloc(sizeof(*e));
-	*e = elem(1);
+	*e = test_elem(1);
 	e->src_from = 0xc6336400;
 	e->src_to = 0xc63364ff;
 	array_insert(list, ARRAY_TAIL, e);
@@ -422,7 +387,7 @@ START_TEST(test_conflict_ranges)
 
 	/* once gone, the same key with another translation is fine */
 	ck_assert(down(3));
-	list = elems(5, -1);
+	list = test_elems(5, -1);
 	array_get(list, 0, &e);
 	e->nat_from = e->nat_to = 0x0a0100fe;
 	ck_assert(up(5, list));
@@ -435,7 +400,7 @@ END_TEST
 
 START_TEST(test_duplicates_in_request)
 {
-	ck_assert(up(1, elems(1, 1, 1, -1)));
+	ck_assert(up(1, test_elems(1, 1, 1, -1)));
 	ck_assert_uint_eq(refs(1), 1);
 	ck_assert_uint_eq(array_count(kernel.installed), 1);
 	ck_assert(down(1));
@@ -445,8 +410,8 @@ END_TEST
 
 START_TEST(test_up_again_replaces)
 {
-	ck_assert(up(1, elems(1, 2, -1)));
-	ck_assert(up(1, elems(2, 3, -1)));
+	ck_assert(up(1, test_elems(1, 2, -1)));
+	ck_assert(up(1, test_elems(2, 3, -1)));
 	ck_assert(!installed(1) && installed(2) && installed(3));
 	ck_assert_uint_eq(refs(2), 1);
 	ck_assert(down(1));
@@ -458,8 +423,8 @@ START_TEST(test_forget)
 {
 	array_t *del = array_create(0, 0);
 
-	ck_assert(up(1, elems(1, 2, -1)));
-	ck_assert(up(2, elems(2, -1)));
+	ck_assert(up(1, test_elems(1, 2, -1)));
+	ck_assert(up(2, test_elems(2, -1)));
 	state->forget(state, 1, del);
 	ck_assert_uint_eq(array_count(del), 1);
 	ck_assert_uint_eq(refs(1), 0);
@@ -474,7 +439,7 @@ START_TEST(test_many_sharing)
 
 	for (id = 1; id <= 200; id++)
 	{
-		ck_assert(up(id, elems(1, id % 2 ? 2 : 3, -1)));
+		ck_assert(up(id, test_elems(1, id % 2 ? 2 : 3, -1)));
 	}
 	/* only the first SA of each distinct set of elements commits */
 	ck_assert_uint_eq(kernel.commits, 2);
@@ -586,13 +551,7 @@ static array_t *binding_elems(binding_t *b, int n, ...)
 		array_insert(list, ARRAY_TAIL, e);
 	}
 	va_start(args, n);
-	while (n >= 0)
-	{
-		e = malloc(sizeof(*e));
-		*e = elem(n);
-		array_insert(list, ARRAY_TAIL, e);
-		n = va_arg(args, int);
-	}
+	test_elems_add(list, n, args);
 	va_end(args);
 	return list;
 }
