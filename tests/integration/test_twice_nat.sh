@@ -755,7 +755,7 @@ spoof_window_stop()
 }
 
 # spoof_checks NAME ZA ZB A_FILTER B_FILTER B_EVENT: what T7 and T8
-# assert about the window: nothing of acme's flow on the app's link
+# (spoof_established) assert about the window: nothing of acme's flow on the app's link
 # (A_FILTER), no conntrack event in acme's zone ZA, nothing into acme's
 # tunnel, nothing in clear toward a partner's real addresses on either
 # link (the gateway's own ICMP errors about globex's invalid segments
@@ -796,6 +796,53 @@ spoof_checks()
 	[ "$(cap_count "$name-w1" esp)" -ge 1 ] || fail "no answer into globex's tunnel"
 }
 
+# spoof_established NAME SPORT DPORT ENTRY PEER: the spoof of T7 and T8.
+# Acme's connection NAME (conv_start) is open, its segments captured in
+# NAME-seq; on acme's side its tuple is $PHOST:SPORT -> $P:DPORT, original
+# or reply of its entry in acme's zone, which matches ENTRY. Globex sends
+# segments with that tuple and acme's sequence numbers (data, then RSTs):
+# they become globex's own flow in globex's zone (the app sees them from
+# globex's alias), acme's entry and connection are untouched (its server
+# said PEER of it), nothing goes into acme's tunnel
+spoof_established()
+{
+	local name=$1 sport=$2 dport=$3 entry=$4 peer=$5 za zb seq ack a0 a1 out
+	za=$(zone_of acme-net); zb=$(zone_of globex-net)
+	echo first >&$CONV_FD
+	wait_for 10 grep -q '^first$' "$WORK/$name.out" ||
+		fail "acme's connection did not work: '$(cat "$WORK/$name.out")'" || return 1
+	sleep 1
+	cap_stop "$name-seq"
+	seq=$(last_ack "$name-seq" "src $APP and src port $dport and dst $ALIAS_A.5 and dst port $sport")
+	ack=$(last_ack "$name-seq" "src $ALIAS_A.5 and src port $sport and dst $APP and dst port $dport")
+	a0=$(entry_of "$za" "$entry")
+	log "    acme's entry in zone $za: $a0"
+	log "    acme's next sequence number $seq, the app's $ack"
+	[ -n "$seq" ] && [ -n "$ack" ] && [ "$(echo "$a0" | grep -c ESTABLISHED)" = 1 ] &&
+		echo "$a0" | grep -q "src=$PHOST dst=$P sport=$sport dport=$dport" ||
+		fail "no established flow of acme with the tuple $PHOST:$sport -> $P:$dport to spoof" || return 1
+	spoof_window_start "$name" || return 1
+	spoof_tcp ch2 $PHOST "$sport" $P "$dport" PA "$seq" "$ack" "SPOOF from globex"
+	sleep 0.5
+	spoof_tcp ch2 $PHOST "$sport" $P "$dport" R $((seq + 18)) 0
+	spoof_tcp ch2 $PHOST "$sport" $P "$dport" R "$seq" 0
+	spoof_window_stop "$name"
+	a1=$(entry_of "$za" "$entry")
+	spoof_checks "$name" "$za" "$zb" \
+		"host $ALIAS_A.5 and (tcp port $sport or tcp port $dport)" \
+		"src $ALIAS_B.5 and src port $sport and dst $APP and dst port $dport" \
+		"NEW.*src=$PHOST dst=$P sport=$sport dport=$dport .*dst=$ALIAS_B.5 " ||
+		return 1
+	# acme's entry and connection go on
+	[ "$a0" = "$a1" ] || fail "acme's entry changed: '$a0' -> '$a1'" || return 1
+	echo second >&$CONV_FD
+	wait_for 10 grep -q '^second$' "$WORK/$name.out"
+	conv_stop
+	out=$(tr '\n' '|' < "$WORK/$name.out")
+	[ "$out" = "$peer|first|second|" ] ||
+		fail "acme's connection after the spoof: '$out', expected '$peer|first|second|'"
+}
+
 # T7: while acme has a flow from 10.9.0.5:40007 to P, globex sends segments
 # with that exact tuple and acme's sequence numbers (data, then RSTs):
 # they become globex's own flow in globex's zone (the app sees 100.64.2.5),
@@ -803,44 +850,12 @@ spoof_checks()
 # tunnel
 test_spoof_partner_tuple()
 {
-	local za zb seq ack a0 a1 out
 	up ch && up ch2 || return 1
-	za=$(zone_of acme-net); zb=$(zone_of globex-net)
 	echo_server app $APP 7010 || fail "no echo server on the app" || return 1
 	cap_start app eth0 t7-seq || return 1
 	conv_start t7 ch $PHOST 40007 $P 7010 || return 1
-	echo first >&$CONV_FD
-	wait_for 10 grep -q '^first$' "$WORK/t7.out" ||
-		fail "acme's flow to P:7010 did not work: '$(cat "$WORK/t7.out")'" || { conv_stop; return 1; }
-	sleep 1
-	cap_stop t7-seq
-	seq=$(last_ack t7-seq "src $APP and src port 7010 and dst $ALIAS_A.5 and dst port 40007")
-	ack=$(last_ack t7-seq "src $ALIAS_A.5 and src port 40007 and dst $APP and dst port 7010")
-	a0=$(entry_of "$za" "src=$PHOST dst=$P sport=40007 dport=7010")
-	log "    acme's entry in zone $za: $a0"
-	log "    acme's next sequence number $seq, the app's $ack"
-	[ -n "$seq" ] && [ -n "$ack" ] && [ "$(echo "$a0" | grep -c ESTABLISHED)" = 1 ] ||
-		fail "no established flow of acme to spoof" || { conv_stop; return 1; }
-	spoof_window_start t7 || { conv_stop; return 1; }
-	spoof_tcp ch2 $PHOST 40007 $P 7010 PA "$seq" "$ack" "SPOOF from globex"
-	sleep 0.5
-	spoof_tcp ch2 $PHOST 40007 $P 7010 R $((seq + 18)) 0
-	spoof_tcp ch2 $PHOST 40007 $P 7010 R "$seq" 0
-	spoof_window_stop t7
-	a1=$(entry_of "$za" "src=$PHOST dst=$P sport=40007 dport=7010")
-	spoof_checks t7 "$za" "$zb" \
-		"tcp port 40007 and host $ALIAS_A.5" \
-		"src $ALIAS_B.5 and src port 40007 and dst $APP and dst port 7010" \
-		"NEW.*src=$PHOST dst=$P sport=40007 dport=7010 .*dst=$ALIAS_B.5 " ||
-		{ conv_stop; return 1; }
-	# acme's entry and connection go on
-	[ "$a0" = "$a1" ] || fail "acme's entry changed: '$a0' -> '$a1'" || { conv_stop; return 1; }
-	echo second >&$CONV_FD
-	wait_for 10 grep -q '^second$' "$WORK/t7.out"
-	conv_stop
-	out=$(tr '\n' '|' < "$WORK/t7.out")
-	[ "$out" = "peer $ALIAS_A.5 40007|first|second|" ] ||
-		fail "acme's connection after the spoof: '$out', expected 'peer $ALIAS_A.5 40007|first|second|'"
+	spoof_established t7 40007 7010 "src=$PHOST dst=$P sport=40007 dport=7010" \
+		"peer $ALIAS_A.5 40007" || { conv_stop; return 1; }
 }
 
 # T8: the app has a flow to acme's alias (reply tuple 10.9.0.5:7011 ->
@@ -849,44 +864,13 @@ test_spoof_partner_tuple()
 # app's connection never sees them), they become globex's own flow
 test_spoof_partner_reply()
 {
-	local za zb seq ack a0 a1 out
 	up ch && up ch2 || return 1
-	za=$(zone_of acme-net); zb=$(zone_of globex-net)
 	echo_server ch $PHOST 7011 || fail "no echo server at acme" || return 1
 	cap_start app eth0 t8-seq || return 1
 	conv_start t8 app $APP 50008 $ALIAS_A.5 7011 || return 1
-	echo first >&$CONV_FD
-	wait_for 10 grep -q '^first$' "$WORK/t8.out" ||
-		fail "the app's flow to $ALIAS_A.5:7011 did not work: '$(cat "$WORK/t8.out")'" || { conv_stop; return 1; }
-	sleep 1
-	cap_stop t8-seq
-	seq=$(last_ack t8-seq "src $APP and src port 50008 and dst $ALIAS_A.5 and dst port 7011")
-	ack=$(last_ack t8-seq "src $ALIAS_A.5 and src port 7011 and dst $APP and dst port 50008")
-	a0=$(entry_of "$za" "src=$APP dst=$ALIAS_A.5 sport=50008 dport=7011")
-	log "    acme's entry in zone $za: $a0"
-	log "    acme's next sequence number $seq, the app's $ack"
-	[ -n "$seq" ] && [ -n "$ack" ] && [ "$(echo "$a0" | grep -c ESTABLISHED)" = 1 ] &&
-		echo "$a0" | grep -q "src=$PHOST dst=$P sport=7011 dport=50008" ||
-		fail "no established flow to acme with the reply tuple $PHOST:7011 -> $P:50008" || { conv_stop; return 1; }
-	spoof_window_start t8 || { conv_stop; return 1; }
-	spoof_tcp ch2 $PHOST 7011 $P 50008 PA "$seq" "$ack" "SPOOF from globex"
-	sleep 0.5
-	spoof_tcp ch2 $PHOST 7011 $P 50008 R $((seq + 18)) 0
-	spoof_tcp ch2 $PHOST 7011 $P 50008 R "$seq" 0
-	spoof_window_stop t8
-	a1=$(entry_of "$za" "src=$APP dst=$ALIAS_A.5 sport=50008 dport=7011")
-	spoof_checks t8 "$za" "$zb" \
-		"tcp port 50008 and host $ALIAS_A.5" \
-		"src $ALIAS_B.5 and src port 7011 and dst $APP and dst port 50008" \
-		"NEW.*src=$PHOST dst=$P sport=7011 dport=50008 .*dst=$ALIAS_B.5 " ||
+	spoof_established t8 7011 50008 \
+		"src=$APP dst=$ALIAS_A.5 sport=50008 dport=7011" "peer $P 50008" ||
 		{ conv_stop; return 1; }
-	[ "$a0" = "$a1" ] || fail "acme's entry changed: '$a0' -> '$a1'" || { conv_stop; return 1; }
-	echo second >&$CONV_FD
-	wait_for 10 grep -q '^second$' "$WORK/t8.out"
-	conv_stop
-	out=$(tr '\n' '|' < "$WORK/t8.out")
-	[ "$out" = "peer $P 50008|first|second|" ] ||
-		fail "the app's connection to acme after the spoof: '$out', expected 'peer $P 50008|first|second|'"
 }
 
 # T10: the gateway's own ping to acme's alias, from a source in the child's
