@@ -45,6 +45,7 @@ fi
 
 echo "unit tests with ASan, LeakSanitizer and UBSan, strongSwan $SW_VERSION"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CK_FORK=no \
+	TEST_SANITIZERS=1 \
 	tests/unit/test_runner > test_runner.log 2>&1
 rc=$?
 grep -v '^$' test_runner.log | grep -v '^ ' | head -n 60
