@@ -25,16 +25,9 @@ SW_TOP=$top . "$top/scripts/sw-env.sh"
 INTEGRATION_VERSIONS="5.9.8 6.0.1"
 declare -A v_passed=() v_failed=()
 
-# count VERSION PASSED FAILED: add to the total and to VERSION's; a lane
-# that runs in the background (below) records its counts in LANE_RESULTS,
-# added up when the lane has ended
-LANE_RESULTS=
+# count VERSION PASSED FAILED: add to the total and to VERSION's
 count()
 {
-	if [ -n "$LANE_RESULTS" ]; then
-		printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$LANE_RESULTS"
-		return
-	fi
 	passed=$((passed + $2))
 	failed=$((failed + $3))
 	v_passed[$1]=$(( ${v_passed[$1]:-0} + $2 ))
@@ -108,42 +101,6 @@ run_suite()
 	echo "== $name (strongSwan $v): $((SECONDS - start))s"
 }
 
-# Two lanes from here on. The VM (Debian's kernel under TCG: kernel XFRM)
-# runs in the background, in its own kernel, while the suites on this
-# machine's kernel run in the foreground; they share nothing but the
-# read-only build. The VM lane's output goes to its log, shown when it has
-# ended; its counts are added then. A lane that does not end in time is
-# killed by its suite's timeout, and counts as failed like any suite.
-vm_lane_log=$SW_BUILD/lane-vm.log
-vm_lane_results=$SW_BUILD/lane-vm.results
-: > "$vm_lane_log"
-: > "$vm_lane_results"
-d=$SW_VERSION
-echo "== the VM lane starts in the background (output: $vm_lane_log, shown when it ends)"
-(
-	LANE_RESULTS=$vm_lane_results
-	# Debian's kernel in a VM: kernel-netlink, real ESP, XFRM interfaces
-	run_suite "$d" "kernel XFRM suite in the VM" 3000 tests/vm/run.sh
-	# the distributions' own charon in the VM (Debian 12's root, the
-	# package installed); its host part runs in the other lane, below
-	run_suite "of Debian 12 and 13" \
-		"the stock charon with our package: kernel XFRM in the VM" 2400 \
-		env DISTRO_VM_ONLY=1 tests/distro/run.sh bookworm
-) > "$vm_lane_log" 2>&1 < /dev/null &
-vm_lane_pid=$!
-# kill_tree PID: PID and all its descendants (timeout(1) makes its own
-# process group, so a process group kill would miss them)
-kill_tree()
-{
-	local c
-	for c in $(pgrep -P "$1"); do
-		kill_tree "$c"
-	done
-	kill "$1" 2> /dev/null
-}
-# interrupted: the lane goes too (vm-run.sh kills its QEMU on exit)
-trap '[ -n "$vm_lane_pid" ] && kill_tree "$vm_lane_pid"' EXIT
-
 # the same unit tests with ASan, LeakSanitizer and UBSan (Debian 12's
 # version: the plugins' code is the same for all)
 run_suite "$SW_VERSION" "unit tests with sanitizers" 900 tests/unit/sanitize.sh
@@ -195,28 +152,16 @@ run_suite "$d" "self-healing at 20,000 tunnels" 1200 \
 run_suite "$d" "settings fuzzer (libFuzzer, ${FUZZ_SECONDS:-60}s)" 900 \
 	tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
 
+# Debian's kernel in a VM: kernel-netlink, real ESP, XFRM interfaces
+run_suite "$d" "kernel XFRM suite in the VM" 3000 tests/vm/run.sh
+
 # the distributions' own charon (Debian 12: 5.9.8, Debian 13: 6.0.1) with
-# our package, in clean roots, on this kernel (Debian 12's in the VM: the
-# VM lane)
+# our package, in clean roots; Debian 12's also in the VM
 wait "$roots_pid" ||
 	echo "test-all: making the clean roots early failed (the suite tries again): $(tail -n 3 "$SW_BUILD/roots-early.log" | tr '\n' ' ')"
 sed 's/^/  /' "$SW_BUILD/roots-early.log"
 run_suite "of Debian 12 and 13" "the stock charon with our package" \
-	2400 env DISTRO_VM= tests/distro/run.sh
-
-echo "== waiting for the VM lane"
-wait "$vm_lane_pid"
-vm_lane_pid=
-echo "== the VM lane's output"
-cat "$vm_lane_log"
-while IFS=$'\t' read -r v p f; do
-	count "$v" "$p" "$f"
-done < "$vm_lane_results"
-# each of its two suites records one line, even when it fails
-if [ "$(wc -l < "$vm_lane_results")" -ne 2 ]; then
-	echo "test-all: the VM lane did not finish its two suites"
-	count "$d" 0 1
-fi
+	2400 tests/distro/run.sh
 
 for v in $SW_VERSIONS "of Debian 12 and 13"; do
 	echo "strongSwan $v: ${v_passed[$v]:-0} passed, ${v_failed[$v]:-0} failed"

@@ -104,24 +104,7 @@ need_debootstrap()
 	}
 }
 
-# locked NAME CMD...: CMD in a subshell that holds ROOTS/.lock-NAME, so that
-# two runs at once (test-all's lanes) never make the same root together
-locked()
-{
-	local name=$1
-	shift
-	mkdir -p "$ROOTS"
-	(
-		exec 9> "$ROOTS/.lock-$name"
-		flock 9
-		"$@"
-	)
-}
-
-root_base() { locked "$1-base" make_root_base "$@"; }
-root_build() { locked "$1-build" make_root_build "$@"; }
-
-make_root_base()
+root_base()
 {
 	local suite=$1 dir t0=$SECONDS
 	dir=$ROOTS/$suite-base-$(root_key "$suite" "$ROOT_PACKAGES")
@@ -159,7 +142,7 @@ make_root_base()
 	echo "$dir"
 }
 
-make_root_build()
+root_build()
 {
 	local suite=$1 base dir t0=$SECONDS
 	base=$(root_base "$suite") || return 1

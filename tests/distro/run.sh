@@ -14,9 +14,7 @@
 # root's own ha plugin, from libcharon-extra-plugins), DISTRO_VM (the releases whose
 # root also runs tests/vm/test_xfrm.sh's kernel XFRM scenarios in the VM,
 # default bookworm; empty for none; DISTRO_VM_FULL=1 for all of them rather
-# than the core, see vm_xfrm.sh), DISTRO_VM_ONLY (1: only the VM scenarios
-# of the releases named, with the package installed as below but its checks
-# not counted again; test-all runs them beside the rest), ROOTS (the roots' cache, default
+# than the core, see vm_xfrm.sh), ROOTS (the roots' cache, default
 # build/roots), DISTRO_BUILD (the packages' cache, default build/distro),
 # ONLY (lib.sh's filter),
 # SOURCE_REVISION_FALLBACK (0, 1 or auto: build-deb.sh's setting, see
@@ -48,8 +46,6 @@ source "$HERE/lib-root.sh"
 SUITES=${*:-bookworm trixie}
 TESTS=${DISTRO_TESTS:-test_tunnel_nat.sh test_tunnel_route.sh test_ha.sh}
 VM_SUITES=${DISTRO_VM-bookworm}
-VM_ONLY=${DISTRO_VM_ONLY:-0}
-[ "$VM_ONLY" = 1 ] && VM_SUITES=$SUITES
 # where packages are built and kept (ROOTS, in lib-root.sh, for the roots):
 # outside the clone, both survive a CI run in a fresh clone
 DISTRO_BUILD=${DISTRO_BUILD:-$TOP/build/distro}
@@ -71,16 +67,6 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 say() { printf '%s\n' "$*"; }
-# counted MESSAGE: ok, unless this run has only the VM scenarios (the other
-# run counts it)
-counted()
-{
-	if [ "$VM_ONLY" = 1 ]; then
-		say "     $* (counted by the run on this kernel)"
-	else
-		ok "$@"
-	fi
-}
 ok() { passed=$((passed + 1)); say "ok   $*"; }
 notok() { failed=$((failed + 1)); say "FAIL $*"; }
 # timed NAME: the time of each step, in the log
@@ -109,15 +95,10 @@ package_key()
 # from the same inputs)
 build_package()
 {
-	local suite=$1 root=$2 key out cache deb lock
+	local suite=$1 root=$2 key out cache deb
 	key=$(package_key "$root")
 	out=$DISTRO_BUILD/$suite
 	cache=$out/pkg-$key
-	# one build of a release's package at a time (test-all runs this suite
-	# in two lanes); the lock goes with the subshell this runs in
-	mkdir -p "$out"
-	exec {lock}> "$out/.lock"
-	flock "$lock"
 	deb=$(ls "$cache"/libcharon-tunnel-plugins_*.deb 2>/dev/null | head -n 1)
 	if [ -n "$deb" ]; then
 		say "   reusing $deb" >&2
@@ -221,33 +202,12 @@ run_suite()
 	say "   the root's strongSwan: $sw"
 
 	if deb=$(build_package "$suite" "$build"); then
-		counted "$suite: package built for $sw (${deb##*/})"
+		ok "$suite: package built for $sw (${deb##*/})"
 	else
 		notok "$suite: package build"
 		return
 	fi
 	timed "package"
-	[ "$VM_ONLY" = 1 ] || package_checks "$suite" "$build" "$deb" "$sw"
-
-	root=$(overlay "$base" "$suite") || { notok "$suite: overlay of the root"; return; }
-	cp "$deb" "$root/root/"
-	if in_root "$root" apt-get install -y -q "/root/${deb##*/}" > "$SCRATCH/$suite-install.log" 2>&1; then
-		counted "$suite: apt install of the package into the clean root"
-	else
-		tail -n 20 "$SCRATCH/$suite-install.log"
-		notok "$suite: apt install of the package"
-		return
-	fi
-	timed "install"
-	[ "$VM_ONLY" = 1 ] || host_checks "$suite" "$root" "$sw"
-	vm_checks "$suite" "$root"
-}
-
-# package_checks SUITE BUILDROOT DEB SW: the package's Depends and the ABI
-# check
-package_checks()
-{
-	local suite=$1 build=$2 deb=$3 sw=$4 v
 	v=$(dpkg-deb -f "$deb" Depends)
 	case $v in
 	*"libstrongswan (= $sw)"*"strongswan-libcharon (= $sw)"*)
@@ -256,13 +216,18 @@ package_checks()
 	esac
 
 	abi_negative "$suite" "$build"
-}
 
-# host_checks SUITE ROOT SW: with the package installed in ROOT, the pin,
-# the stock configuration and the integration suites on this kernel
-host_checks()
-{
-	local suite=$1 root=$2 sw=$3 t
+	root=$(overlay "$base" "$suite") || { notok "$suite: overlay of the root"; return; }
+	cp "$deb" "$root/root/"
+	if in_root "$root" apt-get install -y -q "/root/${deb##*/}" > "$SCRATCH/$suite-install.log" 2>&1; then
+		ok "$suite: apt install of the package into the clean root"
+	else
+		tail -n 20 "$SCRATCH/$suite-install.log"
+		notok "$suite: apt install of the package"
+		return
+	fi
+	timed "install"
+
 	# the pin: an other strongSwan version would remove the package
 	t=$(in_root "$root" apt-cache madison libstrongswan | awk -v sw="$sw" '$3 != sw { print $3; exit }')
 	if [ -n "$t" ]; then
@@ -288,12 +253,6 @@ host_checks()
 		timed "$t"
 	done
 	unset DISTRO_ROOT DISTRO_BINDS
-}
-
-# vm_checks SUITE ROOT: for the releases in VM_SUITES
-vm_checks()
-{
-	local suite=$1 root=$2
 	# kernel XFRM: the same root in the VM, which boots Debian's kernel over
 	# this machine's root as this process sees it (the overlay included)
 	case " $VM_SUITES " in
