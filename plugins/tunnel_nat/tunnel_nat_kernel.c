@@ -18,6 +18,7 @@
 
 #include <nft_util.h>
 #include <event_stats.h>
+#include <tunnel_util.h>
 
 #include <utils/debug.h>
 #include <threading/mutex.h>
@@ -278,7 +279,7 @@ static array_t *all_elems(tunnel_nat_state_t *state)
 	tunnel_nat_elem_t *elem;
 	array_t *all;
 
-	all = array_create(0, state->get_count(state));
+	all = tunnel_array_create(0, state->get_count(state));
 	enumerator = state->create_enumerator(state);
 	while (enumerator->enumerate(enumerator, &elem))
 	{

@@ -295,7 +295,7 @@ static array_t *merge_ranges(array_t *ranges)
 	uint32_t cur[2], next[2];
 	u_int i;
 
-	merged = array_create(sizeof(cur), array_count(ranges));
+	merged = tunnel_array_create(sizeof(cur), array_count(ranges));
 	array_sort(ranges, range_cmp, NULL);
 	for (i = 0; i < array_count(ranges); i++)
 	{
@@ -328,7 +328,7 @@ static array_t *remote_ranges(tunnel_nat_sa_t *rec)
 	uint32_t range[2];
 	u_int i;
 
-	ranges = array_create(sizeof(range), array_count(rec->pairs));
+	ranges = tunnel_array_create(sizeof(range), array_count(rec->pairs));
 	for (i = 0; i < array_count(rec->pairs); i++)
 	{
 		array_get(rec->pairs, i, &pair);
@@ -466,7 +466,7 @@ bool tunnel_nat_sa_partner(tunnel_nat_config_t *config, tunnel_nat_sa_t *rec,
 	}
 
 	remotes = remote_ranges(rec);
-	ranges = array_create(sizeof(range), array_count(partners));
+	ranges = tunnel_array_create(sizeof(range), array_count(partners));
 	for (i = 0; i < array_count(partners); i++)
 	{
 		array_get(partners, i, &map);

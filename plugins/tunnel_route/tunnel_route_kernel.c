@@ -259,7 +259,7 @@ static bool resync_pairs(commit_t *c)
 	array_t *all;
 	bool ok;
 
-	all = array_create(0, c->state->get_pair_count(c->state));
+	all = tunnel_array_create(0, c->state->get_pair_count(c->state));
 	enumerator = c->state->create_pair_enumerator(c->state, FALSE);
 	while (enumerator->enumerate(enumerator, &pair))
 	{

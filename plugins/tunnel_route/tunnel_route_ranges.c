@@ -13,6 +13,7 @@
  */
 
 #include "tunnel_route_ranges.h"
+#include <tunnel_util.h>
 
 /*
  * Described in header
@@ -60,7 +61,7 @@ void tunnel_route_ranges_sort(array_t *ranges)
 	u_int i;
 
 	array_sort(ranges, tunnel_route_range_cmp, NULL);
-	sorted = array_create(0, array_count(ranges));
+	sorted = tunnel_array_create(0, array_count(ranges));
 	while (array_remove(ranges, ARRAY_HEAD, &range))
 	{
 		if (last && !tunnel_route_range_cmp(last, range, NULL))
@@ -85,7 +86,7 @@ array_t *tunnel_route_ranges_copy(array_t *ranges)
 	array_t *copy;
 	u_int i;
 
-	copy = array_create(0, array_count(ranges));
+	copy = tunnel_array_create(0, array_count(ranges));
 	for (i = 0; i < array_count(ranges); i++)
 	{
 		array_get(ranges, i, &range);
