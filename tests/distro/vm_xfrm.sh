@@ -12,7 +12,7 @@
 # wire check, rekey under traffic, terminate, SIGKILL and restart, live
 # reload with tunnels up (tunnel-nat); fail-closed before the first up and
 # on terminate, and the dual identity (tunnel-route). "full" runs all of
-# test_xfrm.sh.
+# test_xfrm.sh (test-all does: DISTRO_VM_FULL=1).
 #
 # Copyright (C) 2026 The tunnel-nat authors
 # SPDX-License-Identifier: GPL-2.0-or-later
