@@ -258,6 +258,19 @@ METHOD(tunnel_route_config_t, destroy, void,
 /*
  * Described in header
  */
+bool tunnel_route_config_mark_matches(tunnel_route_config_t *config,
+									  uint32_t value, uint32_t mask)
+{
+	if (!mask)
+	{
+		return TRUE;
+	}
+	return !(mask & ~config->mask) && (config->mark & mask) == value;
+}
+
+/*
+ * Described in header
+ */
 tunnel_route_config_t *tunnel_route_config_load(settings_t *settings,
 												const char *ns)
 {

@@ -129,4 +129,21 @@ struct tunnel_route_config_t {
 tunnel_route_config_t *tunnel_route_config_load(settings_t *settings,
 												const char *ns);
 
+/**
+ * Tell whether the packets the plugin routes through its table match an
+ * outbound XFRM policy with the given mark (a CHILD_SA's mark_out).
+ *
+ * The plugin sets its mark value in the bits of its mask; the other bits of
+ * a packet's mark are not known. So a policy with a mark matches them for
+ * certain only if its mask lies within the plugin's, and the plugin's value
+ * is the policy's there. A mask of 0 (no mark_out) matches every packet.
+ *
+ * @param config		settings in use
+ * @param value			mark value of the policy
+ * @param mask			mark mask of the policy
+ * @return				TRUE if the policy matches the routed packets
+ */
+bool tunnel_route_config_mark_matches(tunnel_route_config_t *config,
+									  uint32_t value, uint32_t mask);
+
 #endif /** TUNNEL_ROUTE_CONFIG_H_ @}*/

@@ -172,7 +172,8 @@ static void sa_up(private_tunnel_route_listener_t *this, ike_sa_t *ike_sa,
 	configured = ts_ranges(list->create_enumerator(list));
 	list->destroy_offset(list, offsetof(traffic_selector_t, destroy));
 	/* if it has none, its destinations stay refused */
-	routed = tunnel_route_target_resolve(this->rtnl, ike_sa, child_sa, &target);
+	routed = tunnel_route_target_resolve(this->rtnl, this->config, ike_sa,
+										 child_sa, &target);
 	this->state->sa_up(this->state, child_sa->get_unique_id(child_sa), name,
 					   negotiated, configured, routed ? &target : NULL);
 }

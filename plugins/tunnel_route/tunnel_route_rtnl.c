@@ -19,6 +19,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/fib_rules.h>
 #include <linux/if_link.h>
+#include <linux/if_tunnel.h>
 #include <libmnl/libmnl.h>
 
 /*
@@ -265,12 +266,13 @@ bool tunnel_route_rtnl_parse_rule(const struct nlmsghdr *nlh,
 /*
  * Described in header
  */
-bool tunnel_route_rtnl_parse_xfrm_link(const struct nlmsghdr *nlh,
-									   uint32_t *if_id, uint32_t *ifindex)
+bool tunnel_route_rtnl_parse_ipsec_link(const struct nlmsghdr *nlh,
+										tunnel_route_link_t *link)
 {
 	const struct ifinfomsg *ifi;
-	const struct nlattr *attr, *info, *data;
-	bool xfrm = FALSE, have_id = FALSE;
+	const struct nlattr *attr, *info, *data = NULL;
+	bool xfrm = FALSE, vti = FALSE, have_key = FALSE;
+	uint32_t key = 0, remote = 0;
 
 	if (nlh->nlmsg_type != RTM_NEWLINK ||
 		nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
@@ -287,31 +289,66 @@ bool tunnel_route_rtnl_parse_xfrm_link(const struct nlmsghdr *nlh,
 		mnl_attr_for_each_nested(info, attr)
 		{
 			if (mnl_attr_get_type(info) == IFLA_INFO_KIND &&
-				mnl_attr_validate(info, MNL_TYPE_NUL_STRING) >= 0 &&
-				streq(mnl_attr_get_str(info), "xfrm"))
+				mnl_attr_validate(info, MNL_TYPE_NUL_STRING) >= 0)
 			{
-				xfrm = TRUE;
+				xfrm = streq(mnl_attr_get_str(info), "xfrm");
+				vti = streq(mnl_attr_get_str(info), "vti");
 			}
 			if (mnl_attr_get_type(info) == IFLA_INFO_DATA)
 			{
-				mnl_attr_for_each_nested(data, info)
-				{
-					if (mnl_attr_get_type(data) == IFLA_XFRM_IF_ID &&
-						mnl_attr_validate(data, MNL_TYPE_U32) >= 0)
-					{
-						*if_id = mnl_attr_get_u32(data);
-						have_id = TRUE;
-					}
-				}
+				data = info;
 			}
 		}
 	}
-	if (xfrm && have_id)
+	if ((!xfrm && !vti) || !data)
 	{
-		*ifindex = ifi->ifi_index;
-		return TRUE;
+		return FALSE;
 	}
-	return FALSE;
+	/* the attribute types of the data depend on the kind */
+	mnl_attr_for_each_nested(attr, data)
+	{
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+		{
+			continue;
+		}
+		switch (mnl_attr_get_type(attr))
+		{
+			case IFLA_XFRM_IF_ID:
+				if (xfrm)
+				{
+					key = mnl_attr_get_u32(attr);
+					have_key = TRUE;
+				}
+				break;
+			case IFLA_VTI_OKEY:
+				if (vti)
+				{	/* network byte order; the VTI marks its packets with
+					 * the key in host byte order */
+					key = ntohl(mnl_attr_get_u32(attr));
+					have_key = TRUE;
+				}
+				break;
+			case IFLA_VTI_REMOTE:
+				if (vti)
+				{
+					remote = ntohl(mnl_attr_get_u32(attr));
+				}
+				break;
+			default:
+				break;
+		}
+	}
+	if (!have_key)
+	{
+		return FALSE;
+	}
+	*link = (tunnel_route_link_t){
+		.vti = vti,
+		.key = key,
+		.remote = remote,
+		.ifindex = ifi->ifi_index,
+	};
+	return TRUE;
 }
 
 /*

@@ -116,14 +116,29 @@ bool tunnel_route_rtnl_parse_rule(const struct nlmsghdr *nlh,
 								  tunnel_route_rule_t *rule);
 
 /**
- * Parse a link message, and tell if it is an XFRM interface and its if_id.
- *
- * @param if_id		if_id of the XFRM interface
- * @param ifindex	interface index
- * @return			TRUE if it is an XFRM interface
+ * A route-based IPsec interface: an XFRM interface or a VTI.
  */
-bool tunnel_route_rtnl_parse_xfrm_link(const struct nlmsghdr *nlh,
-									   uint32_t *if_id, uint32_t *ifindex);
+typedef struct {
+	/** TRUE for a VTI, FALSE for an XFRM interface */
+	bool vti;
+	/** XFRM interface: its if_id; VTI: its output key, host byte order (the
+	 *  mark its packets' XFRM lookup uses) */
+	uint32_t key;
+	/** VTI: its remote address, host byte order, 0 if any */
+	uint32_t remote;
+	/** interface index */
+	uint32_t ifindex;
+} tunnel_route_link_t;
+
+/**
+ * Parse a link message, and tell if it is an XFRM interface or a VTI, with
+ * its if_id or output key.
+ *
+ * @param link		receives the interface, if it is one
+ * @return			TRUE if it is an XFRM interface or a VTI
+ */
+bool tunnel_route_rtnl_parse_ipsec_link(const struct nlmsghdr *nlh,
+										tunnel_route_link_t *link);
 
 /**
  * Check if a message tells of the deletion of one of our rules (tagged with

@@ -19,6 +19,8 @@
 #             an internet router through which C is reachable too
 #   LAB_XFRMI set to 1 for route-based tunnels: XFRM interfaces on the
 #             gateway and swanctl.d/gateway-route-based (xfrm backend only)
+#   LAB_VTI   set to 1 for route-based tunnels with VTIs on the gateway and
+#             swanctl.d/gateway-route-based-vti (xfrm backend only)
 #   LAB_TWICE set to 1 for partner-side mappings (twice NAT, xfrm backend
 #             only): ch, ch2 and a third partner ch3 all hold 10.9.0.5 and
 #             10.9.0.6, swanctl.d/gateway-twice-nat and partner-acme,
@@ -40,6 +42,7 @@ SWANCTL=${SWANCTL:-$PREFIX/sbin/swanctl}
 CONFDIR=$TOP/swanctl.d
 GW_CONF=gateway
 [ "${LAB_XFRMI:-0}" = 1 ] && GW_CONF=gateway-route-based
+[ "${LAB_VTI:-0}" = 1 ] && GW_CONF=gateway-route-based-vti
 [ "${LAB_TWICE:-0}" = 1 ] && GW_CONF=gateway-twice-nat
 
 LAB_ID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
@@ -186,6 +189,10 @@ lab_up()
 		ip -n "$(ns gw)" link set xfrm0 up
 		ip -n "$(ns gw)" link set xfrm1 up
 	fi
+	if [ "${LAB_VTI:-0}" = 1 ]; then
+		lab_vti vti0 $GW_WAN $CH_WAN 42
+		lab_vti vti1 $GW_WAN2 $CH2_WAN 43
+	fi
 
 	ip -n "$(ns ch)" route add default via $GW_WAN
 	ip -n "$(ns ch2)" route add default via $GW_WAN2
@@ -195,6 +202,17 @@ lab_up()
 	for r in wan0 wan1 net0 lan0; do
 		nsx gw sysctl -qw net.ipv4.conf.$r.rp_filter=0
 	done
+}
+
+# lab_vti NAME LOCAL REMOTE KEY: a VTI on the gateway; its key is the mark of
+# its CHILD_SA. Decrypted packets pass the inbound policy check with the
+# key as they enter it, not again on the device (disable_policy)
+lab_vti()
+{
+	ip -n "$(ns gw)" link add "$1" type vti local "$2" remote "$3" key "$4" &&
+	nsx gw sysctl -qw net.ipv4.conf.$1.disable_policy=1 &&
+	nsx gw sysctl -qw net.ipv4.conf.$1.rp_filter=0 &&
+	ip -n "$(ns gw)" link set "$1" up
 }
 
 # The gateway behind a NAT router: gw (10.0.2.1) -- nat (10.0.2.254 |

@@ -24,6 +24,8 @@ INNER_VISIBLE=1
 if [ "$BACKEND" != libipsec ]; then
 	if [ "${LAB_XFRMI:-0}" = 1 ]; then
 		TUN_IF=xfrm0
+	elif [ "${LAB_VTI:-0}" = 1 ]; then
+		TUN_IF=vti0
 	else
 		TUN_IF=wan0
 		INNER_VISIBLE=0
@@ -272,6 +274,40 @@ test_fail_closed_on_terminate()
 	[ "$out" = "ch $P again" ] || fail "traffic did not flow again after --initiate: '$out'"
 }
 
+# VTIs: a CHILD_SA with a mark_out that no VTI's key matches gets no route
+# (its packets would match none of its policies and leave in clear toward
+# the peer), its destinations stay refused; with the VTI back, it is routed
+# through it again on the next up
+test_mark_without_vti()
+{
+	local out leaked
+	ensure_up || return 1
+	routed_tunnel || fail "not routed through $TUN_IF before the test: $(route_of $C)" || return 1
+	swan gw --terminate --child claims --timeout 10 > /dev/null 2>&1
+	ip -n "$(ns gw)" link del vti0
+	swan gw --initiate --child claims --timeout 20 > /dev/null 2>&1
+	wait_for 10 child_installed gw claims || fail "claims did not come up" || return 1
+	logged gw "tunnel-route: CHILD_SA claims{[0-9]*} has mark_out 0x0000002a/0xffffffff and no VTI has that key" ||
+		fail "no log of the refusal: $(grep 'tunnel-route:' "$WORK/gw/charon.log" | tail -n 2)" || return 1
+	routed_prohibit || fail "routed without its VTI: '$(route_of $C)'" || return 1
+	cap_start gw wan0 novti-wan || return 1
+	cap_start gw net0 novti-net || return 1
+	out=$(tcp_ask app $APP $C 7001 "no vti")
+	cap_stop novti-wan
+	cap_stop novti-net
+	[ -z "$out" ] || fail "app -> C answered '$out' without the VTI" || return 1
+	leaked=$(( $(cap_count novti-wan "host $C and not esp") + $(cap_count novti-net "dst host $C") ))
+	log "    without vti0: route '$(route_of $C | tr -s ' ')', app -> C: no answer, $leaked packets to C in clear"
+	[ "$leaked" = 0 ] ||
+		fail "app traffic to C left in clear: $(cap_show novti-wan "host $C and not esp" | head -2)" || return 1
+	lab_vti vti0 $GW_WAN $CH_WAN 42 || fail "vti0 could not be made again" || return 1
+	swan gw --terminate --child claims --timeout 10 > /dev/null 2>&1
+	ensure_up || return 1
+	routed_tunnel || fail "not routed through vti0 again: '$(route_of $C)'" || return 1
+	out=$(tcp_ask app $APP $C 7001 "vti again")
+	[ "$out" = "ch $P vti again" ] || fail "app -> C through vti0 again answered '$out'"
+}
+
 # A firewall manager flushes nftables, someone deletes our rules and routes:
 # tunnel-route notices (netlink events) and puts everything back
 test_heal_all_deleted()
@@ -505,6 +541,9 @@ run_test "rekey, partner's DELETE lost, IKE_SA terminated: prohibit, no leak" te
 run_test "rekey collision under traffic keeps the route, then prohibit" test_rekey_collision
 run_test "make-before-break reauthentication under traffic keeps the route" test_reauth_keeps_route
 run_test "fail-closed: terminate under traffic, nothing leaks, initiate again" test_fail_closed_on_terminate
+if [ "${LAB_VTI:-0}" = 1 ]; then
+	run_test "VTIs: a mark_out no VTI has is refused (fail-closed), routed again with the VTI" test_mark_without_vti
+fi
 run_test "self-healing: nft flush ruleset, rules and routes deleted" test_heal_all_deleted
 run_test "self-healing with another firewall's table first: nft flush ruleset" test_heal_other_table_flush
 run_test "self-healing: one transaction adds a table and deletes our pair" test_heal_other_table_transaction

@@ -286,6 +286,49 @@ START_TEST(test_mark_mask)
 }
 END_TEST
 
+/**
+ * Whether the packets the plugin routes (mark 0x4000000/0xc000000, the
+ * default) match an out policy with a CHILD_SA's mark_out
+ */
+static struct {
+	uint32_t value, mask;
+	bool matches;
+} policy_mark_tests[] = {
+	/* no mark_out: every packet */
+	{ 0, 0, TRUE },
+	/* the plugin's own mark, or part of it */
+	{ 0x4000000, 0xc000000, TRUE },
+	{ 0x4000000, 0x4000000, TRUE },
+	{ 0, 0x8000000, TRUE },
+	/* another value in its bits */
+	{ 0x8000000, 0xc000000, FALSE },
+	{ 0xc000000, 0xc000000, FALSE },
+	/* bits the plugin does not set: a VTI's key, %unique marks */
+	{ 0x02000000, 0xffffffff, FALSE },
+	{ 0x4000001, 0xffffffff, FALSE },
+	{ 1, 0x00ffffff, FALSE },
+	{ 0x4000000, 0xffffffff, FALSE },
+};
+
+START_TEST(test_policy_mark)
+{
+	tunnel_route_config_t *config;
+	settings_t *settings;
+
+	settings = settings_create_string("charon { }");
+	config = tunnel_route_config_load(settings, "charon");
+	ck_assert(config);
+	ck_assert_uint_eq(config->mark, 0x4000000);
+	ck_assert_uint_eq(config->mask, 0xc000000);
+	ck_assert(tunnel_route_config_mark_matches(config,
+							policy_mark_tests[_i].value,
+							policy_mark_tests[_i].mask) ==
+			  policy_mark_tests[_i].matches);
+	config->destroy(config);
+	settings->destroy(settings);
+}
+END_TEST
+
 Suite *make_route_config_suite(void)
 {
 	Suite *s = suite_create("route config");
@@ -307,6 +350,10 @@ Suite *make_route_config_suite(void)
 
 	tc = tcase_create("mark mask for tunnel-nat");
 	tcase_add_loop_test(tc, test_mark_mask, 0, countof(mark_mask_tests));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("policy marks the routed packets match");
+	tcase_add_loop_test(tc, test_policy_mark, 0, countof(policy_mark_tests));
 	suite_add_tcase(s, tc);
 	return s;
 }

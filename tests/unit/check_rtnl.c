@@ -18,6 +18,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/fib_rules.h>
 #include <linux/if_link.h>
+#include <linux/if_tunnel.h>
 #include <libmnl/libmnl.h>
 
 #include <tunnel_route_rtnl.h>
@@ -186,10 +187,11 @@ START_TEST(test_rule_msg)
 END_TEST
 
 /**
- * Build a link message as the kernel dumps it
+ * An RTM_NEWLINK of an interface of KIND, with the data an XFRM interface
+ * (if_id KEY) or a VTI (keys KEY, network byte order, remote REMOTE) has
  */
 static struct nlmsghdr *link_msg(char *buf, int index, const char *kind,
-								 uint32_t if_id)
+								 uint32_t key, uint32_t remote)
 {
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifi;
@@ -200,12 +202,23 @@ static struct nlmsghdr *link_msg(char *buf, int index, const char *kind,
 	nlh->nlmsg_type = RTM_NEWLINK;
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_index = index;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, "xfrm-test");
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, "link-test");
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	mnl_attr_put_u32(nlh, IFLA_XFRM_LINK, 2);
-	mnl_attr_put_u32(nlh, IFLA_XFRM_IF_ID, if_id);
+	if (streq(kind, "vti"))
+	{	/* as ip_vti fills it: IKEY has the type of XFRM_IF_ID */
+		mnl_attr_put_u32(nlh, IFLA_VTI_LINK, 0);
+		mnl_attr_put_u32(nlh, IFLA_VTI_IKEY, htonl(key + 1));
+		mnl_attr_put_u32(nlh, IFLA_VTI_OKEY, htonl(key));
+		mnl_attr_put_u32(nlh, IFLA_VTI_LOCAL, htonl(0xc0000211));
+		mnl_attr_put_u32(nlh, IFLA_VTI_REMOTE, htonl(remote));
+	}
+	else
+	{
+		mnl_attr_put_u32(nlh, IFLA_XFRM_LINK, 2);
+		mnl_attr_put_u32(nlh, IFLA_XFRM_IF_ID, key);
+	}
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
 	return nlh;
@@ -213,18 +226,42 @@ static struct nlmsghdr *link_msg(char *buf, int index, const char *kind,
 
 START_TEST(test_xfrm_link)
 {
-	uint32_t if_id = 0, ifindex = 0;
+	tunnel_route_link_t link = {};
 	char buf[512];
 
-	ck_assert(tunnel_route_rtnl_parse_xfrm_link(link_msg(buf, 9, "xfrm", 42),
-												&if_id, &ifindex));
-	ck_assert_uint_eq(if_id, 42);
-	ck_assert_uint_eq(ifindex, 9);
-	/* not an XFRM interface */
-	ck_assert(!tunnel_route_rtnl_parse_xfrm_link(link_msg(buf, 5, "vti", 42),
-												 &if_id, &ifindex));
-	ck_assert(!tunnel_route_rtnl_parse_xfrm_link(link_msg(buf, 5, "xfrmx", 42),
-												 &if_id, &ifindex));
+	ck_assert(tunnel_route_rtnl_parse_ipsec_link(
+				link_msg(buf, 9, "xfrm", 42, 0), &link));
+	ck_assert(!link.vti);
+	ck_assert_uint_eq(link.key, 42);
+	ck_assert_uint_eq(link.ifindex, 9);
+	/* neither an XFRM interface nor a VTI */
+	ck_assert(!tunnel_route_rtnl_parse_ipsec_link(
+				link_msg(buf, 5, "xfrmx", 42, 0), &link));
+	ck_assert(!tunnel_route_rtnl_parse_ipsec_link(
+				link_msg(buf, 5, "gre", 42, 0), &link));
+	ck_assert_uint_eq(link.ifindex, 9);
+}
+END_TEST
+
+START_TEST(test_vti_link)
+{
+	tunnel_route_link_t link = {};
+	char buf[512];
+
+	/* the output key in host byte order, not the input key (which has the
+	 * attribute type of an XFRM interface's if_id) */
+	ck_assert(tunnel_route_rtnl_parse_ipsec_link(
+				link_msg(buf, 7, "vti", 0x02000000, 0xc0000222), &link));
+	ck_assert(link.vti);
+	ck_assert_uint_eq(link.key, 0x02000000);
+	ck_assert_uint_eq(link.remote, 0xc0000222);
+	ck_assert_uint_eq(link.ifindex, 7);
+	ck_assert(tunnel_route_rtnl_parse_ipsec_link(
+				link_msg(buf, 8, "vti", 42, 0), &link));
+	ck_assert(link.vti);
+	ck_assert_uint_eq(link.key, 42);
+	ck_assert_uint_eq(link.remote, 0);
+	ck_assert_uint_eq(link.ifindex, 8);
 }
 END_TEST
 
@@ -291,6 +328,7 @@ Suite *make_rtnl_suite(void)
 	tcase_add_loop_test(tc, test_route_msg, 0, countof(route_tests));
 	tcase_add_loop_test(tc, test_rule_msg, 0, 2);
 	tcase_add_test(tc, test_xfrm_link);
+	tcase_add_test(tc, test_vti_link);
 	tcase_add_test(tc, test_dump_requests);
 	suite_add_tcase(s, tc);
 

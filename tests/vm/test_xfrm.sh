@@ -5,7 +5,7 @@
 #   1. policy-based: the tunnel-nat suite (incl. the wire check) and the
 #      tunnel-route suite
 #   2. route-based with XFRM interfaces (if_id_in/if_id_out): the
-#      tunnel-route suite
+#      tunnel-route suite; with VTIs (mark_in/mark_out): its core
 #   3. NAT traversal: the gateway behind a masquerading NAT router
 #   4. the HA pair (tests/integration/test_ha.sh): two gateway nodes with
 #      the ha plugin, keepalived and conntrackd
@@ -55,6 +55,12 @@ scenario "policy-based: tunnel-nat" bash tests/integration/test_tunnel_nat.sh
 scenario "policy-based: tunnel-route" bash tests/integration/test_tunnel_route.sh
 scenario "route-based (XFRM interfaces): tunnel-route" \
 	env LAB_XFRMI=1 bash tests/integration/test_tunnel_route.sh
+# VTIs: what depends on the interface the routes take (found by the
+# CHILD_SA's mark_out, on every up: rekeys and reauthentication included),
+# and a mark_out no VTI has
+scenario "route-based (VTIs): tunnel-route" \
+	env LAB_VTI=1 ONLY='^test_(fail_closed_before_first_up|constant_rules|app_to_c_through_tunnel|gateway_own_traffic_internet|clearinghouse_reaches_app|wire_only_esp|rekey_keeps_route|reauth_keeps_route|fail_closed_on_terminate|mark_without_vti)$' \
+	bash tests/integration/test_tunnel_route.sh
 scenario "NAT traversal" bash tests/integration/test_nat_traversal.sh
 # the HA pair (ha plugin, keepalived, conntrackd) with kernel SAs
 scenario "HA pair: takeover, failback, restarts" bash tests/integration/test_ha.sh
