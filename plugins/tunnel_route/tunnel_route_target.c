@@ -22,9 +22,6 @@
 #include <networking/tun_device.h>
 
 /**
- * Find the XFRM interface carrying an if_id
- */
-/**
  * The route-based interface a CHILD_SA's packets take
  */
 typedef struct {
