@@ -599,10 +599,14 @@ wait_port()
 	return 1
 }
 
-# tcp_ask ROLE SRC DST PORT LINE: connect from SRC, print the answer
+# tcp_ask ROLE SRC DST PORT LINE: connect from SRC (ADDR or ADDR:PORT),
+# print the answer. The servers close after one answer, so socat ends as
+# soon as it comes; -t only bounds the wait for an answer that doesn't
+# come, and is long enough for a host loaded by TCG or a sanitizer build.
+# connect-timeout bounds the negative cases (the SYNs are dropped).
 tcp_ask()
 {
-	echo "$5" | nsx "$1" timeout 10 socat -t 3 - \
+	echo "$5" | nsx "$1" timeout 20 socat -t 12 - \
 		TCP:"$3":"$4",bind="$2",connect-timeout=3 2>/dev/null
 }
 
