@@ -117,6 +117,17 @@ run_suite 6.1.0 "tunnel-route: load, fail-closed, dual identity (subset)" 600 \
 	env ONLY='fail_closed|app_to_c|own_traffic' \
 	bash tests/integration/test_tunnel_route.sh
 
+# the distribution suite's packages (build-deb.sh in each clean root, about
+# 3 min of CPU each) build in the background beside the lighter suites that
+# follow (churn, valgrind: about 12% CPU); the suite below reuses them from
+# its cache and builds any that failed here itself
+wait "$roots_pid" ||
+	echo "test-all: making the clean roots early failed (the suite tries again): $(tail -n 3 "$SW_BUILD/roots-early.log" | tr '\n' ' ')"
+sed 's/^/  /' "$SW_BUILD/roots-early.log"
+DISTRO_PACKAGES_ONLY=1 DISTRO_VM= tests/distro/run.sh \
+	> "$SW_BUILD/packages-early.log" 2>&1 &
+packages_pid=$!
+
 # many CHILD_SAs (strongSwan's load-tester, fake_kernel): churn with a crash
 # and restart, on each version (its events come in each version's order)
 for v in $CHURN_VERSIONS; do
@@ -151,9 +162,9 @@ run_suite "$d" "settings fuzzer (libFuzzer, ${FUZZ_SECONDS:-60}s)" 900 \
 # kernel (kernel-libipsec); then Debian 12's charon runs the whole kernel
 # XFRM suite (tests/vm/test_xfrm.sh: policy- and route-based, NAT
 # traversal, the HA pair, twice NAT) in the VM, on Debian's kernel
-wait "$roots_pid" ||
-	echo "test-all: making the clean roots early failed (the suite tries again): $(tail -n 3 "$SW_BUILD/roots-early.log" | tr '\n' ' ')"
-sed 's/^/  /' "$SW_BUILD/roots-early.log"
+wait "$packages_pid" ||
+	echo "test-all: building the packages early failed (the suite tries again)"
+sed 's/^/  /' "$SW_BUILD/packages-early.log"
 run_suite "of Debian 12 and 13" "the stock charon with our package" \
 	4800 env DISTRO_VM_FULL=1 tests/distro/run.sh
 

@@ -17,7 +17,8 @@
 # default bookworm; empty for none; DISTRO_VM_FULL=1 for all of them rather
 # than the core, see vm_xfrm.sh), ROOTS (the roots' cache, default
 # build/roots), DISTRO_BUILD (the packages' cache, default build/distro),
-# ONLY (lib.sh's filter),
+# ONLY (lib.sh's filter), DISTRO_PACKAGES_ONLY (1: build the packages into
+# the cache and stop there),
 # SOURCE_REVISION_FALLBACK (0, 1 or auto: build-deb.sh's setting, see
 # README ("On your gateway"); auto, the default, builds from the installed revision's
 # source and falls back to another revision of the same upstream version only
@@ -209,6 +210,9 @@ run_suite()
 		return
 	fi
 	timed "package"
+	# DISTRO_PACKAGES_ONLY=1: the packages only, into the cache (test-all
+	# builds them early, beside its light suites); nothing else runs
+	[ -z "${DISTRO_PACKAGES_ONLY:-}" ] || return 0
 	v=$(dpkg-deb -f "$deb" Depends)
 	case $v in
 	*"libstrongswan (= $sw)"*"strongswan-libcharon (= $sw)"*)
