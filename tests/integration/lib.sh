@@ -601,13 +601,22 @@ wait_port()
 
 # tcp_ask ROLE SRC DST PORT LINE: connect from SRC (ADDR or ADDR:PORT),
 # print the answer. The servers close after one answer, so socat ends as
-# soon as it comes; -t only bounds the wait for an answer that doesn't
-# come, and is long enough for a host loaded by TCG or a sanitizer build.
-# connect-timeout bounds the negative cases (the SYNs are dropped).
+# soon as it comes; the timeouts only bound the wait for a connection or an
+# answer that doesn't come, and are long enough for a host loaded by TCG, a
+# sanitizer build or the VM beside the host suites: 10 s for the connection
+# is the SYN and three retransmissions (1, 3 and 7 s after it).
 tcp_ask()
 {
-	echo "$5" | nsx "$1" timeout 20 socat -t 12 - \
-		TCP:"$3":"$4",bind="$2",connect-timeout=3 2>/dev/null
+	echo "$5" | nsx "$1" timeout 30 socat -t 12 - \
+		TCP:"$3":"$4",bind="$2",connect-timeout=${TCP_CONNECT_TIMEOUT:-10} 2>/dev/null
+}
+
+# tcp_ask_dropped ROLE SRC DST PORT LINE: tcp_ask where the SYNs are meant
+# to be dropped (the caller expects no answer): gives up on the connection
+# after 3 s (the SYN and one retransmission), and prints any answer
+tcp_ask_dropped()
+{
+	TCP_CONNECT_TIMEOUT=3 tcp_ask "$@"
 }
 
 # udp_send ROLE SRC DST PORT LINE

@@ -82,7 +82,7 @@ test_forged_cleartext_not_translated()
 	udp_send ch $C $P 7002 "via-tunnel"
 	# forged: cleartext from the internet, source C, destination P
 	udp_send inet $C $P 7002 "forged"
-	out=$(tcp_ask inet $C $P 7000 "forged claim")
+	out=$(tcp_ask_dropped inet $C $P 7000 "forged claim")
 	sleep 1
 	grep -q "^$C via-tunnel" "$sink" ||
 		fail "control datagram through the tunnel did not reach the app: $(cat "$sink")" || return 1
@@ -267,7 +267,7 @@ test_terminate_removes_translations()
 	n=$(echo "$json" | jq '[.nftables[] | select(.rule)] | length')
 	[ "$n" = $(($(p_side_rules) + 7)) ] ||
 		fail "expected $(($(p_side_rules) + 7)) rules, found $n" || return 1
-	out=$(tcp_ask ch $C $P 7000 "after terminate")
+	out=$(tcp_ask_dropped ch $C $P 7000 "after terminate")
 	[ -z "$out" ] || fail "the app still answered without the tunnel: '$out'" || return 1
 	ensure_up && test_clearinghouse_reaches_app
 }
@@ -486,7 +486,7 @@ test_reload_under_traffic()
 	nat_conf -
 	reload_and_see "reloaded settings: 1 mappings, 0 translations added, 2 removed" || ok=1
 	[ "$(nft_elems gw dnat4)" = 1 ] || { fail "expected 1 DNAT element after the removal, found $(nft_elems gw dnat4)"; ok=1; }
-	out=$(tcp_ask ch2 $C2 $P 7000 "removed")
+	out=$(tcp_ask_dropped ch2 $C2 $P 7000 "removed")
 	[ -z "$out" ] || { fail "partner b still reaches a host after the removal: '$out'"; ok=1; }
 
 	# SIGHUP does the same as swanctl --reload-settings
@@ -574,7 +574,7 @@ test_two_partners_same_public()
 	[ "$(nft_elems gw dnat4)" = 1 ] || fail "terminating one tunnel left $(nft_elems gw dnat4) DNAT elements" || return 1
 	out=$(tcp_ask ch2 $C2 $P 7000 "claim b again")
 	[ "$out" = "app $C2 claim b again" ] || fail "partner b lost the service when the clearinghouse's tunnel went down: '$out'" || return 1
-	out=$(tcp_ask ch $C $P 7000 "claim a")
+	out=$(tcp_ask_dropped ch $C $P 7000 "claim a")
 	[ -z "$out" ] || fail "the clearinghouse reached the app without its tunnel: '$out'" || return 1
 	ensure_up
 }
@@ -693,11 +693,11 @@ pf_works()
 	[ "$out" = "app1 $C tls" ] || { pf_diag 443 tls; fail "C -> P:443 answered '$out', expected 'app1 $C tls' (app1:8443)"; return 1; }
 	out=$(tcp_ask ch $C $P 22 "ssh")
 	[ "$out" = "app2 $C ssh" ] || { pf_diag 22 ssh; fail "C -> P:22 answered '$out', expected 'app2 $C ssh' (app2:22)"; return 1; }
-	out=$(tcp_ask ch $C $P 7000 "not forwarded")
+	out=$(tcp_ask_dropped ch $C $P 7000 "not forwarded")
 	[ -z "$out" ] || fail "C -> P:7000 (not forwarded) answered '$out'" || return 1
 	# with kernel-libipsec P is an address of the gateway (on lo)
 	[ "$BACKEND" = libipsec ] || return 0
-	out=$(tcp_ask ch $C $P 7005 "gateway itself")
+	out=$(tcp_ask_dropped ch $C $P 7005 "gateway itself")
 	[ -z "$out" ] || fail "C -> P:7005 (not forwarded, the gateway's own) answered '$out'" || return 1
 }
 

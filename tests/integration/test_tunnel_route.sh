@@ -67,7 +67,7 @@ test_fail_closed_before_first_up()
 		fail "the configured pair $APP . $C never showed up in the nft set" || return 1
 	cap_start gw net0 net-before || return 1
 	app_udp_stream 10
-	out=$(tcp_ask app $APP $C 7001 "too early")
+	out=$(tcp_ask_dropped app $APP $C 7001 "too early")
 	wait $APP_STREAM
 	cap_stop net-before
 	[ "$(cap_count net-before "dst host $C")" = 0 ] ||
@@ -302,7 +302,7 @@ mark_without_vti()
 	routed_prohibit || fail "routed without its VTI: '$(route_of $C)'" || return 1
 	cap_start gw wan0 novti-wan || return 1
 	cap_start gw net0 novti-net || return 1
-	out=$(tcp_ask app $APP $C 7001 "no vti")
+	out=$(tcp_ask_dropped app $APP $C 7001 "no vti")
 	cap_stop novti-wan
 	cap_stop novti-net
 	[ -z "$out" ] || fail "app -> C answered '$out' without the VTI" || return 1

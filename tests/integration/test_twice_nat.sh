@@ -172,7 +172,7 @@ alias_closed()
 	local out clear d0 d1
 	caps_start "$1" || return 1
 	d0=$(rule_packets gw "an alias whose partner is down")
-	out=$(tcp_ask app $APP $2.5 7001 "$3")
+	out=$(tcp_ask_dropped app $APP $2.5 7001 "$3")
 	udp_send app $APP $2.6 7002 "$3"
 	caps_stop "$1"
 	d1=$(rule_packets gw "an alias whose partner is down")
@@ -351,7 +351,7 @@ test_real_address_no_leak()
 	up ch && up ch2 && partner_servers || return 1
 	caps_start real && cap_start gw lan0 real-lan in || return 1
 	g0=$(rule_packets gw "a partner's real address")
-	out=$(tcp_ask app $APP $PHOST 7001 "to the real address")
+	out=$(tcp_ask_dropped app $APP $PHOST 7001 "to the real address")
 	udp_send app $APP $PHOST 7003 "real address, udp"
 	nsx app ping -n -q -c 3 -i 0.2 -W 1 $PHOST > /dev/null 2>&1
 	g1=$(rule_packets gw "a partner's real address")
@@ -387,7 +387,7 @@ test_source_without_p_side()
 	nsx app ip addr add $other/24 dev eth0 || return 1
 	caps_start nops || { nsx app ip addr del $other/24 dev eth0; return 1; }
 	g0=$(rule_packets gw "a flow to a partner without its SA")
-	out=$(tcp_ask app $other $ALIAS_A.5 7001 "from outside the P side")
+	out=$(tcp_ask_dropped app $other $ALIAS_A.5 7001 "from outside the P side")
 	udp_send app $other $ALIAS_A.6 7002 "from outside the P side"
 	g1=$(rule_packets gw "a flow to a partner without its SA")
 	caps_stop nops
@@ -491,7 +491,7 @@ test_route_based_vti()
 	route_based ch5 && partner_servers || return 1
 	f0=$(rule_packets gw "an alias whose partner is down")
 	z0=$(rule_packets gw "a flow to a partner without its SA")
-	out=$(tcp_ask ch5 $UHOST $ALIAS_A.5 7001 "to acme's alias")
+	out=$(tcp_ask_dropped ch5 $UHOST $ALIAS_A.5 7001 "to acme's alias")
 	f1=$(rule_packets gw "an alias whose partner is down")
 	z1=$(rule_packets gw "a flow to a partner without its SA")
 	log "    umbrella $UHOST -> $ALIAS_A.5 through its SA: '$out'; the fail-closed rule counted $f0 -> $f1, the guard's first rule $z0 -> $z1"
