@@ -159,10 +159,9 @@ run_suite "$d" "settings fuzzer (libFuzzer, ${FUZZ_SECONDS:-60}s)" 900 \
 
 # the distributions' own charon (Debian 12: 5.9.8, Debian 13: 6.0.1) with
 # our package, in clean roots: every integration suite but twice NAT on this
-# kernel (kernel-libipsec); beside them, in the background, Debian 12's
-# charon runs the whole kernel XFRM suite (tests/vm/test_xfrm.sh: policy- and
-# route-based, NAT traversal, the HA pair, twice NAT) in the VM, on Debian's
-# kernel
+# kernel (kernel-libipsec); then Debian 12's charon runs the whole kernel
+# XFRM suite (tests/vm/test_xfrm.sh: policy- and route-based, NAT
+# traversal, the HA pair, twice NAT) in the VM, on Debian's kernel
 wait "$packages_pid" ||
 	echo "test-all: building the packages early failed (the suite tries again)"
 sed 's/^/  /' "$SW_BUILD/packages-early.log"
