@@ -599,25 +599,25 @@ wait_port()
 	return 1
 }
 
-# tcp_ask ROLE SRC DST PORT LINE: connect from SRC (ADDR or ADDR:PORT),
-# print the answer. The servers close after one answer, so socat ends as
-# soon as it comes; the timeouts only bound the wait for a connection or an
-# answer that doesn't come, and are long enough for a host loaded by TCG, a
-# sanitizer build or the VM beside the host suites: 10 s for the connection
-# is the SYN and three retransmissions (1, 3 and 7 s after it).
-tcp_ask()
+# tcp_exchange WAIT ROLE SRC DST PORT LINE: connect from SRC (ADDR or
+# ADDR:PORT), giving the connection WAIT seconds, send LINE and print the
+# answer. The servers close after one answer, so socat ends as soon as it
+# comes; -t only bounds the wait for an answer that doesn't come, and is long
+# enough for a host loaded by TCG or a sanitizer build.
+tcp_exchange()
 {
-	echo "$5" | nsx "$1" timeout 30 socat -t 12 - \
-		TCP:"$3":"$4",bind="$2",connect-timeout=${TCP_CONNECT_TIMEOUT:-10} 2>/dev/null
+	echo "$6" | nsx "$2" timeout 30 socat -t 12 - \
+		TCP:"$4":"$5",bind="$3",connect-timeout="$1" 2>/dev/null
 }
 
-# tcp_ask_dropped ROLE SRC DST PORT LINE: tcp_ask where the SYNs are meant
-# to be dropped (the caller expects no answer): gives up on the connection
-# after 3 s (the SYN and one retransmission), and prints any answer
-tcp_ask_dropped()
-{
-	TCP_CONNECT_TIMEOUT=3 tcp_ask "$@"
-}
+# tcp_ask ROLE SRC DST PORT LINE: an exchange that should succeed: 10 s for
+# the connection, the SYN and three retransmissions (1, 3 and 7 s after it)
+tcp_ask() { tcp_exchange 10 "$@"; }
+
+# tcp_ask_dropped ROLE SRC DST PORT LINE: an exchange whose SYNs are meant
+# to be dropped (the caller expects no answer): 3 s for the connection (the
+# SYN and one retransmission); any answer is printed
+tcp_ask_dropped() { tcp_exchange 3 "$@"; }
 
 # udp_send ROLE SRC DST PORT LINE
 udp_send()
