@@ -603,12 +603,26 @@ wait_port()
 # ADDR:PORT), giving the connection WAIT seconds, send LINE and print the
 # answer. The servers close after one answer, so socat ends as soon as it
 # comes; -t only bounds the wait for an answer that doesn't come, and is long
-# enough for a host loaded by TCG or a sanitizer build.
+# enough for a host loaded by TCG or a sanitizer build. What socat said of a
+# failure (refused, timed out) goes to $WORK/tcp-exchange.log, a line per
+# exchange with its time and addresses: see tcp_said.
 tcp_exchange()
 {
+	local t0 rc err=$WORK/tcp-exchange.$BASHPID
+	t0=$(date +%s.%N)
 	echo "$6" | nsx "$2" timeout 30 socat -t 12 - \
-		TCP:"$4":"$5",bind="$3",connect-timeout="$1" 2>/dev/null
+		TCP:"$4":"$5",bind="$3",connect-timeout="$1" 2>"$err"
+	rc=$?
+	printf '%s %s -> %s:%s rc %s after %s s: %s\n' "$(date +%T.%N | cut -c1-12)" \
+		"$3" "$4" "$5" "$rc" "$(awk "BEGIN { printf \"%.2f\", $(date +%s.%N) - $t0 }")" \
+		"$(tr '\n' ' ' < "$err")" >> "$WORK/tcp-exchange.log"
+	rm -f "$err"
+	return $rc
 }
+
+# tcp_said [N]: the last N (default 2) exchanges' lines of tcp_exchange, for
+# a failure's diagnosis
+tcp_said() { tail -n "${1:-2}" "$WORK/tcp-exchange.log" 2>/dev/null; }
 
 # tcp_ask ROLE SRC DST PORT LINE: an exchange that should succeed: 10 s for
 # the connection, the SYN and three retransmissions (1, 3 and 7 s after it)
@@ -833,6 +847,8 @@ dump_state()
 		nsx "$role" ip rule 2>&1 | sed 's/^/  /'
 		nsx "$role" ip route show table all 2>&1 | grep -v "^local\|^broadcast\|fe80\|ff00" | sed 's/^/  /'
 	done
+	log "== the last TCP exchanges (tcp_exchange)"
+	tcp_said 5 | sed 's/^/  /'
 	for role in gw ch ch2 ch3 ch4 ch5; do
 		[ -f "$WORK/$role/charon.log" ] || continue
 		log "== $role: charon log (last 60 lines)"

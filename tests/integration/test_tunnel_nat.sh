@@ -706,6 +706,7 @@ pf_works()
 # exchange from a missing translation; the check has failed either way)
 pf_diag()
 {
+	log "    the exchange: $(tcp_said 1)"
 	log "    conntrack of P:$1 at the gateway: $(nsx gw conntrack -L -p tcp --orig-port-dst "$1" 2>/dev/null | tr '\n' ';')"
 	log "    forward4: $(nsx gw nft list map ip tunnel_nat forward4 2>&1 | tr -s '\n\t' ' ')"
 	log "    CHILD_SAs at the gateway: $(child_ids gw claims), at C: $(child_ids ch claims)"
