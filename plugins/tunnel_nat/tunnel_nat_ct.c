@@ -47,15 +47,14 @@ static bool alias_stale(tunnel_nat_elem_t *elem, bool added, uint16_t zone,
 /*
  * Described in header
  */
-bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added, uint16_t zone,
-						 uint32_t osrc, uint32_t odst, uint32_t rsrc,
-						 uint32_t rdst)
+bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added,
+						 tunnel_nat_ct_flow_t *flow)
 {
 	bool translated;
 
 	if (elem->map == TUNNEL_NAT_AZONE)
 	{
-		return alias_stale(elem, added, zone, odst, rdst);
+		return alias_stale(elem, added, flow->zone, flow->odst, flow->rdst);
 	}
 	if (tunnel_nat_map_is_partner(elem->map))
 	{	/* the alias's zone stands for the binding's other elements */
@@ -63,26 +62,39 @@ bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added, uint16_t zone,
 	}
 	/* the P side's translations are not keyed by zone: the entries of
 	 * every zone are looked at */
-	if (!in(osrc, elem->src_from, elem->src_to) ||
-		!in(odst, elem->dst_from, elem->dst_to))
+	if (!in(flow->osrc, elem->src_from, elem->src_to) ||
+		!in(flow->odst, elem->dst_from, elem->dst_to))
 	{
 		return FALSE;
 	}
-	if (elem->map == TUNNEL_NAT_CLOSED)
-	{	/* flows to a P that is now closed (ports are not looked at: a
-		 * forwarded port's flow is translated, caught by its element) */
-		return added && in(rsrc, elem->dst_from, elem->dst_to);
-	}
-	/* the translated address shows in the reply direction: SNAT changes
-	 * where replies go to, DNAT (and a port forward) where they come from;
-	 * ports are not looked at */
-	if (elem->map == TUNNEL_NAT_SNAT || elem->map == TUNNEL_NAT_PAT)
+	switch (elem->map)
 	{
-		translated = in(rdst, elem->nat_from, elem->nat_to);
-	}
-	else
-	{
-		translated = in(rsrc, elem->nat_from, elem->nat_to);
+		case TUNNEL_NAT_CLOSED:
+			/* flows to a P that is now closed (ports are not looked at: a
+			 * forwarded port's flow is translated, caught by its element) */
+			return added && in(flow->rsrc, elem->dst_from, elem->dst_to);
+		case TUNNEL_NAT_FWD:
+			/* a forward is keyed by its port: the flows to P's other ports
+			 * are other forwards' (or closed) */
+			if (flow->proto != elem->proto || flow->odport != elem->port)
+			{
+				return FALSE;
+			}
+			translated = in(flow->rsrc, elem->nat_from, elem->nat_to) &&
+						 flow->rsport == elem->nat_port;
+			break;
+		case TUNNEL_NAT_SNAT:
+		case TUNNEL_NAT_PAT:
+			/* SNAT changes where replies go to; ports are not looked at */
+			translated = in(flow->rdst, elem->nat_from, elem->nat_to);
+			break;
+		case TUNNEL_NAT_DNAT:
+		default:
+			/* DNAT changes where replies come from, never the port (one
+			 * that changed is a forward's) */
+			translated = in(flow->rsrc, elem->nat_from, elem->nat_to) &&
+						 flow->rsport == flow->odport;
+			break;
 	}
 	return added ? !translated : translated;
 }
@@ -139,8 +151,7 @@ typedef struct {
 	array_t *stale;
 } ct_ctx_t;
 
-static bool stale_in(array_t *elems, bool added, uint16_t zone, uint32_t osrc,
-					 uint32_t odst, uint32_t rsrc, uint32_t rdst)
+static bool stale_in(array_t *elems, bool added, tunnel_nat_ct_flow_t *flow)
 {
 	tunnel_nat_elem_t *elem;
 	u_int i;
@@ -148,7 +159,7 @@ static bool stale_in(array_t *elems, bool added, uint16_t zone, uint32_t osrc,
 	for (i = 0; i < array_count(elems); i++)
 	{
 		array_get(elems, i, &elem);
-		if (tunnel_nat_ct_stale(elem, added, zone, osrc, odst, rsrc, rdst))
+		if (tunnel_nat_ct_stale(elem, added, flow))
 		{
 			return TRUE;
 		}
@@ -172,29 +183,43 @@ static bool zone_in(array_t *zones, uint16_t zone)
 	return FALSE;
 }
 
+/**
+ * A port of the entry (host order), 0 if it has none
+ */
+static uint16_t ct_port(struct nf_conntrack *ct, enum nf_conntrack_attr attr)
+{
+	return nfct_attr_is_set(ct, attr) > 0 ? ntohs(nfct_get_attr_u16(ct, attr))
+										  : 0;
+}
+
 static int dump_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 				   void *data)
 {
 	ct_ctx_t *ctx = data;
-	uint32_t osrc, odst, rsrc, rdst;
-	uint16_t zone;
+	tunnel_nat_ct_flow_t flow;
 
 	if (nfct_get_attr_u8(ct, ATTR_L3PROTO) != AF_INET)
 	{
 		return NFCT_CB_CONTINUE;
 	}
-	osrc = ntohl(nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC));
-	odst = ntohl(nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_DST));
-	rsrc = ntohl(nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC));
-	rdst = ntohl(nfct_get_attr_u32(ct, ATTR_REPL_IPV4_DST));
-	/* 0 if the entry has no zone, and it has the same in both directions
-	 * on the partner side */
-	zone = nfct_get_attr_u16(ct, ATTR_ZONE);
-	if ((zone && zone_in(ctx->zones, zone)) ||
-		stale_in(ctx->added, TRUE, zone, osrc, odst, rsrc, rdst) ||
-		stale_in(ctx->removed, FALSE, zone, osrc, odst, rsrc, rdst) ||
+	flow = (tunnel_nat_ct_flow_t){
+		/* 0 if the entry has no zone, and it has the same in both
+		 * directions on the partner side */
+		.zone = nfct_get_attr_u16(ct, ATTR_ZONE),
+		.proto = nfct_get_attr_u8(ct, ATTR_L4PROTO),
+		.osrc = ntohl(nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC)),
+		.odst = ntohl(nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_DST)),
+		.rsrc = ntohl(nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC)),
+		.rdst = ntohl(nfct_get_attr_u32(ct, ATTR_REPL_IPV4_DST)),
+		.odport = ct_port(ct, ATTR_ORIG_PORT_DST),
+		.rsport = ct_port(ct, ATTR_REPL_PORT_SRC),
+	};
+	if ((flow.zone && zone_in(ctx->zones, flow.zone)) ||
+		stale_in(ctx->added, TRUE, &flow) ||
+		stale_in(ctx->removed, FALSE, &flow) ||
 		(ctx->owners && tunnel_nat_ct_foreign(ctx->owners, ctx->first,
-											  ctx->last, zone, odst, rdst)))
+											  ctx->last, flow.zone, flow.odst,
+											  flow.rdst)))
 	{
 		array_insert(ctx->stale, ARRAY_TAIL, nfct_clone(ct));
 	}

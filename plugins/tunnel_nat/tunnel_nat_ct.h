@@ -22,6 +22,27 @@
 
 #include "tunnel_nat_state.h"
 
+typedef struct tunnel_nat_ct_flow_t tunnel_nat_ct_flow_t;
+
+/**
+ * What the clean-up looks at of a conntrack entry. Addresses and ports in
+ * host order; ports are 0 for protocols without them.
+ */
+struct tunnel_nat_ct_flow_t {
+	/** conntrack zone, 0 for none */
+	uint16_t zone;
+	/** IP protocol */
+	uint8_t proto;
+	/** original source and destination address */
+	uint32_t osrc, odst;
+	/** reply source and destination address */
+	uint32_t rsrc, rdst;
+	/** original destination port */
+	uint16_t odport;
+	/** reply source port */
+	uint16_t rsport;
+};
+
 /**
  * Whether a conntrack entry is stale after translations were added or
  * removed, so that deleting it lets the flow's next packet be translated
@@ -30,6 +51,9 @@
  * - added element: the entry matches its key but is not translated by it
  *   (tracked before the tunnel was up, or translated otherwise)
  * - removed element: the entry carries its translation
+ *
+ * A port forward's key includes its protocol and port: flows to other
+ * ports of P, forwarded by other elements, are not its own.
  *
  * Of the partner side, only the alias's zone (TUNNEL_NAT_AZONE) is looked
  * at, as it names both the zone and the alias block of a binding:
@@ -41,16 +65,11 @@
  *
  * @param elem		element added or removed
  * @param added		TRUE if added, FALSE if removed
- * @param zone		conntrack zone of the entry
- * @param osrc		original source address (host order)
- * @param odst		original destination address
- * @param rsrc		reply source address
- * @param rdst		reply destination address
+ * @param flow		the conntrack entry
  * @return			TRUE if the entry is to be deleted
  */
-bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added, uint16_t zone,
-						 uint32_t osrc, uint32_t odst, uint32_t rsrc,
-						 uint32_t rdst);
+bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added,
+						 tunnel_nat_ct_flow_t *flow);
 
 /**
  * Delete the conntrack entries made stale by a change, through

@@ -711,6 +711,8 @@ pf_diag()
 	log "    forward4: $(nsx gw nft list map ip tunnel_nat forward4 2>&1 | tr -s '\n\t' ' ')"
 	log "    CHILD_SAs at the gateway: $(child_ids gw claims), at C: $(child_ids ch claims)"
 	log "    a second connection answered '$(tcp_ask ch $C $P "$1" "$2 again")'"
+	log "    the gateway's last lines of tunnel-nat:"
+	grep "tunnel-nat" "$WORK/gw/charon.log" | tail -n 8 | sed 's/^/      /'
 }
 
 pf_elems()
@@ -810,6 +812,67 @@ test_port_forwards_and_pat()
 	reload_and_see "reloaded settings: 1 mappings, 2 translations added, 4 removed" || ok=1
 	nsx app ip addr del $PF_APP2/24 dev eth0
 	for i in $(seq 20 29); do nsx app ip addr del 10.1.0.$i/24 dev eth0; done
+	[ $ok = 0 ]
+}
+
+# fwd_conf FORWARDS: a mapping of P that only forwards these ports
+fwd_conf()
+{
+	cat > "$WORK/gw/tunnel-nat.conf" <<EOC
+tunnel-nat {
+  load = yes
+  mappings {
+    claims-service {
+      child = claims
+      public = $P
+      forward = $1
+    }
+  }
+}
+EOC
+}
+
+walks() { grep -c "tunnel-nat: conntrack table walked" "$WORK/gw/charon.log"; }
+walks_above() { [ "$(walks)" -gt "$1" ]; }
+
+# A forward added beside another leaves the other's flows alone. C holds a
+# connection to P:444 (forwarded to app:8444); a reload adds P:22, and its
+# conntrack clean-up runs; only then does the app answer. Had the clean-up
+# deleted the flow's entry, the app's answer would start a new, untranslated
+# one and never reach C as P:444.
+test_forward_kept_when_another_added()
+{
+	local out before pid ok=0
+	ensure_up || return 1
+	rm -f "$WORK/held-in" "$WORK/held-go"
+	nsx app socat -t 30 TCP-LISTEN:8444,bind=$APP,reuseaddr,fork \
+		SYSTEM:"read l; echo \$l >> $WORK/held-in; while [ ! -e $WORK/held-go ]; do sleep 0.1; done; echo held \$SOCAT_PEERADDR \$l" \
+		> /dev/null 2>&1 &
+	wait_port app tcp $APP 8444 || return 1
+	before=$(walks)
+	fwd_conf "444/tcp:$APP:8444"
+	reload_and_see "reloaded settings: 1 mappings, 2 translations added" || ok=1
+	# the clean-up of this reload is done before the connection starts
+	wait_for 5 walks_above "$before" || { fail "no conntrack clean-up after the first reload"; ok=1; }
+	echo "long request" | nsx ch timeout 40 socat -t 30 - \
+		TCP:$P:444,bind=$C,connect-timeout=10 > "$WORK/held-out" 2>&1 &
+	pid=$!
+	wait_for 10 test -s "$WORK/held-in" || { fail "the app did not get C's request on P:444"; ok=1; }
+	# C's request, its FIN and their ACKs are through
+	sleep 0.5
+	before=$(walks)
+	fwd_conf "444/tcp:$APP:8444, 22:$PF_APP2"
+	reload_and_see "reloaded settings: 1 mappings, 1 translations added, 0 removed" || ok=1
+	wait_for 5 walks_above "$before" || { fail "no conntrack clean-up after the reload"; ok=1; }
+	log "    the held flow after the clean-up: $(nsx gw conntrack -L -p tcp --orig-port-dst 444 2>/dev/null | tr '\n' ';')"
+	touch "$WORK/held-go"
+	wait $pid
+	out=$(cat "$WORK/held-out")
+	log "    C's held connection to P:444 answered '$out'"
+	[ "$out" = "held $C long request" ] ||
+		{ fail "the connection to P:444 broke when P:22 was added: '$out'"; ok=1; }
+	cp "$CONFDIR/gateway/tunnel-nat.conf" "$WORK/gw/tunnel-nat.conf"
+	reload_and_see "reloaded settings: 1 mappings" || ok=1
 	[ $ok = 0 ]
 }
 
@@ -921,6 +984,7 @@ run_test "self-healing: one transaction adds a table and deletes ours" test_heal
 run_test "counters: each translation counts its flows' packets both ways; counters = no" test_counters
 run_test "live reload under traffic: changed, removed, invalid, SIGHUP" test_reload_under_traffic
 run_test "port forwards P:443 -> app1:8443, P:22 -> app2:22, other ports closed; many-to-one: ten hosts leave as P at once" test_port_forwards_and_pat
+run_test "a held forwarded connection outlives another forward's arrival" test_forward_kept_when_another_added
 run_test "invalid port forward rejected, naming key and value" test_forward_settings_invalid
 # kernel-libipsec only: with kernel XFRM (the VM) the mapping is accepted,
 # and tests/integration/test_twice_nat.sh covers it

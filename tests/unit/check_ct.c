@@ -41,6 +41,16 @@ static tunnel_nat_elem_t fwd = {
 	.proto = IPPROTO_TCP, .port = 443, .nat_port = 8443,
 };
 
+/* P:22 from C to APP2:22 */
+#define APP2 0x0a01000b		/* 10.1.0.11 */
+static tunnel_nat_elem_t fwd22 = {
+	.map = TUNNEL_NAT_FWD,
+	.src_from = C, .src_to = C,
+	.dst_from = P, .dst_to = P,
+	.nat_from = APP2, .nat_to = APP2,
+	.proto = IPPROTO_TCP, .port = 22, .nat_port = 22,
+};
+
 /* the rest of P is closed to C */
 static tunnel_nat_elem_t closed = {
 	.map = TUNNEL_NAT_CLOSED,
@@ -48,42 +58,112 @@ static tunnel_nat_elem_t closed = {
 	.dst_from = P, .dst_to = P,
 };
 
+/* whether a TCP entry is stale: ODPORT its original destination port,
+ * RSPORT its reply source port */
+static bool stale_tcp(tunnel_nat_elem_t *elem, bool added, uint16_t zone,
+					  uint32_t osrc, uint32_t odst, uint32_t rsrc, uint32_t rdst,
+					  uint16_t odport, uint16_t rsport)
+{
+	tunnel_nat_ct_flow_t flow = {
+		.zone = zone,
+		.proto = IPPROTO_TCP,
+		.osrc = osrc,
+		.odst = odst,
+		.rsrc = rsrc,
+		.rdst = rdst,
+		.odport = odport,
+		.rsport = rsport,
+	};
+
+	return tunnel_nat_ct_stale(elem, added, &flow);
+}
+
+/* the same for an entry whose ports no element here looks at */
+static bool stale(tunnel_nat_elem_t *elem, bool added, uint16_t zone,
+				  uint32_t osrc, uint32_t odst, uint32_t rsrc, uint32_t rdst)
+{
+	return stale_tcp(elem, added, zone, osrc, odst, rsrc, rdst, 7000, 7000);
+}
+
 START_TEST(test_ct_pat)
 {
 	/* added: a flow of the LAN to C tracked untranslated goes */
-	ck_assert(tunnel_nat_ct_stale(&pat, TRUE, 0, HOST, C, C, HOST));
+	ck_assert(stale(&pat, TRUE, 0, HOST, C, C, HOST));
 	/* one already translated stays */
-	ck_assert(!tunnel_nat_ct_stale(&pat, TRUE, 0, HOST, C, C, P));
+	ck_assert(!stale(&pat, TRUE, 0, HOST, C, C, P));
 	/* removed: a translated flow goes, an untranslated one stays */
-	ck_assert(tunnel_nat_ct_stale(&pat, FALSE, 0, HOST, C, C, P));
-	ck_assert(!tunnel_nat_ct_stale(&pat, FALSE, 0, HOST, C, C, HOST));
+	ck_assert(stale(&pat, FALSE, 0, HOST, C, C, P));
+	ck_assert(!stale(&pat, FALSE, 0, HOST, C, C, HOST));
 	/* other flows are not touched */
-	ck_assert(!tunnel_nat_ct_stale(&pat, TRUE, 0, 0x0a020001, C, C, 0x0a020001));
-	ck_assert(!tunnel_nat_ct_stale(&pat, FALSE, 0, HOST, 0xc6336414, 0xc6336414, P));
+	ck_assert(!stale(&pat, TRUE, 0, 0x0a020001, C, C, 0x0a020001));
+	ck_assert(!stale(&pat, FALSE, 0, HOST, 0xc6336414, 0xc6336414, P));
 }
 END_TEST
 
 START_TEST(test_ct_forward)
 {
-	/* added: C's flow to P tracked untranslated goes */
-	ck_assert(tunnel_nat_ct_stale(&fwd, TRUE, 0, C, P, P, C));
+	/* added: C's flow to P:443 tracked untranslated goes */
+	ck_assert(stale_tcp(&fwd, TRUE, 0, C, P, P, C, 443, 443));
 	/* one forwarded already stays */
-	ck_assert(!tunnel_nat_ct_stale(&fwd, TRUE, 0, C, P, APP, C));
-	/* removed: the forwarded flow goes */
-	ck_assert(tunnel_nat_ct_stale(&fwd, FALSE, 0, C, P, APP, C));
-	ck_assert(!tunnel_nat_ct_stale(&fwd, FALSE, 0, C, P, P, C));
+	ck_assert(!stale_tcp(&fwd, TRUE, 0, C, P, APP, C, 443, 8443));
+	/* one to the right host but another port is not this forward's */
+	ck_assert(stale_tcp(&fwd, TRUE, 0, C, P, APP, C, 443, 443));
+	/* removed: the forwarded flow goes, an untranslated one stays */
+	ck_assert(stale_tcp(&fwd, FALSE, 0, C, P, APP, C, 443, 8443));
+	ck_assert(!stale_tcp(&fwd, FALSE, 0, C, P, P, C, 443, 443));
+	/* UDP to P:443 is not the TCP forward's */
+	ck_assert(!tunnel_nat_ct_stale(&fwd, TRUE, &(tunnel_nat_ct_flow_t){
+		.proto = IPPROTO_UDP, .osrc = C, .odst = P, .rsrc = P, .rdst = C,
+		.odport = 443, .rsport = 443,
+	}));
+}
+END_TEST
+
+/* 1:1: P is APP for C */
+static tunnel_nat_elem_t dnat = {
+	.map = TUNNEL_NAT_DNAT,
+	.src_from = C, .src_to = C,
+	.dst_from = P, .dst_to = P,
+	.nat_from = APP, .nat_to = APP,
+};
+
+START_TEST(test_ct_dnat)
+{
+	/* added: C's flow to P tracked untranslated goes, a translated one
+	 * stays */
+	ck_assert(stale_tcp(&dnat, TRUE, 0, C, P, P, C, 7000, 7000));
+	ck_assert(!stale_tcp(&dnat, TRUE, 0, C, P, APP, C, 7000, 7000));
+	/* removed: the translated flow goes, an untranslated one stays */
+	ck_assert(stale_tcp(&dnat, FALSE, 0, C, P, APP, C, 7000, 7000));
+	ck_assert(!stale_tcp(&dnat, FALSE, 0, C, P, P, C, 7000, 7000));
+	/* a flow P:444 -> APP:8444 is a forward's, not the 1:1 mapping's: a
+	 * reload replacing the one by the other keeps it */
+	ck_assert(!stale_tcp(&dnat, FALSE, 0, C, P, APP, C, 444, 8444));
+}
+END_TEST
+
+START_TEST(test_ct_forward_other_port)
+{
+	/* a forward added or removed beside another leaves the other's flows
+	 * alone: C -> P:443, forwarded to APP:8443, is no flow of P:22 */
+	ck_assert(!stale_tcp(&fwd22, TRUE, 0, C, P, APP, C, 443, 8443));
+	ck_assert(!stale_tcp(&fwd22, FALSE, 0, C, P, APP, C, 443, 8443));
+	/* while P:22's own flows are judged as before */
+	ck_assert(!stale_tcp(&fwd22, TRUE, 0, C, P, APP2, C, 22, 22));
+	ck_assert(stale_tcp(&fwd22, TRUE, 0, C, P, P, C, 22, 22));
+	ck_assert(stale_tcp(&fwd22, FALSE, 0, C, P, APP2, C, 22, 22));
 }
 END_TEST
 
 START_TEST(test_ct_closed)
 {
 	/* closed: C's untranslated flows to P go, forwarded ones stay */
-	ck_assert(tunnel_nat_ct_stale(&closed, TRUE, 0, C, P, P, C));
-	ck_assert(!tunnel_nat_ct_stale(&closed, TRUE, 0, C, P, APP, C));
+	ck_assert(stale(&closed, TRUE, 0, C, P, P, C));
+	ck_assert(!stale(&closed, TRUE, 0, C, P, APP, C));
 	/* opened again: nothing to delete for it */
-	ck_assert(!tunnel_nat_ct_stale(&closed, FALSE, 0, C, P, P, C));
+	ck_assert(!stale(&closed, FALSE, 0, C, P, P, C));
 	/* another partner's flows are not touched */
-	ck_assert(!tunnel_nat_ct_stale(&closed, TRUE, 0, 0xc6336414, P, P, 0xc6336414));
+	ck_assert(!stale(&closed, TRUE, 0, 0xc6336414, P, P, 0xc6336414));
 }
 END_TEST
 
@@ -103,39 +183,29 @@ START_TEST(test_ct_alias_down)
 {
 	/* the app's flow to A's alias: 10.1.0.10 -> 100.64.1.5, replies from
 	 * 10.9.0.5 to P */
-	ck_assert(tunnel_nat_ct_stale(&azone, FALSE, ZONE_A, APP, ALIAS | 5,
-								  REMOTE | 5, P));
+	ck_assert(stale(&azone, FALSE, ZONE_A, APP, ALIAS | 5, REMOTE | 5, P));
 	/* A's flow to P, SNATed to the alias: replies to 100.64.1.5 */
-	ck_assert(tunnel_nat_ct_stale(&azone, FALSE, ZONE_A, REMOTE | 5, P,
-								  APP, ALIAS | 5));
+	ck_assert(stale(&azone, FALSE, ZONE_A, REMOTE | 5, P, APP, ALIAS | 5));
 	/* the identical flows of B, in B's zone, are not A's */
-	ck_assert(!tunnel_nat_ct_stale(&azone, FALSE, ZONE_B, REMOTE | 5, P,
-								   APP, 0x64400205));
-	ck_assert(!tunnel_nat_ct_stale(&azone, FALSE, ZONE_B, REMOTE | 5, P,
-								   APP, ALIAS | 5));
+	ck_assert(!stale(&azone, FALSE, ZONE_B, REMOTE | 5, P, APP, 0x64400205));
+	ck_assert(!stale(&azone, FALSE, ZONE_B, REMOTE | 5, P, APP, ALIAS | 5));
 	/* A's zone, nothing of the alias (cannot happen, but not A's alias) */
-	ck_assert(!tunnel_nat_ct_stale(&azone, FALSE, ZONE_A, REMOTE | 5, P,
-								   APP, 0x64400205));
+	ck_assert(!stale(&azone, FALSE, ZONE_A, REMOTE | 5, P, APP, 0x64400205));
 	/* zone 0: flows that never were A's */
-	ck_assert(!tunnel_nat_ct_stale(&azone, FALSE, 0, APP, ALIAS | 5,
-								   ALIAS | 5, APP));
+	ck_assert(!stale(&azone, FALSE, 0, APP, ALIAS | 5, ALIAS | 5, APP));
 }
 END_TEST
 
 START_TEST(test_ct_alias_up)
 {
 	/* to the alias, tracked untranslated in zone 0 while A was down */
-	ck_assert(tunnel_nat_ct_stale(&azone, TRUE, 0, APP, ALIAS | 5,
-								  ALIAS | 5, APP));
+	ck_assert(stale(&azone, TRUE, 0, APP, ALIAS | 5, ALIAS | 5, APP));
 	/* already in A's zone: translated, kept */
-	ck_assert(!tunnel_nat_ct_stale(&azone, TRUE, ZONE_A, APP, ALIAS | 5,
-								   REMOTE | 5, P));
+	ck_assert(!stale(&azone, TRUE, ZONE_A, APP, ALIAS | 5, REMOTE | 5, P));
 	/* A's own flows (replies to the alias) are not looked at when added */
-	ck_assert(!tunnel_nat_ct_stale(&azone, TRUE, ZONE_A, REMOTE | 5, P,
-								   APP, ALIAS | 5));
+	ck_assert(!stale(&azone, TRUE, ZONE_A, REMOTE | 5, P, APP, ALIAS | 5));
 	/* zone 0, elsewhere */
-	ck_assert(!tunnel_nat_ct_stale(&azone, TRUE, 0, APP, 0x64400205,
-								   0x64400205, APP));
+	ck_assert(!stale(&azone, TRUE, 0, APP, 0x64400205, 0x64400205, APP));
 }
 END_TEST
 
@@ -158,15 +228,12 @@ START_TEST(test_ct_partner_others)
 			continue;
 		}
 		elem.map = map;
-		ck_assert(!tunnel_nat_ct_stale(&elem, TRUE, ZONE_A, REMOTE | 5, P,
-									   APP, ALIAS | 5));
-		ck_assert(!tunnel_nat_ct_stale(&elem, FALSE, ZONE_A, REMOTE | 5, P,
-									   APP, ALIAS | 5));
+		ck_assert(!stale(&elem, TRUE, ZONE_A, REMOTE | 5, P, APP, ALIAS | 5));
+		ck_assert(!stale(&elem, FALSE, ZONE_A, REMOTE | 5, P, APP, ALIAS | 5));
 	}
 	/* a P side element with the same fields would */
 	elem.map = TUNNEL_NAT_DNAT;
-	ck_assert(tunnel_nat_ct_stale(&elem, FALSE, ZONE_A, REMOTE | 5, P,
-								  APP, ALIAS | 5));
+	ck_assert(stale(&elem, FALSE, ZONE_A, REMOTE | 5, P, APP, ALIAS | 5));
 }
 END_TEST
 
@@ -317,6 +384,8 @@ Suite *make_ct_suite(void)
 	tc = tcase_create("port forwards and many-to-one");
 	tcase_add_test(tc, test_ct_pat);
 	tcase_add_test(tc, test_ct_forward);
+	tcase_add_test(tc, test_ct_forward_other_port);
+	tcase_add_test(tc, test_ct_dnat);
 	tcase_add_test(tc, test_ct_closed);
 	suite_add_tcase(s, tc);
 
