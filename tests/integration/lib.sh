@@ -571,10 +571,14 @@ rekey_collide()
 # --- probes -----------------------------------------------------------------
 
 # tcp_server ROLE IP PORT TAG: answer each line with "TAG <peer address> <line>"
-# (TAG: one word without ':' or ',', socat's separators)
+# (TAG: one word without ':' or ',', socat's separators). The clients
+# half-close after their line; socat's default -t (0.5 s) would then close
+# the connection before a shell slower than that (a loaded host, TCG) has
+# answered, and the client would get '' from a working path. -t 10 only
+# bounds that wait: the shell exits right after its answer.
 tcp_server()
 {
-	nsx "$1" socat TCP-LISTEN:"$3",bind="$2",reuseaddr,fork \
+	nsx "$1" socat -t 10 TCP-LISTEN:"$3",bind="$2",reuseaddr,fork \
 		SYSTEM:"read l; echo $4 \$SOCAT_PEERADDR \$l" \
 		> /dev/null 2>&1 &
 	wait_port "$1" tcp "$2" "$3"

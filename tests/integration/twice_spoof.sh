@@ -40,11 +40,11 @@ s.sendto(ip + tcp + data, (dst, 0))
 }
 
 # echo_server ROLE ADDR PORT: a TCP server that says "peer ADDR PORT" of
-# each client, then echoes its lines
+# each client, then echoes its lines (-t 10: as tcp_server)
 echo_server()
 {
 	nsx "$1" ss -H -tln "src $2:$3" | grep -q . && return 0
-	nsx "$1" socat TCP-LISTEN:"$3",bind="$2",reuseaddr,fork \
+	nsx "$1" socat -t 10 TCP-LISTEN:"$3",bind="$2",reuseaddr,fork \
 		SYSTEM:"echo peer \$SOCAT_PEERADDR \$SOCAT_PEERPORT; cat" \
 		> /dev/null 2>&1 &
 	wait_port "$1" tcp "$2" "$3"
