@@ -663,10 +663,10 @@ set_elems()
 		jq --arg n "$2" '[.nftables[] | (.set // .map) | select(. != null and .name == $n) | .elem // [] | length] | add // 0'
 }
 
-# the many-to-one and port forward settings: P:443 -> app1:8443, P:22 ->
-# app2:22, the LAN leaves as P
-PF_APP2=10.1.0.11
-pf_conf()
+# svc_conf FORWARDS [PRIVATE]: the gateway's one mapping of P,
+# claims-service: these port forwards, and with PRIVATE many-to-one of that
+# prefix
+svc_conf()
 {
 	cat > "$WORK/gw/tunnel-nat.conf" <<EOC
 tunnel-nat {
@@ -675,14 +675,19 @@ tunnel-nat {
     claims-service {
       child = claims
       public = $P
-      private = 10.1.0.0/24
+${2:+      private = $2
       pat = yes
-      forward = 443/tcp:$APP:8443, 22:$PF_APP2
+}      forward = $1
     }
   }
 }
 EOC
 }
+
+# the many-to-one and port forward settings: P:443 -> app1:8443, P:22 ->
+# app2:22, the LAN leaves as P
+PF_APP2=10.1.0.11
+pf_conf() { svc_conf "443/tcp:$APP:8443, 22:$PF_APP2" 10.1.0.0/24; }
 
 # pf_works: both forwards answer, the app's port 7000 on P and the gateway's
 # own port on P do not
@@ -815,23 +820,6 @@ test_port_forwards_and_pat()
 	[ $ok = 0 ]
 }
 
-# fwd_conf FORWARDS: a mapping of P that only forwards these ports
-fwd_conf()
-{
-	cat > "$WORK/gw/tunnel-nat.conf" <<EOC
-tunnel-nat {
-  load = yes
-  mappings {
-    claims-service {
-      child = claims
-      public = $P
-      forward = $1
-    }
-  }
-}
-EOC
-}
-
 walks() { grep -c "tunnel-nat: conntrack table walked" "$WORK/gw/charon.log"; }
 walks_above() { [ "$(walks)" -gt "$1" ]; }
 
@@ -850,7 +838,7 @@ test_forward_kept_when_another_added()
 		> /dev/null 2>&1 &
 	wait_port app tcp $APP 8444 || return 1
 	before=$(walks)
-	fwd_conf "444/tcp:$APP:8444"
+	svc_conf "444/tcp:$APP:8444"
 	reload_and_see "reloaded settings: 1 mappings, 2 translations added" || ok=1
 	# the clean-up of this reload is done before the connection starts
 	wait_for 5 walks_above "$before" || { fail "no conntrack clean-up after the first reload"; ok=1; }
@@ -861,7 +849,7 @@ test_forward_kept_when_another_added()
 	# C's request, its FIN and their ACKs are through
 	sleep 0.5
 	before=$(walks)
-	fwd_conf "444/tcp:$APP:8444, 22:$PF_APP2"
+	svc_conf "444/tcp:$APP:8444, 22:$PF_APP2"
 	reload_and_see "reloaded settings: 1 mappings, 1 translations added, 0 removed" || ok=1
 	wait_for 5 walks_above "$before" || { fail "no conntrack clean-up after the reload"; ok=1; }
 	log "    the held flow after the clean-up: $(nsx gw conntrack -L -p tcp --orig-port-dst 444 2>/dev/null | tr '\n' ';')"
