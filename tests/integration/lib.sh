@@ -81,6 +81,13 @@ log() { printf '%s\n' "$*"; }
 ns() { printf 'tn%s-%s' "$LAB_ID" "$1"; }
 nsx() { local role=$1; shift; ip netns exec "$(ns "$role")" "$@"; }
 
+# nsx_bg ROLE COMMAND...: run COMMAND in ROLE's namespace in the background,
+# its PID in BG_PID (ip netns exec execs it). Not "nsx ... &": $! would be
+# the subshell that runs the function, and killing that leaves COMMAND
+# running into the next tests (a capture still growing, a sender still
+# sending). The caller's redirections apply to COMMAND.
+nsx_bg() { local role=$1; shift; ip netns exec "$(ns "$role")" "$@" & BG_PID=$!; }
+
 # --- lab topology -----------------------------------------------------------
 
 lab_add_ns()
@@ -738,8 +745,8 @@ cap_start()
 	local f=$WORK/$3.pcap dir=()
 	[ -n "${4:-}" ] && dir=(-Q "$4")
 	rm -f "$f" "$f.log"
-	nsx "$1" tcpdump --immediate-mode -U -n "${dir[@]}" -i "$2" -w "$f" > "$f.log" 2>&1 &
-	CAP_PID[$3]=$!
+	nsx_bg "$1" tcpdump --immediate-mode -U -n "${dir[@]}" -i "$2" -w "$f" > "$f.log" 2>&1
+	CAP_PID[$3]=$BG_PID
 	for _ in $(seq 50); do
 		grep -q "listening on" "$f.log" 2>/dev/null && return 0
 		sleep 0.1
@@ -802,10 +809,8 @@ sample_start()
 {
 	local file=$1 role=$2 cmd=$3
 	: > "$file"
-	# not through nsx (a function: $! would be its subshell, and killing
-	# that would leave the loop running): ip netns exec execs the loop's sh
-	ip netns exec "$(ns "$role")" sh -c "while :; do echo \"s \$( { $cmd; } 2>&1 | tr '\n' ' ')\"; sleep 0.02; done" >> "$file" 2>/dev/null &
-	SAMPLER=$!
+	nsx_bg "$role" sh -c "while :; do echo \"s \$( { $cmd; } 2>&1 | tr '\n' ' ')\"; sleep 0.02; done" >> "$file" 2>/dev/null
+	SAMPLER=$BG_PID
 }
 
 sample_stop()

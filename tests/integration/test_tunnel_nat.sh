@@ -307,10 +307,10 @@ test_conntrack_hygiene()
 	# one datagram every 50 ms, always from port 5555: one flow (a socat per
 	# datagram, so that ICMP errors of the path before the tunnel do not
 	# stop the sender)
-	nsx app sh -c "i=0; while [ \$i -lt 600 ]; do i=\$((i + 1));
+	nsx_bg app sh -c "i=0; while [ \$i -lt 600 ]; do i=\$((i + 1));
 		echo \$i | socat -u - UDP-SENDTO:$C:9999,bind=$APP:5555,reuseaddr 2>/dev/null;
-		sleep 0.05; done" &
-	sender=$!
+		sleep 0.05; done"
+	sender=$BG_PID
 	sleep 1
 	t0=$(date +%s.%N)
 	ensure_up || ok=1
@@ -923,11 +923,11 @@ test_no_cap_net_admin()
 	mkdir -p "$dir"
 	sed "s|$WORK/gw/charon.log|$dir/charon.log|; s|/run/gw.vici|/run/nocap.vici|" \
 		"$WORK/gw/strongswan.conf" > "$dir/strongswan.conf"
-	nsx gw unshare -m --propagation private sh -c \
+	nsx_bg gw unshare -m --propagation private sh -c \
 		"mount -t tmpfs none /run && STRONGSWAN_CONF=$dir/strongswan.conf \
 		 exec setpriv --inh-caps=-net_admin --bounding-set=-net_admin $CHARON" \
-		> "$dir/stdout" 2>&1 &
-	local pid=$!
+		> "$dir/stdout" 2>&1
+	local pid=$BG_PID
 	disown "$pid"
 	wait_for 10 grep -qs "tunnel-nat plugin requires CAP_NET_ADMIN" "$dir/charon.log"
 	local found=$?

@@ -440,8 +440,8 @@ route_based()
 		}
 	}
 	EOF
-	nsx gw nft monitor trace > "$WORK/$t.log" 2>&1 &
-	mon=$!
+	nsx_bg gw nft monitor trace > "$WORK/$t.log" 2>&1
+	mon=$BG_PID
 	sleep 0.5
 	if ! cap_start gw "${RB_WAN[$r]}" "$cap" out; then
 		kill $mon; nsx gw nft delete table ip $t

@@ -115,8 +115,8 @@ EV_PID=
 spoof_window_start()
 {
 	quiet_to_acme || return 1
-	nsx gw conntrack -E -p tcp > "$WORK/$1-ev" 2>&1 &
-	EV_PID=$!
+	nsx_bg gw conntrack -E -p tcp > "$WORK/$1-ev" 2>&1
+	EV_PID=$BG_PID
 	cap_start app eth0 "$1-app" && cap_start gw wan0 "$1-w0" out &&
 		cap_start gw wan1 "$1-w1" out
 }
