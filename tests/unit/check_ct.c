@@ -78,7 +78,8 @@ static bool stale_tcp(tunnel_nat_elem_t *elem, bool added, uint16_t zone,
 	return tunnel_nat_ct_stale(elem, added, &flow);
 }
 
-/* the same for an entry whose ports no element here looks at */
+/* the same for an entry to port 7000 whose port no translation changed (a
+ * forward looks at ports, and no forward here has 7000) */
 static bool stale(tunnel_nat_elem_t *elem, bool added, uint16_t zone,
 				  uint32_t osrc, uint32_t odst, uint32_t rsrc, uint32_t rdst)
 {
