@@ -44,41 +44,40 @@ static bool alias_stale(tunnel_nat_elem_t *elem, bool added, uint16_t zone,
 								   in(rdst, elem->dst_from, elem->dst_to));
 }
 
-/*
- * Described in header
+/**
+ * How a P-side element sees a conntrack entry
  */
-bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added,
-						 tunnel_nat_ct_flow_t *flow)
+typedef enum {
+	/** not its key (or the element does not translate) */
+	CT_OTHER,
+	/** its key, carrying its translation */
+	CT_TRANSLATED,
+	/** its key, without its translation */
+	CT_UNTRANSLATED,
+} ct_view_t;
+
+/**
+ * Whether a P-side element's key matches an entry, and whether the entry
+ * carries the element's translation. The P side's translations are not
+ * keyed by zone: the entries of every zone are looked at.
+ */
+static ct_view_t view(tunnel_nat_elem_t *elem, tunnel_nat_ct_flow_t *flow)
 {
 	bool translated;
 
-	if (elem->map == TUNNEL_NAT_AZONE)
-	{
-		return alias_stale(elem, added, flow->zone, flow->odst, flow->rdst);
-	}
-	if (tunnel_nat_map_is_partner(elem->map))
-	{	/* the alias's zone stands for the binding's other elements */
-		return FALSE;
-	}
-	/* the P side's translations are not keyed by zone: the entries of
-	 * every zone are looked at */
 	if (!in(flow->osrc, elem->src_from, elem->src_to) ||
 		!in(flow->odst, elem->dst_from, elem->dst_to))
 	{
-		return FALSE;
+		return CT_OTHER;
 	}
 	switch (elem->map)
 	{
-		case TUNNEL_NAT_CLOSED:
-			/* flows to a P that is now closed (ports are not looked at: a
-			 * forwarded port's flow is translated, caught by its element) */
-			return added && in(flow->rsrc, elem->dst_from, elem->dst_to);
 		case TUNNEL_NAT_FWD:
 			/* a forward is keyed by its port: the flows to P's other ports
 			 * are other forwards' (or closed) */
 			if (flow->proto != elem->proto || flow->odport != elem->port)
 			{
-				return FALSE;
+				return CT_OTHER;
 			}
 			translated = in(flow->rsrc, elem->nat_from, elem->nat_to) &&
 						 flow->rsport == elem->nat_port;
@@ -89,14 +88,110 @@ bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added,
 			translated = in(flow->rdst, elem->nat_from, elem->nat_to);
 			break;
 		case TUNNEL_NAT_DNAT:
-		default:
 			/* DNAT changes where replies come from, never the port (one
 			 * that changed is a forward's) */
 			translated = in(flow->rsrc, elem->nat_from, elem->nat_to) &&
 						 flow->rsport == flow->odport;
 			break;
+		default:
+			return CT_OTHER;
 	}
-	return added ? !translated : translated;
+	return translated ? CT_TRANSLATED : CT_UNTRANSLATED;
+}
+
+/*
+ * Described in header
+ */
+bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added,
+						 tunnel_nat_ct_flow_t *flow)
+{
+	if (elem->map == TUNNEL_NAT_AZONE)
+	{
+		return alias_stale(elem, added, flow->zone, flow->odst, flow->rdst);
+	}
+	if (tunnel_nat_map_is_partner(elem->map))
+	{	/* the alias's zone stands for the binding's other elements */
+		return FALSE;
+	}
+	if (elem->map == TUNNEL_NAT_CLOSED)
+	{	/* flows to a P that is now closed (ports are not looked at: a
+		 * forwarded port's flow is translated, caught by its element) */
+		return added && in(flow->osrc, elem->src_from, elem->src_to) &&
+			   in(flow->odst, elem->dst_from, elem->dst_to) &&
+			   in(flow->rsrc, elem->dst_from, elem->dst_to);
+	}
+	return view(elem, flow) == (added ? CT_UNTRANSLATED : CT_TRANSLATED);
+}
+
+/**
+ * Whether an element is among others (tunnel_nat_elem_t*)
+ */
+static bool elem_in(array_t *elems, tunnel_nat_elem_t *elem)
+{
+	tunnel_nat_elem_t *other;
+	u_int i;
+
+	for (i = 0; i < array_count(elems); i++)
+	{
+		array_get(elems, i, &other);
+		if (tunnel_nat_elem_equals(other, elem))
+		{
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/**
+ * Whether an added element that is still in place (not removed again
+ * before the clean-up) translates an entry
+ */
+static bool kept_by(array_t *added, array_t *removed,
+					tunnel_nat_ct_flow_t *flow)
+{
+	tunnel_nat_elem_t *elem;
+	u_int i;
+
+	for (i = 0; i < array_count(added); i++)
+	{
+		array_get(added, i, &elem);
+		if (!tunnel_nat_map_is_partner(elem->map) &&
+			view(elem, flow) == CT_TRANSLATED && !elem_in(removed, elem))
+		{
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/*
+ * Described in header
+ */
+bool tunnel_nat_ct_flow_stale(array_t *added, array_t *removed,
+							  tunnel_nat_ct_flow_t *flow)
+{
+	tunnel_nat_elem_t *elem;
+	u_int i;
+
+	for (i = 0; i < array_count(added); i++)
+	{
+		array_get(added, i, &elem);
+		if (tunnel_nat_ct_stale(elem, TRUE, flow))
+		{
+			return TRUE;
+		}
+	}
+	for (i = 0; i < array_count(removed); i++)
+	{
+		array_get(removed, i, &elem);
+		if (tunnel_nat_ct_stale(elem, FALSE, flow) &&
+			(tunnel_nat_map_is_partner(elem->map) ||
+			 !kept_by(added, removed, flow)))
+		{
+			return TRUE;
+		}
+	}
+	return FALSE;
 }
 
 static int owner_cmp(const void *a, const void *b)
@@ -151,22 +246,6 @@ typedef struct {
 	array_t *stale;
 } ct_ctx_t;
 
-static bool stale_in(array_t *elems, bool added, tunnel_nat_ct_flow_t *flow)
-{
-	tunnel_nat_elem_t *elem;
-	u_int i;
-
-	for (i = 0; i < array_count(elems); i++)
-	{
-		array_get(elems, i, &elem);
-		if (tunnel_nat_ct_stale(elem, added, flow))
-		{
-			return TRUE;
-		}
-	}
-	return FALSE;
-}
-
 static bool zone_in(array_t *zones, uint16_t zone)
 {
 	uint16_t z;
@@ -215,8 +294,7 @@ static int dump_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 		.rsport = ct_port(ct, ATTR_REPL_PORT_SRC),
 	};
 	if ((flow.zone && zone_in(ctx->zones, flow.zone)) ||
-		stale_in(ctx->added, TRUE, &flow) ||
-		stale_in(ctx->removed, FALSE, &flow) ||
+		tunnel_nat_ct_flow_stale(ctx->added, ctx->removed, &flow) ||
 		(ctx->owners && tunnel_nat_ct_foreign(ctx->owners, ctx->first,
 											  ctx->last, flow.zone, flow.odst,
 											  flow.rdst)))

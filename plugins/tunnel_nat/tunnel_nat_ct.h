@@ -72,6 +72,26 @@ bool tunnel_nat_ct_stale(tunnel_nat_elem_t *elem, bool added,
 						 tunnel_nat_ct_flow_t *flow);
 
 /**
+ * Whether a conntrack entry is stale after a change (or the net-out of
+ * queued changes): an added element finds it stale, or a removed one does
+ * and no added element still in place carries the same translation of it.
+ *
+ * The latter keeps the flows a reload gives another element of the same
+ * effect: when a 1:1 mapping of a host is replaced by many-to-one of its
+ * prefix, the host's flows SNATed to P are SNATed to P by the new element
+ * too, whether they started before the reload or after it, before the
+ * clean-up. An added element that is also among the removed ones (added,
+ * then removed again before the clean-up) keeps nothing.
+ *
+ * @param added		tunnel_nat_elem_t*, elements added, or NULL
+ * @param removed	tunnel_nat_elem_t*, elements removed, or NULL
+ * @param flow		the conntrack entry
+ * @return			TRUE if the entry is to be deleted
+ */
+bool tunnel_nat_ct_flow_stale(array_t *added, array_t *removed,
+							  tunnel_nat_ct_flow_t *flow);
+
+/**
  * Delete the conntrack entries made stale by a change, through
  * libnetfilter_conntrack: one dump of the IPv4 table, then one delete per
  * stale entry. Entries of other flows are not touched.

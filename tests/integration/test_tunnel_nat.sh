@@ -864,6 +864,47 @@ test_forward_kept_when_another_added()
 	[ $ok = 0 ]
 }
 
+# A reload that replaces the 1:1 mapping of the app by many-to-one of its
+# prefix leaves the app's own flows alone: many-to-one SNATs them to P, as
+# the 1:1 mapping did. The app holds a connection to the clearinghouse
+# across such a reload and its conntrack clean-up; only then does C answer.
+# Had the clean-up deleted the flow's entry, C's answer to P would start a
+# new flow, which P's closed ports drop, and never reach the app.
+test_app_flow_kept_when_many_to_one_replaces_1to1()
+{
+	local out before pid srv ok=0
+	cp "$CONFDIR/gateway/tunnel-nat.conf" "$WORK/gw/tunnel-nat.conf"
+	reload_and_see "reloaded settings: 1 mappings" || return 1
+	ensure_up || return 1
+	rm -f "$WORK/held-in" "$WORK/held-go"
+	nsx_bg ch socat -t 30 TCP-LISTEN:7100,bind=$C,reuseaddr,fork \
+		SYSTEM:"read l; echo \$l >> $WORK/held-in; while [ ! -e $WORK/held-go ]; do sleep 0.1; done; echo held \$SOCAT_PEERADDR \$l" \
+		> /dev/null 2>&1
+	srv=$BG_PID
+	wait_port ch tcp $C 7100 || { kill $srv; return 1; }
+	echo "app request" | nsx app timeout 40 socat -t 30 - \
+		TCP:$C:7100,bind=$APP,connect-timeout=10 > "$WORK/held-out" 2>&1 &
+	pid=$!
+	wait_for 10 test -s "$WORK/held-in" || { fail "C did not get the app's request"; ok=1; }
+	# the app's request, its FIN and their ACKs are through
+	sleep 0.5
+	before=$(walks)
+	svc_conf "443/tcp:$APP:8443" 10.1.0.0/24
+	reload_and_see "reloaded settings: 1 mappings" || ok=1
+	wait_for 5 walks_above "$before" || { fail "no conntrack clean-up after the reload"; ok=1; }
+	log "    the held flow after the clean-up: $(nsx gw conntrack -L -p tcp --orig-port-dst 7100 2>/dev/null | tr '\n' ';')"
+	touch "$WORK/held-go"
+	wait $pid
+	kill $srv 2>/dev/null
+	out=$(cat "$WORK/held-out")
+	log "    the app's held connection to C answered '$out'"
+	[ "$out" = "held $P app request" ] ||
+		{ fail "the app's connection to C broke when many-to-one replaced the 1:1 mapping: '$out'"; ok=1; }
+	cp "$CONFDIR/gateway/tunnel-nat.conf" "$WORK/gw/tunnel-nat.conf"
+	reload_and_see "reloaded settings: 1 mappings" || ok=1
+	[ $ok = 0 ]
+}
+
 test_forward_settings_invalid()
 {
 	cat > "$WORK/gw/tunnel-nat.conf" <<EOC
@@ -973,6 +1014,7 @@ run_test "counters: each translation counts its flows' packets both ways; counte
 run_test "live reload under traffic: changed, removed, invalid, SIGHUP" test_reload_under_traffic
 run_test "port forwards P:443 -> app1:8443, P:22 -> app2:22, other ports closed; many-to-one: ten hosts leave as P at once" test_port_forwards_and_pat
 run_test "a held forwarded connection outlives another forward's arrival" test_forward_kept_when_another_added
+run_test "a held connection of the app outlives many-to-one replacing its 1:1 mapping" test_app_flow_kept_when_many_to_one_replaces_1to1
 run_test "invalid port forward rejected, naming key and value" test_forward_settings_invalid
 # kernel-libipsec only: with kernel XFRM (the VM) the mapping is accepted,
 # and tests/integration/test_twice_nat.sh covers it

@@ -210,6 +210,105 @@ START_TEST(test_ct_alias_up)
 }
 END_TEST
 
+/* 1:1 SNAT of HOST to C as P, the other half of a 1:1 mapping of HOST */
+static tunnel_nat_elem_t snat = {
+	.map = TUNNEL_NAT_SNAT,
+	.src_from = HOST, .src_to = HOST,
+	.dst_from = C, .dst_to = C,
+	.nat_from = P, .nat_to = P,
+};
+
+/**
+ * Whether a TCP entry is stale after a change of single elements, each may
+ * be NULL; the entry's port is unchanged (7000)
+ */
+static bool flow_stale(tunnel_nat_elem_t *add, tunnel_nat_elem_t *add2,
+					   tunnel_nat_elem_t *del, uint32_t osrc, uint32_t odst,
+					   uint32_t rsrc, uint32_t rdst, uint16_t port)
+{
+	tunnel_nat_ct_flow_t flow = {
+		.proto = IPPROTO_TCP,
+		.osrc = osrc, .odst = odst, .rsrc = rsrc, .rdst = rdst,
+		.odport = port, .rsport = port,
+	};
+	array_t *added, *removed;
+	bool stale;
+
+	added = array_create(0, 0);
+	removed = array_create(0, 0);
+	if (add)
+	{
+		array_insert(added, ARRAY_TAIL, add);
+	}
+	if (add2)
+	{
+		array_insert(added, ARRAY_TAIL, add2);
+	}
+	if (del)
+	{
+		array_insert(removed, ARRAY_TAIL, del);
+	}
+	stale = tunnel_nat_ct_flow_stale(added, removed, &flow);
+	array_destroy(added);
+	array_destroy(removed);
+	return stale;
+}
+
+START_TEST(test_ct_replaced)
+{
+	tunnel_nat_elem_t pat2 = pat, fwd7000 = fwd;
+	tunnel_nat_ct_flow_t flow;
+	array_t *added, *removed;
+
+	/* HOST's flow to C, SNATed to P (before the reload by the 1:1 mapping,
+	 * or after it by many-to-one): the removed SNAT alone makes it stale */
+	ck_assert(flow_stale(NULL, NULL, &snat, HOST, C, C, P, 7000));
+	/* a reload replacing 1:1 by many-to-one of HOST's prefix keeps it: the
+	 * new element SNATs it to P as well */
+	ck_assert(!flow_stale(&pat, NULL, &snat, HOST, C, C, P, 7000));
+	/* and the other way round */
+	ck_assert(!flow_stale(&snat, NULL, &pat, HOST, C, C, P, 7000));
+	/* but not the prefix's other hosts, which the 1:1 mapping leaves
+	 * untranslated */
+	ck_assert(flow_stale(&snat, NULL, &pat, HOST + 1, C, C, P, 7000));
+	/* many-to-one to another address: the flow's P is stale */
+	pat2.nat_from = pat2.nat_to = P + 1;
+	ck_assert(flow_stale(&pat2, NULL, &snat, HOST, C, C, P, 7000));
+	/* an element added and removed again before the clean-up (it is on
+	 * both sides of the queue's net-out) keeps nothing */
+	ck_assert(flow_stale(&pat, NULL, &pat, HOST, C, C, P, 7000));
+
+	/* 1:1 DNAT replaced by a forward of the same host and port: C's flow
+	 * to P:7000 is translated alike and kept; one to another port is not
+	 * the forward's and goes */
+	fwd7000.port = fwd7000.nat_port = 7000;
+	ck_assert(!flow_stale(&fwd7000, NULL, &dnat, C, P, APP, C, 7000));
+	ck_assert(flow_stale(&fwd7000, NULL, &dnat, C, P, APP, C, 7001));
+	/* a forward to another port of the host carries another translation */
+	ck_assert(flow_stale(&fwd, NULL, &dnat, C, P, APP, C, 443));
+
+	/* an alias's zone removed: its flows go, even if an added P-side
+	 * element translated them alike */
+	pat2 = pat;
+	pat2.dst_from = ALIAS;
+	pat2.dst_to = ALIAS | 0xff;
+	flow = (tunnel_nat_ct_flow_t){
+		.zone = ZONE_A, .proto = IPPROTO_TCP,
+		.osrc = HOST, .odst = ALIAS | 5, .rsrc = REMOTE | 5, .rdst = P,
+	};
+	added = array_create(0, 0);
+	removed = array_create(0, 0);
+	array_insert(added, ARRAY_TAIL, &pat2);
+	array_insert(removed, ARRAY_TAIL, &azone);
+	ck_assert(tunnel_nat_ct_flow_stale(added, removed, &flow));
+	/* without the zone's removal the flow is kept */
+	array_remove(removed, ARRAY_HEAD, NULL);
+	ck_assert(!tunnel_nat_ct_flow_stale(added, removed, &flow));
+	array_destroy(added);
+	array_destroy(removed);
+}
+END_TEST
+
 START_TEST(test_ct_partner_others)
 {
 	tunnel_nat_elem_t elem = {
@@ -388,6 +487,7 @@ Suite *make_ct_suite(void)
 	tcase_add_test(tc, test_ct_forward_other_port);
 	tcase_add_test(tc, test_ct_dnat);
 	tcase_add_test(tc, test_ct_closed);
+	tcase_add_test(tc, test_ct_replaced);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("partner side, zones");
