@@ -79,20 +79,6 @@ typedef struct {
 } sa_t;
 
 /**
- * An element of the set of pairs that get the mark.
- */
-typedef struct {
-	/** the element and its comment, first member: the hash key */
-	tunnel_route_pair_t public;
-	/** children that need it */
-	u_int refs;
-	/** in the kernel's set */
-	bool installed;
-	/** collected in the current change */
-	bool touched;
-} pair_t;
-
-/**
  * Private data of a tunnel_route_state_t object.
  */
 struct private_tunnel_route_state_t {
@@ -123,14 +109,14 @@ struct private_tunnel_route_state_t {
 	hashtable_t *sas;
 
 	/**
-	 * pair_t, by key
+	 * The pairs of the nftables sets
 	 */
-	hashtable_t *pairs;
+	tunnel_route_pairs_t *pairs;
 
 	/**
-	 * The change being built: dest_t* and pair_t* touched
+	 * The change being built: dest_t* touched (the pairs keep their own)
 	 */
-	array_t *touched_dests, *touched_pairs;
+	array_t *touched_dests;
 };
 
 static u_int dest_hash(const void *key)
@@ -148,24 +134,6 @@ static bool dest_equals(const void *a, const void *b)
 	return x->net == y->net && x->len == y->len;
 }
 
-static u_int pair_hash(const void *key)
-{
-	const tunnel_route_pair_t *p = key;
-	uint32_t v[] = { p->src.from, p->src.to, p->dst.from, p->dst.to,
-					 p->bypass };
-
-	return chunk_hash(chunk_create((u_char*)v, sizeof(v)));
-}
-
-static bool pair_equals(const void *a, const void *b)
-{
-	const tunnel_route_pair_t *x = a, *y = b;
-
-	return x->bypass == y->bypass &&
-		   x->src.from == y->src.from && x->src.to == y->src.to &&
-		   x->dst.from == y->dst.from && x->dst.to == y->dst.to;
-}
-
 /*
  * Described in header
  */
@@ -181,15 +149,6 @@ bool tunnel_route_target_equals(tunnel_route_target_t *a,
 bool tunnel_route_target_none(tunnel_route_target_t *t)
 {
 	return !t->prohibit && !t->oif;
-}
-
-static void touch_pair(private_tunnel_route_state_t *this, pair_t *pair)
-{
-	if (!pair->touched)
-	{
-		pair->touched = TRUE;
-		array_insert(this->touched_pairs, ARRAY_TAIL, pair);
-	}
 }
 
 static void touch(private_tunnel_route_state_t *this, dest_t *dest)
@@ -255,29 +214,19 @@ static array_t *ranges_to_dests(private_tunnel_route_state_t *this,
 }
 
 /**
- * Take a reference on a pair (creating it), or drop one
+ * Take a reference on a pair, or drop one
  */
-static void pair_ref(private_tunnel_route_state_t *this, bool bypass,
+static void pair_ref(tunnel_route_pairs_t *pairs, bool bypass,
 					 tunnel_route_range_t *src, tunnel_route_range_t *dst,
 					 const char *child, bool ref)
 {
-	tunnel_route_pair_t key = { .bypass = bypass, .src = *src, .dst = *dst };
-	pair_t *pair;
-
-	pair = this->pairs->get(this->pairs, &key);
-	if (!pair && ref)
+	if (ref)
 	{
-		INIT(pair,
-			.public = key,
-		);
-		snprintf(pair->public.comment, sizeof(pair->public.comment),
-				 "child %s", child);
-		this->pairs->put(this->pairs, &pair->public, pair);
+		pairs->ref(pairs, bypass, src, dst, child);
 	}
-	if (pair && (ref || pair->refs))
+	else
 	{
-		pair->refs += ref ? 1 : -1;
-		touch_pair(this, pair);
+		pairs->unref(pairs, bypass, src, dst);
 	}
 }
 
@@ -297,9 +246,9 @@ static void range_pairs(private_tunnel_route_state_t *this,
 	for (i = 0; sources && i < array_count(sources); i++)
 	{
 		array_get(sources, i, &src);
-		pair_ref(this, FALSE, src, dst, child->name, ref);
+		pair_ref(this->pairs, FALSE, src, dst, child->name, ref);
 	}
-	pair_ref(this, TRUE, &any, dst, child->name, ref);
+	pair_ref(this->pairs, TRUE, &any, dst, child->name, ref);
 }
 
 static u_int known_hash(const void *key)
@@ -610,54 +559,6 @@ METHOD(tunnel_route_state_t, set_configured, void,
 }
 
 /**
- * Send the touched pairs, forget those neither needed nor installed
- */
-static void commit_pairs(private_tunnel_route_state_t *this,
-						 tunnel_route_commit_pairs_t commit, void *user)
-{
-	array_t *add, *del;
-	pair_t *pair;
-	u_int i;
-
-	add = array_create(0, 4);
-	del = array_create(0, 4);
-	for (i = 0; i < array_count(this->touched_pairs); i++)
-	{
-		array_get(this->touched_pairs, i, &pair);
-		pair->touched = FALSE;
-		if (pair->refs && !pair->installed)
-		{
-			array_insert(add, ARRAY_TAIL, &pair->public);
-		}
-		else if (!pair->refs && pair->installed)
-		{
-			array_insert(del, ARRAY_TAIL, &pair->public);
-		}
-	}
-	if ((array_count(add) || array_count(del)) && commit(user, add, del))
-	{
-		for (i = 0; i < array_count(this->touched_pairs); i++)
-		{
-			array_get(this->touched_pairs, i, &pair);
-			pair->installed = pair->refs > 0;
-		}
-	}
-	array_destroy(add);
-	array_destroy(del);
-	for (i = 0; i < array_count(this->touched_pairs); i++)
-	{
-		array_get(this->touched_pairs, i, &pair);
-		if (!pair->refs && !pair->installed)
-		{
-			this->pairs->remove(this->pairs, &pair->public);
-			free(pair);
-		}
-	}
-	array_destroy(this->touched_pairs);
-	this->touched_pairs = array_create(0, 4);
-}
-
-/**
  * Send the routes of touched destinations whose target changes, forget
  * those nobody needs anymore
  */
@@ -719,37 +620,14 @@ METHOD(tunnel_route_state_t, commit, bool,
 	private_tunnel_route_state_t *this, tunnel_route_commit_pairs_t pairs,
 	tunnel_route_commit_routes_t routes, void *user)
 {
-	commit_pairs(this, pairs, user);
+	this->pairs->commit(this->pairs, pairs, user);
 	return commit_routes(this, routes, user);
-}
-
-CALLBACK(filter_pairs, bool,
-	bool *installed, enumerator_t *orig, va_list args)
-{
-	tunnel_route_pair_t **out;
-	pair_t *pair;
-
-	VA_ARGS_VGET(args, out);
-	while (orig->enumerate(orig, NULL, &pair))
-	{
-		if (*installed ? pair->installed : pair->refs > 0)
-		{
-			*out = &pair->public;
-			return TRUE;
-		}
-	}
-	return FALSE;
 }
 
 METHOD(tunnel_route_state_t, create_pair_enumerator, enumerator_t*,
 	private_tunnel_route_state_t *this, bool installed)
 {
-	bool *filter = malloc_thing(bool);
-
-	*filter = installed;
-	return enumerator_create_filter(
-						this->pairs->create_enumerator(this->pairs),
-						filter_pairs, filter, free);
+	return this->pairs->create_enumerator(this->pairs, installed);
 }
 
 CALLBACK(filter_routes, bool,
@@ -806,11 +684,7 @@ METHOD(tunnel_route_state_t, get_pair_refs, u_int,
 	private_tunnel_route_state_t *this, bool bypass, tunnel_route_range_t *src,
 	tunnel_route_range_t *dst)
 {
-	tunnel_route_pair_t key = { .bypass = bypass, .src = *src, .dst = *dst };
-	pair_t *pair;
-
-	pair = this->pairs->get(this->pairs, &key);
-	return pair ? pair->refs : 0;
+	return this->pairs->get_refs(this->pairs, bypass, src, dst);
 }
 
 METHOD(tunnel_route_state_t, get_known_refs, u_int,
@@ -875,21 +749,14 @@ CALLBACK(destroy_sa, void,
 	free(sa);
 }
 
-CALLBACK(destroy_pair, void,
-	pair_t *pair, const void *key)
-{
-	free(pair);
-}
-
 METHOD(tunnel_route_state_t, destroy, void,
 	private_tunnel_route_state_t *this)
 {
 	array_destroy(this->touched_dests);
-	array_destroy(this->touched_pairs);
 	this->sas->destroy_function(this->sas, destroy_sa);
 	this->children->destroy_function(this->children, destroy_child);
 	this->dests->destroy_function(this->dests, destroy_dest);
-	this->pairs->destroy_function(this->pairs, destroy_pair);
+	this->pairs->destroy(this->pairs);
 	free(this);
 }
 
@@ -923,9 +790,8 @@ tunnel_route_state_t *tunnel_route_state_create()
 		.sas = hashtable_create(tunnel_id_hash, tunnel_id_equals, 32),
 		.children = hashtable_create(hashtable_hash_str, hashtable_equals_str, 8),
 		.dests = hashtable_create(dest_hash, dest_equals, 32),
-		.pairs = hashtable_create(pair_hash, pair_equals, 32),
+		.pairs = tunnel_route_pairs_create(),
 		.touched_dests = array_create(0, 4),
-		.touched_pairs = array_create(0, 4),
 	);
 	return &this->public;
 }

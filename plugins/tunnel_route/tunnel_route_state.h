@@ -21,6 +21,7 @@
 #define TUNNEL_ROUTE_STATE_H_
 
 #include "tunnel_route_config.h"
+#include "tunnel_route_pairs.h"
 #include "tunnel_route_ranges.h"
 
 #include <library.h>
@@ -29,14 +30,8 @@
 
 typedef struct tunnel_route_state_t tunnel_route_state_t;
 typedef struct tunnel_route_target_t tunnel_route_target_t;
-typedef struct tunnel_route_pair_t tunnel_route_pair_t;
 typedef struct tunnel_route_dest_t tunnel_route_dest_t;
 typedef struct tunnel_route_update_t tunnel_route_update_t;
-
-/**
- * Maximum length of a pair's comment, including the terminator.
- */
-#define TUNNEL_ROUTE_COMMENT_LEN 64
 
 /**
  * Where a destination's route points. All zero: no route.
@@ -48,19 +43,6 @@ struct tunnel_route_target_t {
 	uint32_t oif;
 	/** gateway, 0 for none (host byte order) */
 	uint32_t gw;
-};
-
-/**
- * An element of the nftables sets: traffic from src to dst gets the tunnel
- * mark, or (bypass, src is any address) the bypass mark.
- */
-struct tunnel_route_pair_t {
-	/** the bypass set, not the tunnel's pairs */
-	bool bypass;
-	/** source and destination range */
-	tunnel_route_range_t src, dst;
-	/** comment shown by nft, not part of the identity */
-	char comment[TUNNEL_ROUTE_COMMENT_LEN];
 };
 
 /**
@@ -89,17 +71,6 @@ struct tunnel_route_update_t {
 	/** set by the commit function if the kernel took it */
 	bool acked;
 };
-
-/**
- * Apply the pairs of a change to the kernel, in one transaction.
- *
- * @param user		user data
- * @param add		tunnel_route_pair_t* to add
- * @param del		tunnel_route_pair_t* to delete
- * @return			TRUE if the kernel now holds exactly the needed pairs
- */
-typedef bool (*tunnel_route_commit_pairs_t)(void *user, array_t *add,
-											array_t *del);
 
 /**
  * Apply the routes of a change to the kernel, each on its own.

@@ -843,6 +843,92 @@ START_TEST(test_ranges_sort)
 }
 END_TEST
 
+/**
+ * What the pairs' commit was given
+ */
+typedef struct {
+	u_int calls, added, deleted;
+	bool fail;
+	char comment[TUNNEL_ROUTE_COMMENT_LEN];
+} pairs_seen_t;
+
+static bool see_pairs(void *user, array_t *add, array_t *del)
+{
+	pairs_seen_t *seen = user;
+	tunnel_route_pair_t *pair;
+
+	seen->calls++;
+	seen->added += array_count(add);
+	seen->deleted += array_count(del);
+	if (array_get(add, ARRAY_HEAD, &pair))
+	{
+		snprintf(seen->comment, sizeof(seen->comment), "%s", pair->comment);
+	}
+	return !seen->fail;
+}
+
+START_TEST(test_pairs_own)
+{
+	tunnel_route_range_t src = { 0x0a010000, 0x0a0100ff },
+						 dst = { 0xc6336400, 0xc63364ff },
+						 any = { 0, 0xffffffff };
+	tunnel_route_pairs_t *pairs;
+	pairs_seen_t seen = {};
+
+	pairs = tunnel_route_pairs_create();
+	/* two children need the pair: one element, named after the first */
+	pairs->ref(pairs, FALSE, &src, &dst, "claims");
+	pairs->ref(pairs, FALSE, &src, &dst, "claims-b");
+	pairs->ref(pairs, TRUE, &any, &dst, "claims");
+	ck_assert_uint_eq(pairs->get_refs(pairs, FALSE, &src, &dst), 2);
+	ck_assert_uint_eq(pairs->get_refs(pairs, TRUE, &any, &dst), 1);
+	/* the bypass pair is another element */
+	ck_assert_uint_eq(pairs->get_refs(pairs, TRUE, &src, &dst), 0);
+	ck_assert_uint_eq(pairs->get_count(pairs), 2);
+
+	/* the kernel refuses: nothing counts as installed, and nothing is sent
+	 * again until the pairs change */
+	seen.fail = TRUE;
+	pairs->commit(pairs, see_pairs, &seen);
+	ck_assert_uint_eq(seen.calls, 1);
+	ck_assert_uint_eq(seen.added, 2);
+	seen.fail = FALSE;
+	pairs->commit(pairs, see_pairs, &seen);
+	ck_assert_uint_eq(seen.calls, 1);
+
+	/* touched again, both go in, in one call */
+	pairs->unref(pairs, FALSE, &src, &dst);
+	pairs->ref(pairs, FALSE, &src, &dst, "claims-b");
+	pairs->unref(pairs, TRUE, &any, &dst);
+	pairs->ref(pairs, TRUE, &any, &dst, "claims");
+	seen = (pairs_seen_t){};
+	pairs->commit(pairs, see_pairs, &seen);
+	ck_assert_uint_eq(seen.calls, 1);
+	ck_assert_uint_eq(seen.added, 2);
+	ck_assert_str_eq(seen.comment, "child claims");
+
+	/* one child goes: the pair stays, nothing is sent */
+	seen = (pairs_seen_t){};
+	pairs->unref(pairs, FALSE, &src, &dst);
+	pairs->commit(pairs, see_pairs, &seen);
+	ck_assert_uint_eq(seen.calls, 0);
+	ck_assert_uint_eq(pairs->get_refs(pairs, FALSE, &src, &dst), 1);
+
+	/* the last goes: deleted, then forgotten; dropping one that is not
+	 * there changes nothing */
+	pairs->unref(pairs, FALSE, &src, &dst);
+	pairs->unref(pairs, FALSE, &src, &dst);
+	pairs->unref(pairs, FALSE, &dst, &src);
+	pairs->commit(pairs, see_pairs, &seen);
+	ck_assert_uint_eq(seen.calls, 1);
+	ck_assert_uint_eq(seen.added, 0);
+	ck_assert_uint_eq(seen.deleted, 1);
+	ck_assert_uint_eq(pairs->get_count(pairs), 1);
+	ck_assert_uint_eq(pairs->get_refs(pairs, TRUE, &any, &dst), 1);
+	pairs->destroy(pairs);
+}
+END_TEST
+
 Suite *make_route_state_suite()
 {
 	Suite *s;
@@ -869,6 +955,10 @@ Suite *make_route_state_suite()
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_reload_changes_exactly);
 	tcase_add_test(tc, test_reload_same_sources);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("pairs");
+	tcase_add_test(tc, test_pairs_own);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("commit");
