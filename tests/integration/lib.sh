@@ -809,6 +809,7 @@ sample_start()
 {
 	local file=$1 role=$2 cmd=$3
 	: > "$file"
+	SAMPLE_FILE=$file
 	nsx_bg "$role" sh -c "while :; do echo \"s \$( { $cmd; } 2>&1 | tr '\n' ' ')\"; sleep 0.02; done" >> "$file" 2>/dev/null
 	SAMPLER=$BG_PID
 }
@@ -817,6 +818,40 @@ sample_stop()
 {
 	kill "$SAMPLER" 2>/dev/null
 	wait "$SAMPLER" 2>/dev/null
+}
+
+# sample_mark NAME: a line "m NAME" among the samples (both append whole
+# lines), so that the samples can be told apart by when they were taken
+sample_mark() { echo "m $1" >> "$SAMPLE_FILE"; }
+
+# samples FILE: the sample lines, without the marks
+samples() { grep '^s ' "$1"; }
+
+# sample_spread FILE: the number of samples before the mark "start",
+# between it and "end", and after "end"
+sample_spread()
+{
+	awk 'BEGIN { p = 0 } /^m start$/ { p = 1; next } /^m end$/ { p = 2; next }
+		/^s / { n[p]++ } END { printf "%d %d %d", n[0], n[1], n[2] }' "$1"
+}
+
+# sampled FILE: true once a sample was taken
+sampled() { grep -q '^s ' "$1"; }
+
+# samples_after_end FILE: true once a sample follows the mark "end"
+samples_after_end() { [ "$(sample_spread "$1" | cut -d' ' -f3)" -gt 0 ]; }
+
+# samples_span FILE: fails, naming the counts, unless samples were taken
+# before the event (mark "start"), during it and after it (mark "end"). It
+# asks that the sampler covered the event, not for a number of samples: a
+# loaded machine takes fewer, and each is checked anyway.
+samples_span()
+{
+	local spread
+	spread=$(sample_spread "$1")
+	set -- $spread
+	[ "$1" -gt 0 ] && [ "$2" -gt 0 ] && [ "$3" -gt 0 ] ||
+		fail "the samples do not span the event: $1 before it, $2 during it, $3 after it"
 }
 
 # ping_loss FILE: packets lost in a ping summary; "all" if there is no
